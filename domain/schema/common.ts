@@ -1,0 +1,64 @@
+import { z } from "zod";
+import { isKnownCountry } from "../countries.ts";
+
+/** The two languages the portal is published in. `da` is the default (the vendor is Danish). */
+export const LOCALES = ["da", "en"] as const;
+export const Locale = z.enum(LOCALES).describe("Language code: da or en");
+export type Locale = z.infer<typeof Locale>;
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A calendar date as `YYYY-MM-DD`. YAML turns unquoted dates into Date objects; both are accepted. */
+export const IsoDate = z
+  .preprocess(
+    (v) => (v instanceof Date && !Number.isNaN(v.getTime()) ? v.toISOString().slice(0, 10) : v),
+    z
+      .string()
+      .regex(ISO_DATE, "must be a date written as YYYY-MM-DD")
+      .refine((s) => {
+        const d = new Date(`${s}T00:00:00Z`);
+        return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+      }, "is not a real calendar date"),
+  )
+  .describe("A date written as YYYY-MM-DD");
+export type IsoDate = string;
+
+/** Text given in every locale; a missing translation is a content error, not a silent fallback. */
+export const Localized = z
+  .object({
+    da: z.string().trim().min(1, "Danish text (da) is missing"),
+    en: z.string().trim().min(1, "English text (en) is missing"),
+  })
+  .strict()
+  .describe("The same text in Danish (da) and English (en)");
+export type Localized = z.infer<typeof Localized>;
+
+/** ISO 3166-1 alpha-2 country code, upper case (e.g. DK, IE, GB, US). */
+export const CountryCode = z
+  .string()
+  .regex(/^[A-Z]{2}$/, "must be a two-letter ISO 3166-1 alpha-2 code in capitals, e.g. DK")
+  .refine(isKnownCountry, "is not an assigned ISO 3166-1 alpha-2 country code")
+  .describe("ISO 3166-1 alpha-2 country code, e.g. DK");
+
+/** A stable identifier used in URLs and references: lower-case words joined by hyphens. */
+export const Slug = z
+  .string()
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "must be lower-case letters, digits and single hyphens, e.g. microsoft-azure")
+  .describe("Stable id used in URLs: lower-case letters, digits and hyphens");
+
+export const Email = z.email("must be an email address").describe("Email address");
+export const HttpsUrl = z
+  .url("must be a web address")
+  .refine((u) => u.startsWith("https://"), "must start with https://")
+  .describe("Web address starting with https://");
+
+export const PostalAddress = z
+  .object({
+    street: z.string().min(1),
+    postalCode: z.string().min(1).optional(),
+    city: z.string().min(1),
+    country: CountryCode,
+  })
+  .strict()
+  .describe("Registered postal address");
+export type PostalAddress = z.infer<typeof PostalAddress>;

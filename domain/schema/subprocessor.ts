@@ -1,0 +1,104 @@
+import { z } from "zod";
+import { CountryCode, Email, HttpsUrl, IsoDate, Localized, PostalAddress, Slug } from "./common.ts";
+import { Transfer } from "./transfer.ts";
+
+/** Who a location applies to. Every listed condition must hold; an absent condition means "all". */
+export const Applicability = z
+  .object({
+    regions: z.array(Slug).min(1).optional().describe("Customer regions (ids from vendor.yaml)"),
+    cohorts: z.array(Slug).min(1).optional().describe("Customer cohorts (ids from vendor.yaml)"),
+  })
+  .strict();
+export type Applicability = z.infer<typeof Applicability>;
+
+export const Location = z
+  .object({
+    country: CountryCode,
+    city: z.string().min(1).optional().describe("City or data-centre area, e.g. Dublin"),
+    note: Localized.optional().describe("What this location is used for when it differs from the general purpose"),
+    appliesTo: z
+      .array(Applicability)
+      .min(1)
+      .optional()
+      .describe("Which customers this location serves; any one rule matching is enough. Omit for all customers"),
+    transfer: Transfer.optional().describe("Required for every country outside the EEA"),
+  })
+  .strict()
+  .describe("A place where personal data is processed");
+export type Location = z.infer<typeof Location>;
+
+export const Entity = z
+  .object({
+    name: z.string().min(1).describe("Legal name of the contracting entity"),
+    address: PostalAddress,
+    registration: z.string().min(1).optional().describe("Company registration number, if known"),
+  })
+  .strict();
+export type Entity = z.infer<typeof Entity>;
+
+/** Everything about a sub-processor that can change over time and therefore needs a change entry. */
+export const SubProcessorState = z
+  .object({
+    name: z.string().min(1).describe("Name customers know the service by"),
+    entity: Entity,
+    purpose: Localized.describe("What the sub-processor does with personal data"),
+    services: z.array(Slug).min(1).describe("Product services it supports (ids, e.g. platform-hosting)"),
+    dataCategories: z.array(Slug).min(1).describe("Categories of personal data it processes (ids)"),
+    locations: z.array(Location).min(1),
+  })
+  .strict();
+export type SubProcessorState = z.infer<typeof SubProcessorState>;
+
+/**
+ * One step in a sub-processor's history. The first step lists every field; a later step lists only
+ * what changes from that date (fields are replaced whole, not merged), or `removed: true`.
+ */
+export const TimelineStep = z.union([
+  z.object({ from: IsoDate, removed: z.literal(true) }).strict(),
+  SubProcessorState.partial()
+    .extend({ from: IsoDate.describe("Date this step takes effect; must match a change entry's effective date") })
+    .strict(),
+]);
+export type TimelineStep = z.infer<typeof TimelineStep>;
+
+export const SubProcessor = z
+  .object({
+    id: Slug.describe("Stable id; must equal the file name"),
+    relationship: z.enum(["affiliate", "third-party"]).describe("affiliate (same corporate group) or third-party"),
+    website: HttpsUrl,
+    contact: z
+      .object({ email: Email.optional(), url: HttpsUrl.optional() })
+      .strict()
+      .refine((c) => c.email !== undefined || c.url !== undefined, "give a contact email or url")
+      .describe("Privacy contact point of the sub-processor (EDPB Opinion 22/2024)"),
+    timeline: z.array(TimelineStep).min(1).describe("History, oldest first"),
+  })
+  .strict()
+  .superRefine((sp, ctx) => {
+    const first = sp.timeline[0];
+    if (first && ("removed" in first || !SubProcessorState.safeParse(stripFrom(first)).success)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["timeline", 0],
+        message:
+          "the first timeline step must give every field: name, entity, purpose, services, dataCategories, locations",
+      });
+    }
+    for (let i = 1; i < sp.timeline.length; i++) {
+      const prev = sp.timeline[i - 1];
+      const step = sp.timeline[i];
+      if (prev && step && step.from <= prev.from) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["timeline", i, "from"],
+          message: "timeline steps must be in date order, one per date",
+        });
+      }
+    }
+  });
+export type SubProcessor = z.infer<typeof SubProcessor>;
+
+function stripFrom(step: TimelineStep): Record<string, unknown> {
+  const { from: _from, ...rest } = step as Record<string, unknown>;
+  return rest;
+}

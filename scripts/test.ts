@@ -1,0 +1,17 @@
+// `npm test`: lint, type-check, then every Vitest project (unit, worker in workerd, browser e2e).
+import { spawnSync } from "node:child_process";
+
+const steps: [string, string[]][] = [
+  ["biome", ["check", "."]],
+  ["tsc", ["--noEmit", "-p", "tsconfig.json"]],
+  ["vitest", ["run", ...process.argv.slice(2)]],
+];
+
+for (const [bin, args] of steps) {
+  console.log(`\n▶ ${bin} ${args.join(" ")}`);
+  const result = spawnSync(bin, args, { stdio: "inherit", shell: false });
+  if (result.status !== 0) {
+    console.error(`✖ ${bin} failed (exit ${result.status ?? result.signal})`);
+    process.exit(result.status ?? 1);
+  }
+}
