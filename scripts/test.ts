@@ -3,6 +3,8 @@ import { spawnSync } from "node:child_process";
 
 const steps: [string, string[]][] = [
   ["biome", ["check", "."]],
+  // Generates Astro's content types (.astro/) so tsc can check the site too.
+  ["astro", ["sync"]],
   ["tsc", ["--noEmit", "-p", "tsconfig.json"]],
   ["vitest", ["run", ...process.argv.slice(2)]],
 ];

@@ -53,12 +53,17 @@ export type SubProcessorState = z.infer<typeof SubProcessorState>;
  * One step in a sub-processor's history. The first step lists every field; a later step lists only
  * what changes from that date (fields are replaced whole, not merged), or `removed: true`.
  */
-export const TimelineStep = z.union([
-  z.object({ from: IsoDate, removed: z.literal(true) }).strict(),
-  SubProcessorState.partial()
-    .extend({ from: IsoDate.describe("Date this step takes effect; must match a change entry's effective date") })
-    .strict(),
-]);
+export const TimelineStep = SubProcessorState.partial()
+  .extend({
+    from: IsoDate.describe("Date this step takes effect; must match a change entry's effective date"),
+    removed: z.literal(true).optional().describe("The sub-processor is no longer used from this date"),
+  })
+  .strict()
+  .superRefine((step, ctx) => {
+    if (step.removed && Object.keys(step).some((k) => k !== "from" && k !== "removed")) {
+      ctx.addIssue({ code: "custom", path: ["removed"], message: "a removal step gives only from and removed" });
+    }
+  });
 export type TimelineStep = z.infer<typeof TimelineStep>;
 
 export const SubProcessor = z
@@ -76,7 +81,7 @@ export const SubProcessor = z
   .strict()
   .superRefine((sp, ctx) => {
     const first = sp.timeline[0];
-    if (first && ("removed" in first || !SubProcessorState.safeParse(stripFrom(first)).success)) {
+    if (first && (first.removed || !SubProcessorState.safeParse(stripFrom(first)).success)) {
       ctx.addIssue({
         code: "custom",
         path: ["timeline", 0],

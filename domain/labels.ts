@@ -1,0 +1,133 @@
+import { countryName, isInEEA } from "./countries.ts";
+import type { ChangeAspect } from "./schema/change.ts";
+import type { IsoDate, Locale, Localized } from "./schema/common.ts";
+import type { Applicability, Location, SubProcessor } from "./schema/subprocessor.ts";
+import type { Transfer, TransferMechanismId } from "./schema/transfer.ts";
+import type { Vendor } from "./schema/vendor.ts";
+
+// Plain-word labels for the facts the domain computes, in both languages. Pure: used by the site and by notices,
+// so a customer reads the same words on the page and in the email.
+
+const INTL_LOCALE: Record<Locale, string> = { da: "da-DK", en: "en-GB" };
+
+/** "1. juli 2024" / "1 July 2024". Dates are calendar dates, so they are formatted in UTC and never shift. */
+export function formatDate(date: IsoDate, locale: Locale): string {
+  return new Intl.DateTimeFormat(INTL_LOCALE[locale], { dateStyle: "long", timeZone: "UTC" }).format(
+    new Date(`${date}T00:00:00Z`),
+  );
+}
+
+const MECHANISMS: Record<TransferMechanismId, Localized> = {
+  adequacy: { da: "EU-tilstrækkelighedsafgørelse", en: "EU adequacy decision" },
+  "eu-us-dpf": { da: "EU-US Data Privacy Framework", en: "EU-US Data Privacy Framework" },
+  "scc-2021": { da: "EU's standardkontraktbestemmelser", en: "Standard Contractual Clauses" },
+  "uk-idta": {
+    da: "Britisk aftale om international dataoverførsel (IDTA)",
+    en: "UK International Data Transfer Agreement (IDTA)",
+  },
+  bcr: { da: "Bindende virksomhedsregler (BCR)", en: "Binding Corporate Rules (BCR)" },
+  "privacy-shield": { da: "EU-US Privacy Shield (ugyldig)", en: "EU-US Privacy Shield (invalid)" },
+};
+
+/**
+ * The legal basis of a transfer in plain words, e.g. "Standard Contractual Clauses (module 3)". A location inside
+ * the EEA needs none and says so; one outside without a mechanism says that too rather than staying blank.
+ */
+export function mechanismLabel(location: Pick<Location, "country" | "transfer">, locale: Locale): string {
+  const t = location.transfer;
+  if (!t) {
+    if (isInEEA(location.country)) {
+      return locale === "da" ? "Inden for EØS – ingen overførsel" : "Within the EEA – no transfer";
+    }
+    return locale === "da" ? "Intet overførselsgrundlag angivet" : "No transfer mechanism given";
+  }
+  return transferLabel(t, locale);
+}
+
+export function transferLabel(t: Transfer, locale: Locale): string {
+  let label = MECHANISMS[t.mechanism][locale];
+  if (t.mechanism === "scc-2021" && t.sccModule !== undefined) {
+    label += locale === "da" ? ` (modul ${t.sccModule})` : ` (module ${t.sccModule})`;
+  }
+  if (t.ukAddendum) label += locale === "da" ? " med britisk tillæg (UK Addendum)" : " with the UK Addendum";
+  if (t.supplementary)
+    label += locale === "da" ? ", med supplerende foranstaltninger" : ", with supplementary measures";
+  return label;
+}
+
+export function relationshipLabel(relationship: SubProcessor["relationship"], locale: Locale): string {
+  if (relationship === "affiliate") return locale === "da" ? "Koncernselskab" : "Affiliate";
+  return locale === "da" ? "Tredjepart" : "Third party";
+}
+
+export function changeKindLabel(kind: "added" | "removed" | "changed", locale: Locale): string {
+  const labels = {
+    added: { da: "Ny underdatabehandler", en: "New sub-processor" },
+    removed: { da: "Underdatabehandler fjernet", en: "Sub-processor removed" },
+    changed: { da: "Ændring", en: "Change" },
+  } as const;
+  return labels[kind][locale];
+}
+
+const ASPECTS: Record<ChangeAspect, Localized> = {
+  name: { da: "navn", en: "name" },
+  entity: { da: "juridisk enhed", en: "legal entity" },
+  purpose: { da: "formål", en: "purpose" },
+  services: { da: "tjenester", en: "services" },
+  dataCategories: { da: "kategorier af personoplysninger", en: "categories of personal data" },
+  locations: { da: "behandlingssteder", en: "processing locations" },
+  transfer: { da: "overførselsgrundlag", en: "transfer mechanism" },
+};
+
+export function aspectLabel(aspect: ChangeAspect, locale: Locale): string {
+  return ASPECTS[aspect][locale];
+}
+
+/** Field names of an Annex C entry, as shown in "what changed" lists. */
+const FIELDS: Record<string, Localized> = {
+  ...ASPECTS,
+  relationship: { da: "tilknytning", en: "relationship" },
+  website: { da: "websted", en: "website" },
+  contact: { da: "kontaktpunkt", en: "contact point" },
+};
+
+export function fieldLabel(field: string, locale: Locale): string {
+  return FIELDS[field]?.[locale] ?? field;
+}
+
+/** "Dublin, Irland" / "Ireland" when no city is given. */
+export function locationLabel(location: Pick<Location, "country" | "city">, locale: Locale): string {
+  const country = countryName(location.country, locale);
+  return location.city ? `${location.city}, ${country}` : country;
+}
+
+function listJoin(items: string[], locale: Locale, kind: "conjunction" | "disjunction"): string {
+  return new Intl.ListFormat(INTL_LOCALE[locale], { type: kind }).format(items);
+}
+
+/**
+ * Who a location applies to, one phrase per rule, e.g. ["United Kingdom – customers contracted after 5 July 2023"].
+ * `undefined` rules mean every customer. Region and cohort names come from vendor.yaml.
+ */
+export function appliesToLabels(
+  rules: Applicability[] | undefined,
+  vendor: Pick<Vendor, "regions" | "cohorts">,
+  locale: Locale,
+): string[] {
+  if (!rules) return [locale === "da" ? "Alle kunder" : "All customers"];
+  const all = locale === "da" ? "Alle kunder" : "All customers";
+  if (!rules) return [all];
+  return rules.map((rule) => {
+    const regions = rule.regions?.map((id) => vendor.regions.find((r) => r.id === id)?.name[locale] ?? id);
+    const cohorts = rule.cohorts?.map((id) => vendor.cohorts.find((c) => c.id === id)?.name[locale] ?? id);
+    const regionText = regions ? listJoin(regions, locale, "disjunction") : undefined;
+    const cohortText = cohorts ? listJoin(cohorts, locale, "disjunction") : undefined;
+    if (regionText && cohortText) return `${regionText}: ${lowerFirst(cohortText)}`;
+    if (regionText) return locale === "da" ? `Kunder i ${regionText}` : `Customers in ${regionText}`;
+    return cohortText ?? all;
+  });
+}
+
+function lowerFirst(s: string): string {
+  return s.charAt(0).toLocaleLowerCase() + s.slice(1);
+}
