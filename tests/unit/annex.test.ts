@@ -150,3 +150,15 @@ describe("published Annex C and its fingerprint", () => {
     expect(canonicalJson({ b: 1, a: 2 })).toBe('{"a":2,"b":1}');
   });
 });
+
+describe("customers moved in the group switch of 15 July 2023", () => {
+  const on = "2024-07-01";
+  const audience = { region: "uk", cohort: "legacy-switch" };
+  it("use Azure in Dublin and Amsterdam, AWS Dublin for phishing simulations only and SendGrid for other email", () => {
+    expect(places(on, "microsoft-azure", audience)).toEqual(["IE", "NL"]);
+    const aws = resolveAnnexC(content, { on, ...audience }).entries.find((e) => e.id === "aws-europe");
+    expect(aws?.locations).toHaveLength(1);
+    expect(aws?.locations[0]?.note?.en).toMatch(/phishing/);
+    expect(places(on, "twilio-sendgrid", audience)).toEqual(["US"]);
+  });
+});
