@@ -119,7 +119,10 @@ export function appliesToLabels(
   if (!rules) return [all];
   return rules.map((rule) => {
     const regions = rule.regions?.map((id) => vendor.regions.find((r) => r.id === id)?.name[locale] ?? id);
-    const cohorts = rule.cohorts?.map((id) => vendor.cohorts.find((c) => c.id === id)?.name[locale] ?? id);
+    const cohorts = rule.cohorts?.map((id, i) => {
+      const name = vendor.cohorts.find((c) => c.id === id)?.name[locale] ?? id;
+      return i === 0 ? name : lowerFirst(name);
+    });
     const regionText = regions ? listJoin(regions, locale, "disjunction") : undefined;
     const cohortText = cohorts ? listJoin(cohorts, locale, "disjunction") : undefined;
     if (regionText && cohortText) return `${regionText}: ${lowerFirst(cohortText)}`;

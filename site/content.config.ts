@@ -1,0 +1,69 @@
+import { defineCollection } from "astro:content";
+import { readFile } from "node:fs/promises";
+import { glob } from "astro/loaders";
+import { z } from "astro/zod";
+import { parse } from "yaml";
+import { Change, DpaVersion, SubProcessor, Vendor } from "../domain/schema/index.ts";
+
+// The collections read content/ (what vendor staff edit) and validate it with the domain's own schemas, so an
+// author sees the same error here as from `npm run validate` (STYLE.md: the schema is the documentation).
+
+const CONTENT = "./content";
+
+/**
+ * Astro's frontmatter parser turns unquoted YAML dates (`version: 2024-07-01`) into Date objects, while the
+ * validator's YAML reader keeps them as text. Turning them back into YYYY-MM-DD text first means both read the same
+ * file the same way, and the domain schema (not a second copy of it) decides what is valid.
+ */
+function yamlDatesAsText(value: unknown): unknown {
+  if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString().slice(0, 10);
+  if (Array.isArray(value)) return value.map(yamlDatesAsText);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, yamlDatesAsText(v)]));
+  }
+  return value;
+}
+
+function frontmatter<T extends z.ZodType>(schema: T) {
+  return z.preprocess(yamlDatesAsText, schema);
+}
+
+const subprocessors = defineCollection({
+  loader: glob({ base: `${CONTENT}/subprocessors`, pattern: "*.mdx" }),
+  schema: frontmatter(SubProcessor),
+});
+
+const changes = defineCollection({
+  loader: glob({ base: `${CONTENT}/changes`, pattern: "*.mdx" }),
+  schema: frontmatter(Change),
+});
+
+/** content/dpa/<version>/<locale>.mdx; entry ids are "<version>/<locale>". */
+const dpa = defineCollection({
+  loader: glob({ base: `${CONTENT}/dpa`, pattern: "*/*.mdx" }),
+  schema: frontmatter(DpaVersion),
+});
+
+/** vendor.yaml is one object, not a list of entries, so it gets a one-entry loader of its own. */
+const vendor = defineCollection({
+  loader: {
+    name: "vendor-yaml",
+    load: async ({ store, parseData, watcher }) => {
+      const path = `${CONTENT}/vendor.yaml`;
+      const load = async () => {
+        const raw = parse(await readFile(path, "utf8")) as Record<string, unknown>;
+        const data = await parseData({ id: "vendor", data: raw, filePath: path });
+        store.clear();
+        store.set({ id: "vendor", data });
+      };
+      await load();
+      watcher?.add(path);
+      watcher?.on("change", (changed) => {
+        if (changed.endsWith("vendor.yaml")) void load();
+      });
+    },
+  },
+  schema: Vendor,
+});
+
+export const collections = { subprocessors, changes, dpa, vendor };

@@ -1,0 +1,32 @@
+import { addWorkingDays } from "../../domain/calendar.ts";
+import type { Content } from "../../domain/content.ts";
+import type { Change } from "../../domain/schema/change.ts";
+import type { IsoDate } from "../../domain/schema/common.ts";
+
+/**
+ * DPA 5.3: the last day to object, for a notice received on its announced date. The real deadline runs from each
+ * customer's own receipt (the email says it); the site states which receipt date this one assumes.
+ */
+export function objectionDeadlineFor(change: Change, vendor: Content["vendor"]): IsoDate {
+  return addWorkingDays(change.announced, vendor.objectionWorkingDays, vendor.workingDayCalendar);
+}
+
+/** Change log order: newest effective date first, then newest announcement, then id. */
+export function newestFirst(changes: Change[]): Change[] {
+  return [...changes].sort(
+    (a, b) =>
+      b.effective.localeCompare(a.effective) || b.announced.localeCompare(a.announced) || a.id.localeCompare(b.id),
+  );
+}
+
+/** Announced changes that have not taken effect on `today`, soonest first. */
+export function upcoming(changes: Change[], today: IsoDate): Change[] {
+  return changes
+    .filter((c) => c.effective > today)
+    .sort((a, b) => a.effective.localeCompare(b.effective) || a.id.localeCompare(b.id));
+}
+
+/** The changes that explain a sub-processor's timeline step (same sub-processor, effective that day). */
+export function changesFor(changes: Change[], subprocessorId: string, effective: IsoDate): Change[] {
+  return changes.filter((c) => c.effective === effective && c.subprocessors.includes(subprocessorId));
+}
