@@ -75,8 +75,24 @@ function locationKey(l: Location): string {
   return `${l.country}|${l.city ?? ""}|${canonicalJson(l.appliesTo ?? null)}`;
 }
 
+/**
+ * `appliesTo` is a set of rules, each over sets of regions and cohorts: the order staff happen to write them in carries
+ * no meaning, so it is normalised here. Otherwise reordering `regions: [ca, eea-ch]` would change the fingerprint and
+ * send every subscriber a notice about nothing (tests/unit/domain.property.test.ts, fingerprint stability).
+ */
+function normaliseAppliesTo(location: Location): Location {
+  if (!location.appliesTo) return location;
+  const rules = location.appliesTo.map((rule) => ({
+    ...rule,
+    ...(rule.regions ? { regions: [...rule.regions].sort() } : {}),
+    ...(rule.cohorts ? { cohorts: [...rule.cohorts].sort() } : {}),
+  }));
+  rules.sort((a, b) => canonicalJson(a).localeCompare(canonicalJson(b)));
+  return { ...location, appliesTo: rules };
+}
+
 function sortLocations(locations: Location[]): Location[] {
-  return [...locations].sort((a, b) => locationKey(a).localeCompare(locationKey(b)));
+  return locations.map(normaliseAppliesTo).sort((a, b) => locationKey(a).localeCompare(locationKey(b)));
 }
 
 /** Keeps the locations that apply to the audience; an entry with none left does not apply at all. */
