@@ -1,11 +1,16 @@
-// `npm run validate [-- --root <dir>]`: checks content/ and prints one line per error (file: field: [rule] message).
+// `npm run validate [-- --root <dir>] [-- --base <git ref>]`: checks content/ and prints one line per error
+// (file: field: [rule] message). With --base (pull requests), it also compares the content with that revision and
+// applies the history rules in domain/history.ts.
 import { parseArgs } from "node:util";
+import { checkHistory, formatHistoryError } from "../domain/history.ts";
 import { formatError } from "../domain/validate.ts";
+import { contentAtRef, GitError } from "./lib/git.ts";
 import { buildDate, loadContent } from "./lib/load-content.ts";
 
-const { values } = parseArgs({ options: { root: { type: "string", default: "." } } });
+const { values } = parseArgs({ options: { root: { type: "string", default: "." }, base: { type: "string" } } });
+const root = values.root ?? ".";
 const today = buildDate();
-const { content, errors } = loadContent(values.root ?? ".", today);
+const { content, errors } = loadContent(root, today);
 
 if (errors.length > 0) {
   for (const error of errors) console.error(formatError(error));
@@ -15,3 +20,39 @@ if (errors.length > 0) {
 console.log(
   `✔ content is valid: ${content?.subprocessors.length} sub-processors, ${content?.changes.length} changes, ${content?.dpaVersions.length} DPA versions (checked for ${today})`,
 );
+
+if (values.base && content) {
+  let base: ReturnType<typeof contentAtRef>;
+  try {
+    base = contentAtRef(values.base, root);
+  } catch (error) {
+    console.error(`✖ ${error instanceof GitError ? error.message : String(error)}`);
+    process.exit(2);
+  }
+  try {
+    const short = base.commit.slice(0, 12);
+    if (!base.hasContent) {
+      console.log(`• ${values.base} (${short}) has no content/ folder: nothing to compare, history rules skipped`);
+      process.exit(0);
+    }
+    const before = loadContent(base.root, today);
+    if (!before.content) {
+      // The base itself does not validate (e.g. an older schema): there is no trustworthy history to compare with.
+      console.log(
+        `• ${values.base} (${short}) does not validate under today's rules (${before.errors.length} errors): history rules skipped`,
+      );
+      process.exit(0);
+    }
+    const history = checkHistory(before.content, content, { today });
+    if (history.length > 0) {
+      for (const error of history) console.error(formatHistoryError(error));
+      console.error(
+        `\n✖ ${history.length} history error${history.length === 1 ? "" : "s"} compared with ${values.base} (${short}).`,
+      );
+      process.exit(1);
+    }
+    console.log(`✔ history is intact compared with ${values.base} (${short})`);
+  } finally {
+    base.cleanup();
+  }
+}
