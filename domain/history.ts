@@ -214,7 +214,7 @@ function checkDates(base: Content, head: Content, today: IsoDate, errors: Histor
     if (!prev || change.effective >= prev.effective) continue;
     // Notice counts from the later of the two announced dates: moving `announced` back does not give notice that
     // was never given.
-    const noticeGiven = prev.announced > change.announced ? prev.announced : change.announced;
+    const noticeGiven = [prev.announced, change.announced].sort().at(-1) ?? change.announced;
     const earliest = earliestEffectiveDate(noticeGiven, period);
     if (change.effective < earliest) {
       errors.push({
