@@ -1,0 +1,85 @@
+/**
+ * Helpers for worker tests: call the worker as the runtime would and wait for its `waitUntil` work
+ * (emails are sent after the answer), read the outbox, and snapshot the database.
+ */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import worker from "../../worker/index.ts";
+
+export const ORIGIN = "https://portal.example";
+
+export interface OutboxEmail {
+  id: number;
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  headers: Record<string, string>;
+  createdAt: string;
+}
+
+/** Sends a request through the worker's fetch handler and waits until its deferred work has finished. */
+export async function call(path: string, init: RequestInit = {}, bindings: Partial<Env> = {}): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request(new URL(path, ORIGIN), init), { ...env, ...bindings }, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+export function json(body: unknown, headers: Record<string, string> = {}): RequestInit {
+  return { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) };
+}
+
+/** A browser's HTML form post: form-encoded, asking for HTML, sent from the site's own origin. */
+export function browserForm(fields: [string, string][], method = "POST"): RequestInit {
+  return {
+    method,
+    headers: {
+      "Content-Type": "application/x-www-form-urlencoded",
+      Accept: "text/html,application/xhtml+xml,*/*;q=0.8",
+      Origin: ORIGIN,
+    },
+    body: new URLSearchParams(fields).toString(),
+    redirect: "manual",
+  };
+}
+
+let ipCounter = 0;
+/** A fresh client IP, so the per-IP limit of one test does not spill into the next. */
+export function freshIp(): string {
+  ipCounter += 1;
+  return `198.51.100.${ipCounter % 250}-${Date.now()}-${ipCounter}`;
+}
+
+export async function subscribe(body: Record<string, unknown>, ip = freshIp()): Promise<Response> {
+  return call("/api/subscriptions", json(body, { "CF-Connecting-IP": ip }));
+}
+
+export async function outbox(to?: string): Promise<OutboxEmail[]> {
+  const res = await call(`/api/dev/outbox${to ? `?to=${encodeURIComponent(to)}` : ""}`);
+  if (res.status !== 200) throw new Error(`outbox answered ${res.status}`);
+  return (await res.json()) as OutboxEmail[];
+}
+
+/** The token in the first link in an email's text that points at `path`. */
+export function tokenFrom(email: OutboxEmail, path: string): string {
+  const match = new RegExp(`${path.replace(/[/.?]/g, "\\$&")}\\?token=([A-Za-z0-9_-]+)`).exec(email.text);
+  if (!match?.[1]) throw new Error(`no ${path} link in email "${email.subject}"`);
+  return match[1];
+}
+
+/** Every row of every table the subscription side owns, for "nothing changed" assertions. */
+export async function snapshot(): Promise<Record<string, unknown[]>> {
+  const tables = ["subscribers", "subscription_tokens", "rate_limits", "outbox"];
+  const out: Record<string, unknown[]> = {};
+  for (const table of tables) {
+    out[table] = (await env.DB.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all()).results;
+  }
+  return out;
+}
+
+export async function resetTables(): Promise<void> {
+  await env.DB.batch(
+    ["subscription_tokens", "subscribers", "rate_limits", "outbox"].map((t) => env.DB.prepare(`DELETE FROM ${t}`)),
+  );
+}

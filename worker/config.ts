@@ -1,0 +1,54 @@
+import { parse } from "yaml";
+import vendorYaml from "../content/vendor.yaml";
+import { LOCALES, type Locale } from "../domain/schema/common.ts";
+import { Vendor } from "../domain/schema/vendor.ts";
+
+/** The vendor file the site is built from, bundled as text and parsed with the same domain schema. */
+export const vendor: Vendor = Vendor.parse(parse(vendorYaml));
+
+export { LOCALES, type Locale };
+export const DEFAULT_LOCALE: Locale = vendor.defaultLocale;
+
+/** Customer regions a subscriber may follow (content/vendor.yaml, e.g. uk, de, ca, eea-ch). */
+export const REGION_IDS: readonly string[] = vendor.regions.map((r) => r.id);
+
+/** What a subscriber can be told about: sub-processor changes and new DPA versions. */
+export const TOPICS = ["subprocessors", "dpa"] as const;
+export type Topic = (typeof TOPICS)[number];
+
+/** A confirmation link is good for 48 hours (DESIGN, API). */
+export const CONFIRM_TOKEN_TTL_MS = 48 * 60 * 60 * 1000;
+/** Sign-ups never confirmed are deleted after 7 days (DESIGN, API). */
+export const UNCONFIRMED_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+/** Request bodies above 16 KB are refused with 413; a sign-up is a few hundred bytes. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+export interface Limits {
+  /** Sign-ups per IP per minute before 429 (DESIGN: must allow a person's normal use, ≥ 10). */
+  ipPerMinute: number;
+  /** Confirmation emails per address per hour; past it the answer is still 202 and nothing is sent. */
+  emailPerHour: number;
+}
+
+function positiveInt(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+export function limits(env: Env): Limits {
+  return {
+    ipPerMinute: Math.max(10, positiveInt(env.RATE_LIMIT_IP_PER_MINUTE, 20)),
+    emailPerHour: positiveInt(env.RATE_LIMIT_EMAIL_PER_HOUR, 3),
+  };
+}
+
+export function isLocale(value: string | undefined): value is Locale {
+  return value !== undefined && (LOCALES as readonly string[]).includes(value);
+}
+
+/** Absolute URL on the public site (links in emails follow PUBLIC_BASE_URL, which `npm start` sets from PORT). */
+export function publicUrl(env: Env, path: string, query?: Record<string, string>): string {
+  const url = new URL(path, env.PUBLIC_BASE_URL.endsWith("/") ? env.PUBLIC_BASE_URL : `${env.PUBLIC_BASE_URL}/`);
+  for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
+  return url.toString();
+}

@@ -1,0 +1,62 @@
+import { Resend } from "resend";
+import { assertBatchSize, type EmailTransport, type SendOutcome, type TransportOverrides } from "./transport.ts";
+
+/** How long to wait for Resend before treating the send as "outcome unknown". */
+export const RESEND_TIMEOUT_MS = 15_000;
+
+interface ResendFailure {
+  message: string;
+  statusCode: number | null;
+  name: string;
+}
+
+/**
+ * Maps the SDK's `{data, error, headers}` (it never throws) to a SendOutcome. `statusCode: null` is
+ * how the SDK reports that no answer arrived (network failure, abort): the email may have gone out.
+ */
+export function outcomeOf(error: ResendFailure, headers: Record<string, string> | null): SendOutcome {
+  if (error.statusCode === null) return { outcome: "unknown", message: error.message };
+  const status = error.statusCode;
+  const retryable = status === 429 || status >= 500;
+  const failed: SendOutcome = { outcome: "failed", status, retryable, message: `${error.name}: ${error.message}` };
+  const retryAfter = Number(headers?.["retry-after"]);
+  if (status === 429 && Number.isFinite(retryAfter) && retryAfter >= 0) failed.retryAfterSeconds = retryAfter;
+  return failed;
+}
+
+/**
+ * EMAIL_TRANSPORT=resend: Resend's SDK pointed at RESEND_BASE_URL (tests use a local fake). One
+ * message goes to POST /emails, several to POST /emails/batch (≤ 100), with the Idempotency-Key.
+ */
+export function resendTransport(env: Env, overrides: TransportOverrides = {}): EmailTransport {
+  const client = new Resend(env.RESEND_API_KEY, { baseUrl: env.RESEND_BASE_URL.replace(/\/$/, "") });
+  const timeoutMs = overrides.timeoutMs ?? RESEND_TIMEOUT_MS;
+  return {
+    name: "resend",
+    async send(messages, options = {}) {
+      assertBatchSize(messages);
+      if (messages.length === 0) return { outcome: "sent", ids: [] };
+      const payload = messages.map((m) => ({
+        from: env.EMAIL_FROM,
+        to: [m.to],
+        subject: m.subject,
+        html: m.html,
+        text: m.text,
+        headers: m.headers,
+      }));
+      const requestOptions = {
+        signal: AbortSignal.timeout(timeoutMs),
+        ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+      };
+      const first = payload[0];
+      if (payload.length === 1 && first) {
+        const { data, error, headers } = await client.emails.send(first, requestOptions);
+        if (error) return outcomeOf(error, headers);
+        return { outcome: "sent", ids: [data.id] };
+      }
+      const { data, error, headers } = await client.batch.send(payload, requestOptions);
+      if (error) return outcomeOf(error, headers);
+      return { outcome: "sent", ids: data.data.map((d) => d.id) };
+    },
+  };
+}

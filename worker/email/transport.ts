@@ -1,0 +1,75 @@
+/**
+ * The email port: everything that sends mail goes through `EmailTransport.send`. Two adapters:
+ * `outbox` (stores the message in D1 for local development and tests) and `resend` (Resend's API).
+ */
+import { outboxTransport } from "./outbox.ts";
+import { resendTransport } from "./resend.ts";
+
+/** Resend's batch endpoint takes at most 100 emails per call (Resend API: POST /emails/batch). */
+export const EMAIL_BATCH_LIMIT = 100;
+
+export interface OutgoingEmail {
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  headers: Record<string, string>;
+}
+
+export interface SendOptions {
+  /**
+   * Same key + same messages = the same send: a retry after a lost answer does not send twice
+   * (Resend keeps keys for 24 hours). Deterministic per batch, e.g. `notice/<publication>/<batch>`.
+   */
+  idempotencyKey?: string;
+}
+
+export type SendOutcome =
+  /** Accepted for delivery; one provider id per message, in order. */
+  | { outcome: "sent"; ids: string[] }
+  /** Refused with an answer. `retryable` for 429 and 5xx; `retryAfterSeconds` when the provider said. */
+  | { outcome: "failed"; status: number; retryable: boolean; message: string; retryAfterSeconds?: number }
+  /** No answer (network failure, timeout, dropped connection): it may or may not have been sent. Retry with the same key. */
+  | { outcome: "unknown"; message: string };
+
+export interface EmailTransport {
+  readonly name: "outbox" | "resend";
+  /** Sends 1..EMAIL_BATCH_LIMIT messages as one call. Never throws for provider failures. */
+  send(messages: readonly OutgoingEmail[], options?: SendOptions): Promise<SendOutcome>;
+}
+
+export interface TransportOverrides {
+  /** Give up waiting for Resend after this long (outcome "unknown"). */
+  timeoutMs?: number;
+}
+
+export function assertBatchSize(messages: readonly OutgoingEmail[]): void {
+  if (messages.length > EMAIL_BATCH_LIMIT) {
+    throw new RangeError(`at most ${EMAIL_BATCH_LIMIT} emails per send (got ${messages.length}); split the batch`);
+  }
+}
+
+/** The transport EMAIL_TRANSPORT names: `resend` in production, `outbox` otherwise. */
+export function emailTransport(env: Env, overrides: TransportOverrides = {}): EmailTransport {
+  return env.EMAIL_TRANSPORT === "resend" ? resendTransport(env, overrides) : outboxTransport(env);
+}
+
+/**
+ * Sends and logs the outcome, for mail sent outside the request/response path (`waitUntil`):
+ * a failure there must be visible in the logs, not an unhandled rejection.
+ */
+export async function sendAndLog(
+  transport: EmailTransport,
+  messages: readonly OutgoingEmail[],
+  what: string,
+  options?: SendOptions,
+): Promise<SendOutcome> {
+  try {
+    const result = await transport.send(messages, options);
+    if (result.outcome !== "sent") console.warn(`email not sent (${what}) via ${transport.name}`, result);
+    return result;
+  } catch (err) {
+    console.error(`email failed (${what}) via ${transport.name}`, err);
+    return { outcome: "unknown", message: String(err) };
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The worker-rendered subscription pages. They only display things and hold forms; every change is
+ * a POST from a button, so a mail scanner that fetches a link changes nothing.
+ */
+import { type Locale, REGION_IDS, TOPICS } from "../config.ts";
+import type { Subscriber } from "../db.ts";
+import { regionName, t } from "../i18n.ts";
+import { html, page, type SafeHtml } from "./html.ts";
+
+function hidden(name: string, value: string): SafeHtml {
+  return html`<input type="hidden" name="${name}" value="${value}">`;
+}
+
+export function confirmPage(locale: Locale, token: string): Response {
+  const s = t(locale).confirmPage;
+  return page({
+    locale,
+    title: s.title,
+    body: html`<p>${s.intro}</p>
+<form method="post" action="/api/subscriptions/confirm">
+${hidden("token", token)}${hidden("locale", locale)}
+<button type="submit">${s.button}</button>
+</form>
+<p>${s.scannerNote}</p>`,
+  });
+}
+
+export function confirmedPage(locale: Locale): Response {
+  const s = t(locale);
+  return page({
+    locale,
+    title: s.confirmedPage.title,
+    body: html`<p>${s.confirmedPage.body}</p>
+<p><a href="/${locale}/">${s.home}</a></p>`,
+  });
+}
+
+export function unsubscribePage(locale: Locale, token: string): Response {
+  const s = t(locale).unsubscribePage;
+  const action = `/api/subscriptions/unsubscribe?token=${encodeURIComponent(token)}&locale=${locale}`;
+  return page({
+    locale,
+    title: s.title,
+    body: html`<p>${s.body}</p>
+<form method="post" action="${action}">
+${hidden("List-Unsubscribe", "One-Click")}
+<button type="submit">${s.button}</button>
+</form>`,
+  });
+}
+
+export function unsubscribedPage(locale: Locale): Response {
+  const s = t(locale);
+  return page({
+    locale,
+    title: s.unsubscribePage.doneTitle,
+    body: html`<p>${s.unsubscribePage.doneBody}</p>
+<p><a href="/${locale}/">${s.home}</a></p>`,
+  });
+}
+
+export function erasedPage(locale: Locale): Response {
+  const s = t(locale);
+  return page({
+    locale,
+    title: s.erasedPage.title,
+    body: html`<p>${s.erasedPage.body}</p>
+<p><a href="/${locale}/">${s.home}</a></p>`,
+  });
+}
+
+function checkbox(name: string, value: string, label: string, checked: boolean): SafeHtml {
+  return html`<li><label><input type="checkbox" name="${name}" value="${value}"${checked ? html` checked` : ""}> ${label}</label></li>`;
+}
+
+export function managePage(locale: Locale, token: string, sub: Subscriber, saved: boolean): Response {
+  const s = t(locale);
+  const m = s.managePage;
+  const meForm = (
+    method: string,
+    content: SafeHtml,
+    button: string,
+  ) => html`<form method="post" action="/api/subscriptions/me">
+${hidden("token", token)}${hidden("_method", method)}${content}
+<button type="submit">${button}</button>
+</form>`;
+  const statusSection =
+    sub.status === "suppressed"
+      ? html`<p>${m.suppressedBody}</p>`
+      : sub.status === "unsubscribed"
+        ? html`<p>${m.resubscribeBody}</p>${meForm("PATCH", html`${hidden("subscribed", "true")}${hidden("locale", locale)}`, m.resubscribeButton)}`
+        : html`<p>${m.unsubscribeBody}</p>${meForm("PATCH", html`${hidden("subscribed", "false")}${hidden("locale", locale)}`, m.unsubscribeButton)}`;
+  return page({
+    locale,
+    title: m.title,
+    body: html`${saved ? html`<p role="status">${m.saved}</p>` : ""}
+<p>${m.intro}</p>
+<dl>
+<dt>${m.address}</dt><dd>${sub.email}</dd>
+<dt>${m.statusLabel}</dt><dd>${s.status[sub.status]}</dd>
+</dl>
+<form method="post" action="/api/subscriptions/me">
+${hidden("token", token)}${hidden("_method", "PATCH")}
+<p><label for="locale">${m.language}</label>
+<select id="locale" name="locale">
+${(["da", "en"] as const).map((l) => html`<option value="${l}"${l === sub.locale ? html` selected` : ""}>${s.languageNames[l]}</option>`)}
+</select></p>
+<fieldset><legend>${m.topicsLegend}</legend><ul>
+${TOPICS.map((topic) => checkbox("topics", topic, s.topics[topic], sub.topics.includes(topic)))}
+</ul></fieldset>
+<fieldset><legend>${m.regionsLegend}</legend><ul>
+${REGION_IDS.map((id) => checkbox("regions", id, regionName(id, locale), sub.regions.includes(id)))}
+</ul></fieldset>
+<button type="submit">${m.save}</button>
+</form>
+<h2>${m.unsubscribeHeading}</h2>
+${statusSection}
+<h2>${m.exportHeading}</h2>
+<p>${m.exportBody}</p>
+${meForm("GET", hidden("locale", locale), m.exportButton)}
+<h2>${m.eraseHeading}</h2>
+<p>${m.eraseBody}</p>
+${meForm("DELETE", hidden("locale", locale), m.eraseButton)}`,
+  });
+}

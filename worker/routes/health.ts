@@ -1,0 +1,37 @@
+import { Hono } from "hono";
+import pkg from "../../package.json" with { type: "json" };
+import type { AppEnv } from "../types.ts";
+
+/** The deployed Annex C export the site builds (canonical JSON with its SHA-256 fingerprint). */
+export const ANNEX_C_PATH = "/annex-c.json";
+
+/**
+ * Reads the fingerprint of the deployed `/annex-c.json` through the ASSETS binding; null when the
+ * site has not been built with one (or it cannot be read).
+ */
+export async function deployedFingerprint(env: Env, requestUrl: string): Promise<string | null> {
+  try {
+    const res = await env.ASSETS.fetch(new Request(new URL(ANNEX_C_PATH, requestUrl)));
+    if (!res.ok) {
+      await res.body?.cancel();
+      return null;
+    }
+    const body: unknown = await res.json();
+    if (body && typeof body === "object" && "fingerprint" in body && typeof body.fingerprint === "string") {
+      return body.fingerprint;
+    }
+    return null;
+  } catch {
+    return null;
+  }
+}
+
+const health = new Hono<AppEnv>();
+
+health.get("/", async (c) => {
+  const fingerprint = await deployedFingerprint(c.env, c.req.url);
+  c.header("Cache-Control", "no-store");
+  return c.json({ status: "ok", version: pkg.version, fingerprint });
+});
+
+export default health;

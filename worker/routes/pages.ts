@@ -1,0 +1,71 @@
+/**
+ * Pages the worker renders itself (listed in wrangler.toml's run_worker_first): the language
+ * redirect at `/` and the subscription pages linked from emails under /{locale}/subscription/.
+ */
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import { DEFAULT_LOCALE, isLocale, LOCALES, type Locale } from "../config.ts";
+import { ApiError } from "../errors.ts";
+import { confirmedPage, confirmPage, erasedPage, managePage, unsubscribePage } from "../pages/subscription.ts";
+import { authenticate } from "../subscriptions.ts";
+import type { AppEnv } from "../types.ts";
+import { TokenField, validate } from "../validation.ts";
+
+/** Picks the first supported language from Accept-Language (by q-value), else the default. */
+export function preferredLocale(header: string | undefined): Locale {
+  if (!header) return DEFAULT_LOCALE;
+  const ranked = header
+    .split(",")
+    .map((part, index) => {
+      const [tag = "", ...params] = part.trim().split(";");
+      const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+      return { lang: tag.trim().toLowerCase().split("-")[0] ?? "", q: q ? Number(q.slice(2)) : 1, index };
+    })
+    .filter((x) => x.q > 0 && !Number.isNaN(x.q))
+    .sort((a, b) => b.q - a.q || a.index - b.index);
+  return ranked.map((x) => x.lang).find(isLocale) ?? DEFAULT_LOCALE;
+}
+
+const TokenQuery = z.object({ token: TokenField }).strict();
+const ManageQuery = z.object({ token: TokenField, saved: z.literal("1").optional() }).strict();
+
+function pageLocale(c: Context<AppEnv>): Locale {
+  const locale = c.req.param("locale");
+  if (!isLocale(locale)) throw new ApiError("not_found", "This page does not exist.");
+  c.set("htmlForm", { locale });
+  return locale;
+}
+
+const pages = new Hono<AppEnv>();
+
+pages.get("/", (c) => {
+  const locale = preferredLocale(c.req.header("Accept-Language"));
+  c.header("Vary", "Accept-Language");
+  c.header("Cache-Control", "private, max-age=0");
+  return c.redirect(`/${locale}/`, 302);
+});
+
+const base = `/:locale{${LOCALES.join("|")}}/subscription`;
+
+// Errors on these pages (a bad or expired link) are rendered as pages in their language.
+pages.use(`${base}/*`, async (c, next) => {
+  pageLocale(c);
+  await next();
+});
+
+pages.get(`${base}/confirm`, validate("query", TokenQuery), (c) =>
+  confirmPage(pageLocale(c), c.req.valid("query").token),
+);
+pages.get(`${base}/confirmed`, (c) => confirmedPage(pageLocale(c)));
+pages.get(`${base}/unsubscribe`, validate("query", TokenQuery), (c) =>
+  unsubscribePage(pageLocale(c), c.req.valid("query").token),
+);
+pages.get(`${base}/erased`, (c) => erasedPage(pageLocale(c)));
+pages.get(`${base}/manage`, validate("query", ManageQuery), async (c) => {
+  const locale = pageLocale(c);
+  const { token, saved } = c.req.valid("query");
+  const sub = await authenticate(c.env, token);
+  return managePage(locale, token, sub, saved === "1");
+});
+
+export default pages;

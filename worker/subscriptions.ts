@@ -1,0 +1,258 @@
+/**
+ * Subscription use cases, free of HTTP: sign up, confirm, unsubscribe, read/change/erase. Routes
+ * parse and answer; this module decides and writes (all SQL is in db.ts), and hands emails to the
+ * transport through the caller's `defer` (the request's waitUntil) so an answer never waits on a send.
+ */
+import {
+  CONFIRM_TOKEN_TTL_MS,
+  DEFAULT_LOCALE,
+  type Locale,
+  limits,
+  publicUrl,
+  REGION_IDS,
+  TOPICS,
+  type Topic,
+} from "./config.ts";
+import * as db from "./db.ts";
+import { confirmationEmail, welcomeEmail } from "./email/render.ts";
+import { type EmailTransport, emailTransport, sendAndLog } from "./email/transport.ts";
+import { ApiError } from "./errors.ts";
+import { looksLikeToken, newToken, sha256Hex } from "./security.ts";
+
+export interface Deps {
+  env: Env;
+  now: Date;
+  /** Runs work after the answer has gone (ExecutionContext.waitUntil). */
+  defer: (work: Promise<unknown>) => void;
+  transport?: EmailTransport;
+}
+
+/** The one answer every well-formed sign-up gets, known address or not (no enumeration). */
+export const ACCEPTED_BODY = {
+  status: "accepted",
+  detail: "If this address can receive email, a confirmation link is on its way. It works for 48 hours.",
+} as const;
+
+export interface SignupRequest {
+  email: string;
+  locale?: Locale | undefined;
+  topics?: Topic[] | undefined;
+  regions?: string[] | undefined;
+}
+
+/** Links in emails: the page for a token, and the RFC 8058 one-click URL. */
+export function links(env: Env, locale: Locale, token: string) {
+  return {
+    confirm: publicUrl(env, `/${locale}/subscription/confirm`, { token }),
+    manage: publicUrl(env, `/${locale}/subscription/manage`, { token }),
+    unsubscribePage: publicUrl(env, `/${locale}/subscription/unsubscribe`, { token }),
+    oneClick: publicUrl(env, "/api/subscriptions/unsubscribe", { token, locale }),
+  };
+}
+
+function transportOf(deps: Deps): EmailTransport {
+  return deps.transport ?? emailTransport(deps.env);
+}
+
+/** Per-IP sign-up limit: past it, 429 with Retry-After (seconds to the end of the minute window). */
+export async function checkIpLimit(deps: Deps, ip: string): Promise<void> {
+  const limit = limits(deps.env).ipPerMinute;
+  const hit = await db.countHit(deps.env.DB, "ip", ip, 60_000, deps.now.getTime());
+  if (hit.count > limit) {
+    const retryAfter = Math.max(1, Math.ceil((hit.resetAtMs - deps.now.getTime()) / 1000));
+    throw new ApiError("rate_limited", `Too many sign-ups from this address; try again in ${retryAfter} seconds.`, {
+      headers: { "Retry-After": String(retryAfter) },
+    });
+  }
+}
+
+/**
+ * Records the request and, unless the per-address limit is reached or the address is suppressed,
+ * emails a confirmation link. The caller answers 202 with ACCEPTED_BODY whatever happens here.
+ */
+export async function signup(deps: Deps, request: SignupRequest): Promise<void> {
+  const { env, now } = deps;
+  const preferences: db.Preferences = {
+    locale: request.locale ?? DEFAULT_LOCALE,
+    topics: request.topics ?? [...TOPICS],
+    regions: request.regions ?? [...REGION_IDS],
+  };
+  const token = newToken();
+  const [tokenHash, emailHash] = await Promise.all([sha256Hex(token), sha256Hex(request.email)]);
+  const result = await db.recordSignup(env.DB, {
+    subscriberId: crypto.randomUUID(),
+    email: request.email,
+    emailHash,
+    preferences,
+    confirmTokenHash: tokenHash,
+    now: now.toISOString(),
+    nowMs: now.getTime(),
+    expiresAt: new Date(now.getTime() + CONFIRM_TOKEN_TTL_MS).toISOString(),
+    emailWindowMs: 60 * 60_000,
+  });
+  // Past the per-address limit nothing more is sent, and the answer stays the same 202.
+  if (result.emailCount > limits(env).emailPerHour) return;
+  // A bounced or complained-about address gets no more mail from us.
+  if (result.status === "suppressed") return;
+  const l = links(env, preferences.locale, token);
+  const email = confirmationEmail({ locale: preferences.locale, confirmUrl: l.confirm, unsubscribeUrl: l.oneClick });
+  deps.defer(sendAndLog(transportOf(deps), [{ to: request.email, ...email }], "confirmation"));
+}
+
+async function tokenRecord(env: Env, token: string): Promise<db.TokenRecord | null> {
+  if (!looksLikeToken(token)) return null;
+  return db.findToken(env.DB, await sha256Hex(token));
+}
+
+export type ConfirmResult = { status: db.SubscriberStatus; locale: Locale; alreadyConfirmed: boolean };
+
+/**
+ * Confirms with a token from the confirmation email. Confirming twice is a success (DESIGN, API);
+ * a link older than 48 hours is refused with 410; the welcome email with the manage link goes once.
+ */
+export async function confirm(deps: Deps, token: string): Promise<ConfirmResult> {
+  const { env, now } = deps;
+  const record = await tokenRecord(env, token);
+  if (record?.kind !== "confirm") {
+    throw new ApiError(
+      "invalid_token",
+      "This confirmation link is not valid. It may be incomplete, or the sign-up was removed.",
+    );
+  }
+  const sub = record.subscriber;
+  if (record.usedAt) return { status: sub.status, locale: sub.locale, alreadyConfirmed: true };
+  if (record.expiresAt && record.expiresAt < now.toISOString()) {
+    throw new ApiError(
+      "token_expired",
+      "This confirmation link has expired (links work for 48 hours). Sign up again to get a new one.",
+    );
+  }
+  const tokenHash = await sha256Hex(token);
+  const claimed = await db.claimConfirmToken(env.DB, tokenHash, now.toISOString());
+  if (!claimed) return { status: sub.status, locale: sub.locale, alreadyConfirmed: true };
+
+  const preferences = record.request ?? { locale: sub.locale, topics: sub.topics, regions: sub.regions };
+  const manageToken = newToken();
+  await db.confirmSubscriber(env.DB, sub.id, preferences, await sha256Hex(manageToken), now.toISOString());
+  if (sub.status !== "suppressed") {
+    const l = links(env, preferences.locale, manageToken);
+    const email = welcomeEmail({
+      locale: preferences.locale,
+      manageUrl: l.manage,
+      unsubscribeUrl: l.oneClick,
+      topics: preferences.topics,
+      regions: preferences.regions,
+    });
+    deps.defer(sendAndLog(transportOf(deps), [{ to: sub.email, ...email }], "welcome"));
+  }
+  return {
+    status: sub.status === "suppressed" ? "suppressed" : "confirmed",
+    locale: preferences.locale,
+    alreadyConfirmed: false,
+  };
+}
+
+/**
+ * RFC 8058 one-click unsubscribe with the token from an email (a manage token, or the confirm token
+ * of a sign-up not yet confirmed). Repeating it is harmless.
+ */
+export async function unsubscribeWithToken(deps: Deps, token: string): Promise<db.Subscriber> {
+  const record = await tokenRecord(deps.env, token);
+  if (!record) {
+    throw new ApiError(
+      "invalid_token",
+      "This unsubscribe link is not valid. It may be incomplete, or the subscription was erased.",
+    );
+  }
+  await db.unsubscribe(deps.env.DB, record.subscriber.id, deps.now.toISOString());
+  return (await db.findSubscriberByEmail(deps.env.DB, record.subscriber.email)) ?? record.subscriber;
+}
+
+/** Finds the subscriber a manage token belongs to; 401 when there is none. */
+export async function authenticate(env: Env, token: string | undefined): Promise<db.Subscriber> {
+  if (!token) {
+    throw new ApiError(
+      "unauthorized",
+      "Send the manage token from any of our emails as `Authorization: Bearer <token>`.",
+      {
+        headers: { "WWW-Authenticate": 'Bearer realm="subscription"' },
+      },
+    );
+  }
+  const record = await tokenRecord(env, token);
+  if (record?.kind !== "manage") {
+    throw new ApiError(
+      "unauthorized",
+      "This manage token is not valid. Use the link in the most recent email from us.",
+      {
+        headers: { "WWW-Authenticate": 'Bearer realm="subscription", error="invalid_token"' },
+      },
+    );
+  }
+  return record.subscriber;
+}
+
+/** What the subscriber sees and can change. */
+export function view(sub: db.Subscriber) {
+  return {
+    email: sub.email,
+    status: sub.status,
+    locale: sub.locale,
+    topics: sub.topics,
+    regions: sub.regions,
+    createdAt: sub.createdAt,
+    updatedAt: sub.updatedAt,
+    confirmedAt: sub.confirmedAt,
+    unsubscribedAt: sub.unsubscribedAt,
+  };
+}
+
+/** GDPR art. 15 access: everything stored about the subscriber (token hashes are not personal data and stay out). */
+export async function exportData(deps: Deps, sub: db.Subscriber) {
+  const tokens = await db.listTokens(deps.env.DB, sub.id);
+  return {
+    exportedAt: deps.now.toISOString(),
+    subscription: { ...view(sub), suppressedAt: sub.suppressedAt, suppressedReason: sub.suppressedReason },
+    tokens,
+    notes: [
+      "Tokens are stored only as SHA-256 hashes; the links themselves exist only in your emails.",
+      "Sign-up rate-limit counters are keyed by a hash of your address and expire within an hour.",
+    ],
+  };
+}
+
+export interface PreferencesPatch {
+  locale?: Locale | undefined;
+  topics?: Topic[] | undefined;
+  regions?: string[] | undefined;
+  subscribed?: boolean | undefined;
+}
+
+/** Changes preferences and/or unsubscribes or re-subscribes. A suppressed address cannot re-subscribe itself. */
+export async function updateSubscription(
+  deps: Deps,
+  sub: db.Subscriber,
+  patch: PreferencesPatch,
+): Promise<db.Subscriber> {
+  const { env } = deps;
+  const now = deps.now.toISOString();
+  if (patch.subscribed === true && sub.status === "suppressed") {
+    throw new ApiError(
+      "conflict",
+      "Emails to this address bounced or were reported as unwanted, so it cannot be re-subscribed here.",
+    );
+  }
+  const prefs: Partial<db.Preferences> = {};
+  if (patch.locale) prefs.locale = patch.locale;
+  if (patch.topics) prefs.topics = patch.topics;
+  if (patch.regions) prefs.regions = patch.regions;
+  if (Object.keys(prefs).length > 0) await db.updatePreferences(env.DB, sub.id, prefs, now);
+  if (patch.subscribed === false) await db.unsubscribe(env.DB, sub.id, now);
+  if (patch.subscribed === true) await db.resubscribe(env.DB, sub.id, now);
+  return (await db.findSubscriberByEmail(env.DB, sub.email)) ?? sub;
+}
+
+/** GDPR art. 17 erasure: the row and every token go; every manage link stops working. */
+export async function erase(deps: Deps, sub: db.Subscriber): Promise<void> {
+  await db.eraseSubscriber(deps.env.DB, sub.id, await sha256Hex(sub.email));
+}

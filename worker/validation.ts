@@ -1,0 +1,259 @@
+/**
+ * Input at the edge: reading bodies (size, content type, JSON or form encoding) and the one zod hook
+ * every validator uses, so a failed parse always becomes a problem+json `invalid_input` with field
+ * messages — never zod's raw result, never a 5xx.
+ */
+import { zValidator as honoZodValidator } from "@hono/zod-validator";
+import type { Context, MiddlewareHandler, ValidationTargets } from "hono";
+import { z } from "zod";
+import { DEFAULT_LOCALE, isLocale, LOCALES, MAX_BODY_BYTES, REGION_IDS, TOPICS } from "./config.ts";
+import { ApiError, type FieldIssue } from "./errors.ts";
+import type { AppEnv } from "./types.ts";
+
+// ---------------------------------------------------------------------------------------------
+// The shared hook
+
+function issuePath(issue: z.core.$ZodIssue): string {
+  if (issue.code === "unrecognized_keys") return issue.keys.join(", ");
+  return issue.path.map(String).join(".") || "(body)";
+}
+
+export function toFieldIssues(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((issue) => ({ path: issuePath(issue), message: issue.message }));
+}
+
+/** The one hook for every zod validator: failures throw `invalid_input` (422) with the field messages. */
+export function problemHook(result: { success: boolean; error?: unknown }): void {
+  if (result.success) return;
+  const issues = result.error instanceof z.ZodError ? toFieldIssues(result.error) : [];
+  const first = issues[0];
+  const detail = first
+    ? `${first.path}: ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? "s" : ""})` : ""}`
+    : "The request does not have the expected shape.";
+  throw new ApiError("invalid_input", detail, { issues });
+}
+
+/** `@hono/zod-validator` with the shared problem+json hook already attached. */
+export function validate<T extends z.ZodType, Target extends keyof ValidationTargets>(target: Target, schema: T) {
+  return honoZodValidator(target, schema, problemHook);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bodies
+
+const FORM_TYPES = new Set(["application/x-www-form-urlencoded", "multipart/form-data"]);
+
+function mediaType(header: string | undefined): string {
+  return (header ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+}
+
+/** Reads at most `limit` bytes; a longer body is refused with 413 before it is all in memory. */
+async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = request.headers.get("Content-Length");
+  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+function tooLarge(limit: number): ApiError {
+  return new ApiError("payload_too_large", `The request body is larger than ${limit / 1024} KB.`);
+}
+
+export interface AcceptBodyOptions {
+  /** Form fields that are lists (checkbox groups): always turned into arrays. */
+  arrays?: readonly string[];
+  /** An empty body (no content type needed) counts as `{}`, e.g. DELETE. */
+  allowEmpty?: boolean;
+  /** Browser form posts get a 303 to this static page on error (`{locale}` is replaced). */
+  errorRedirect?: string;
+  /** Browser forms may be posted (form encoding); false = JSON only. */
+  forms?: boolean;
+}
+
+/** True for a browser's HTML form post: form-encoded and asking for HTML back. */
+export function isBrowserForm(c: Context): boolean {
+  return (
+    FORM_TYPES.has(mediaType(c.req.header("Content-Type"))) && (c.req.header("Accept") ?? "").includes("text/html")
+  );
+}
+
+async function formFields(bytes: Uint8Array, contentType: string, arrays: readonly string[]) {
+  const out: Record<string, string | string[]> = {};
+  let entries: [string, string | File][];
+  try {
+    if (mediaType(contentType) === "multipart/form-data") {
+      entries = [...(await new Response(bytes, { headers: { "Content-Type": contentType } }).formData()).entries()];
+    } else {
+      entries = [
+        ...new URLSearchParams(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes)).entries(),
+      ];
+    }
+  } catch {
+    throw new ApiError("malformed_body", "The form data could not be read.");
+  }
+  for (const [rawKey, value] of entries) {
+    if (typeof value !== "string") throw new ApiError("unsupported_media_type", "File uploads are not accepted.");
+    const key = rawKey.endsWith("[]") ? rawKey.slice(0, -2) : rawKey;
+    const existing = out[key];
+    if (existing === undefined) out[key] = arrays.includes(key) ? [value] : value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else out[key] = [existing, value];
+  }
+  return out;
+}
+
+/**
+ * Reads the request body once, whatever its encoding: JSON, or (for the site's HTML forms)
+ * form-encoded. Enforces the 16 KB limit (413) and the accepted content types (415), then hands the
+ * parsed object on as a JSON request so `validate("json", schema)` checks both encodings with one
+ * schema. A browser form post is remembered in `htmlForm` so answers can be pages and redirects.
+ */
+export function acceptBody(options: AcceptBodyOptions = {}): MiddlewareHandler<AppEnv> {
+  const forms = options.forms ?? true;
+  return async (c, next) => {
+    const contentType = c.req.header("Content-Type");
+    const type = mediaType(contentType);
+    const bytes = await readLimited(c.req.raw, MAX_BODY_BYTES);
+    let value: unknown;
+    if (bytes.byteLength === 0 && options.allowEmpty) {
+      value = {};
+    } else if (type === "application/json" || /^application\/[\w.-]+\+json$/.test(type)) {
+      try {
+        value = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+      } catch {
+        throw new ApiError("malformed_body", "The body is not valid JSON.");
+      }
+      if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        throw new ApiError("invalid_input", "The body must be a JSON object.");
+      }
+    } else if (forms && FORM_TYPES.has(type)) {
+      const fields = await formFields(bytes, contentType ?? "", options.arrays ?? []);
+      if (isBrowserForm(c)) {
+        const locale = typeof fields.locale === "string" && isLocale(fields.locale) ? fields.locale : DEFAULT_LOCALE;
+        c.set("htmlForm", {
+          locale,
+          ...(options.errorRedirect ? { errorRedirect: options.errorRedirect.replace("{locale}", locale) } : {}),
+        });
+      }
+      value = fields;
+    } else {
+      const accepted = forms ? "application/json or application/x-www-form-urlencoded" : "application/json";
+      throw new ApiError(
+        "unsupported_media_type",
+        type ? `Content-Type ${type} is not accepted; send ${accepted}.` : `Send the body as ${accepted}.`,
+      );
+    }
+    const headers = new Headers(c.req.raw.headers);
+    headers.set("Content-Type", "application/json");
+    headers.delete("Content-Length");
+    c.req.raw = new Request(c.req.raw.url, { method: c.req.raw.method, headers, body: JSON.stringify(value) });
+    c.req.bodyCache = {};
+    await next();
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Email addresses
+
+const MAX_ADDRESS = 254; // RFC 5321 forward-path limit
+const MAX_LOCAL = 64;
+const LOCAL_PART = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+const DNS_LABEL = /^(?:xn--)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+// Control characters (CR/LF header injection), whitespace, and characters that separate or quote
+// addresses in a header (, ; < > " ( ) [ ] \) are never part of an address we accept.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\s,;<>"()[\]\\:]/u;
+
+export type NormalizedEmail = { ok: true; email: string } | { ok: false; reason: string };
+
+/**
+ * Normalises an address before it is compared or stored: trimmed, lower-case (local part and
+ * domain), internationalised domain converted to punycode. Anything that could smuggle a second
+ * recipient or a header into an email is refused.
+ */
+export function normalizeEmail(raw: string): NormalizedEmail {
+  const trimmed = raw.trim();
+  if (trimmed.length === 0) return { ok: false, reason: "is empty" };
+  if (FORBIDDEN.test(trimmed)) return { ok: false, reason: "contains characters an email address cannot have" };
+  const at = trimmed.lastIndexOf("@");
+  if (at <= 0 || at === trimmed.length - 1) return { ok: false, reason: "must look like name@example.com" };
+  const local = trimmed.slice(0, at).toLowerCase();
+  const rawDomain = trimmed.slice(at + 1).replace(/\.$/, "");
+  if (local.length > MAX_LOCAL)
+    return { ok: false, reason: `the part before @ is longer than ${MAX_LOCAL} characters` };
+  if (!LOCAL_PART.test(local)) return { ok: false, reason: "the part before @ is not a valid mailbox name" };
+  let domain: string;
+  try {
+    domain = new URL(`http://${rawDomain}/`).hostname;
+  } catch {
+    return { ok: false, reason: "the domain is not valid" };
+  }
+  const labels = domain.split(".");
+  const tld = labels[labels.length - 1] ?? "";
+  if (
+    domain.length > 253 ||
+    labels.length < 2 ||
+    !labels.every((l) => DNS_LABEL.test(l)) ||
+    !/^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/.test(tld)
+  ) {
+    return { ok: false, reason: "the domain is not valid" };
+  }
+  const email = `${local}@${domain}`;
+  if (email.length > MAX_ADDRESS) return { ok: false, reason: `is longer than ${MAX_ADDRESS} characters` };
+  return { ok: true, email };
+}
+
+export const EmailAddress = z
+  .string({ error: "must be a string" })
+  .max(320, "is too long")
+  .transform((value, ctx) => {
+    const result = normalizeEmail(value);
+    if (!result.ok) {
+      ctx.addIssue({ code: "custom", message: `not a usable email address: ${result.reason}` });
+      return z.NEVER;
+    }
+    return result.email;
+  });
+
+// ---------------------------------------------------------------------------------------------
+// Preferences
+
+export const LocaleField = z.enum(LOCALES, { error: `must be one of: ${LOCALES.join(", ")}` });
+export const TopicField = z.enum(TOPICS, { error: `must be one of: ${TOPICS.join(", ")}` });
+export const RegionField = z
+  .string({ error: "must be a string" })
+  .refine((r) => REGION_IDS.includes(r), { error: `must be one of: ${REGION_IDS.join(", ")}` });
+
+/** A list of choices: at least one, no more than there are options, duplicates collapsed. */
+function choiceList<T extends z.ZodType<string>>(item: T, options: number, noun: string) {
+  return z
+    .array(item, { error: `must be a list of ${noun}` })
+    .min(1, `choose at least one ${noun.replace(/s$/, "")}`)
+    .max(options, `lists at most ${options} ${noun}`)
+    .transform((list) => [...new Set(list)] as z.output<T>[]);
+}
+
+export const Topics = choiceList(TopicField, TOPICS.length, "topics");
+export const Regions = choiceList(RegionField, REGION_IDS.length, "regions");
+
+/** Tokens arrive in links, headers and form fields; anything much longer than ours is refused early. */
+export const TokenField = z.string({ error: "must be a string" }).min(1, "is missing").max(128, "is too long");
