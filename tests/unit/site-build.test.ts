@@ -1,0 +1,284 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { gzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import type { AnnexCDocument } from "../../domain/annex.ts";
+import { canonicalJson, sha256Hex } from "../../domain/canonical.ts";
+
+// Builds the real site from content/ (the shipped vendor) into temporary folders and checks the output as a visitor,
+// a crawler and the worker would see it. Two builds: one "today" (after every change) and one on a day when the
+// 1 July 2024 changes are announced but not yet in effect, so the upcoming/pending rendering is exercised too.
+
+const ROOT = join(import.meta.dirname, "../..");
+const TODAY = "2026-11-23";
+const BEFORE_JULY_2024 = "2024-06-10";
+const KB = 1024;
+
+let out: string;
+let pendingOut: string;
+let tmp: string;
+
+function build(outDir: string, buildDate: string): void {
+  execFileSync(join(ROOT, "node_modules/.bin/astro"), ["build", "--outDir", outDir], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      BUILD_DATE: buildDate,
+      PUBLIC_BASE_URL: "https://portal.test",
+      ASTRO_TELEMETRY_DISABLED: "1",
+    },
+    stdio: "pipe",
+  });
+}
+
+function files(dir: string, ext: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(ext) && statSync(join(dir, f)).isFile())
+    .map((f) => join(dir, f));
+}
+
+/** RFC 4180 reader, enough for checking our own export (quoted fields, doubled quotes, CRLF). */
+function parseCsv(text: string): Record<string, string>[] {
+  const records: string[][] = [];
+  let field = "";
+  let record: string[] = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") {
+      record.push(field);
+      field = "";
+    } else if (ch === "\n" || ch === "\r") {
+      if (ch === "\r" && text[i + 1] === "\n") i++;
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = "";
+    } else field += ch;
+  }
+  if (field !== "" || record.length > 0) records.push([...record, field]);
+  const [header, ...rows] = records;
+  return rows.map((r) => Object.fromEntries((header ?? []).map((h, i) => [h, r[i] ?? ""])));
+}
+
+const read = (dir: string, path: string) => readFileSync(join(dir, path), "utf8");
+
+/** Hosts a page may link to: sub-processors' own websites and privacy contact pages, from content/. */
+function subprocessorHosts(): Set<string> {
+  const hosts = new Set<string>();
+  const dir = join(ROOT, "content/subprocessors");
+  for (const f of readdirSync(dir).filter((n) => n.endsWith(".mdx"))) {
+    const fm = parseYaml(readFileSync(join(dir, f), "utf8").split(/^---$/m)[1] ?? "") as {
+      website: string;
+      contact: { url?: string };
+    };
+    hosts.add(new URL(fm.website).host);
+    if (fm.contact.url) hosts.add(new URL(fm.contact.url).host);
+  }
+  return hosts;
+}
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), "site-build-"));
+  out = join(tmp, "today");
+  pendingOut = join(tmp, "pending");
+  build(out, TODAY);
+  build(pendingOut, BEFORE_JULY_2024);
+}, 300_000);
+
+afterAll(() => {
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("every HTML page", () => {
+  it("has a language, a title, exactly one h1, a skip link to #main and no script or inline style", () => {
+    const pages = files(out, ".html");
+    expect(pages.length).toBeGreaterThan(40);
+    for (const page of pages) {
+      const html = readFileSync(page, "utf8");
+      const name = relative(out, page);
+      expect(html, name).toMatch(/<html lang="(da|en)"/);
+      expect(html, name).toMatch(/<title>[^<]+<\/title>/);
+      expect(html.match(/<h1[\s>]/g)?.length, name).toBe(1);
+      expect(html, name).toMatch(/<a class="skip" href="#main">/);
+      expect(html, name).toMatch(/id="main"/);
+      expect(html, name).not.toMatch(/<script/i);
+      expect(html, name).not.toMatch(/<style/i);
+      expect(html, name).not.toMatch(/\sstyle="/i);
+    }
+  });
+
+  it("loads nothing from elsewhere and links out only to sub-processors' own sites", () => {
+    const allowed = subprocessorHosts();
+    for (const page of files(out, ".html")) {
+      const html = readFileSync(page, "utf8");
+      const name = relative(out, page);
+      for (const m of html.matchAll(/\s(src|srcset|action|poster|data)="([^"]*)"/g)) {
+        expect(m[2], `${name} ${m[1]}`).not.toMatch(/^(https?:)?\/\//);
+      }
+      for (const m of html.matchAll(/<(\w+)[^>]*\shref="([^"]*)"/g)) {
+        const [, tag, url] = m;
+        if (!url || !/^(https?:)?\/\//.test(url)) continue;
+        expect(tag, `${name}: only anchors may point elsewhere (${url})`).toBe("a");
+        expect(allowed.has(new URL(url, "https://portal.test").host), `${name} links to ${url}`).toBe(true);
+      }
+    }
+  });
+
+  it("is at most 30 KB gzipped, and the one stylesheet at most 10 KB", () => {
+    for (const page of files(out, ".html")) {
+      expect(gzipSync(readFileSync(page)).length, relative(out, page)).toBeLessThanOrEqual(30 * KB);
+    }
+    const css = files(out, ".css");
+    expect(css.map((f) => relative(out, f))).toEqual(["styles/site.css"]);
+    expect(gzipSync(readFileSync(css[0] as string)).length).toBeLessThanOrEqual(10 * KB);
+    expect(files(out, ".js")).toEqual([]);
+  });
+});
+
+describe("both languages", () => {
+  it("have the same pages, and every page links to itself in the other language", () => {
+    const paths = (locale: string) =>
+      files(join(out, locale), ".html")
+        .map((f) => relative(join(out, locale), f))
+        .sort();
+    const da = paths("da");
+    expect(da).toEqual(paths("en"));
+    for (const p of da) {
+      const path = `/${p.replace(/index\.html$/, "")}`;
+      expect(read(out, join("da", p)), p).toContain(`href="/en${path}" hreflang="en"`);
+      expect(read(out, join("en", p)), p).toContain(`href="/da${path}" hreflang="da"`);
+    }
+  });
+
+  it("have a page for every region, sub-processor, change, Annex C version and DPA version", () => {
+    const doc = JSON.parse(read(out, "annex-c.json")) as AnnexCDocument;
+    for (const r of doc.regions) expect(read(out, `en/regions/${r.id}/index.html`)).toContain(r.name.en);
+    for (const c of doc.changes) expect(read(out, `da/changes/${c.id}/index.html`)).toContain(c.summary.da);
+    for (const e of doc.snapshot.entries) expect(read(out, `en/subprocessors/${e.id}/index.html`)).toContain(e.name);
+    for (const v of doc.snapshot.dpaVersions) expect(read(out, `en/dpa/${v.version}/index.html`)).toMatch(/<h1>/);
+    for (const d of ["2023-10-01", "2024-07-01"]) expect(read(out, `en/annex-c/${d}/index.html`)).toMatch(/<h1>/);
+  });
+});
+
+describe("pages", () => {
+  it("root page sends visitors to the default language and links both", () => {
+    const html = read(out, "index.html");
+    expect(html).toContain('http-equiv="refresh" content="0; url=/da/"');
+    expect(html).toContain('href="/da/"');
+    expect(html).toContain('href="/en/"');
+  });
+
+  it("a notice page gives the DPA 5.3 objection deadline: 10 Danish working days from receipt", () => {
+    // Announced Friday 31 May 2024; 5 June (Constitution Day) is skipped as a customary closing day.
+    const html = read(out, "en/changes/2024-07-01-aws-regional-data-centres/index.html");
+    expect(html).toContain("17 June 2024");
+    expect(html).toContain("if the notice was received on 31 May 2024");
+    expect(html).toContain('href="/en/annex-c/2024-07-01/"');
+    expect(read(out, "da/changes/2024-07-01-aws-regional-data-centres/index.html")).toContain("17. juni 2024");
+  });
+
+  it("the version page of 1 July 2024 shows what changed with ins/del and words, not colour alone", () => {
+    const html = read(out, "en/annex-c/2024-07-01/index.html");
+    expect(html).toMatch(/<ins><span class="tag">Added:<\/span> <a href="\/en\/subprocessors\/twilio-sendgrid\/">/);
+    expect(html).toMatch(
+      /<del><span class="tag">Removed:<\/span> <a href="\/en\/subprocessors\/metacompliance-ireland\/">/,
+    );
+    expect(html).toContain("Compared with the version from 1 October 2023");
+    expect(read(out, "en/annex-c/2023-10-01/index.html")).toContain("This is the first version.");
+  });
+
+  it("the subscribe form posts to the API without JavaScript, with a hidden locale and a honeypot", () => {
+    const html = read(out, "da/subscribe/index.html");
+    expect(html).toMatch(/<form[^>]*method="post"[^>]*action="\/api\/subscriptions"/);
+    expect(html).toContain('enctype="application/x-www-form-urlencoded"');
+    expect(html).toContain('<input type="hidden" name="locale" value="da">');
+    expect(html).toMatch(/<input id="email" name="email" type="email"[^>]*required/);
+    expect(html).toContain('<label for="email">');
+    expect(html).toMatch(/name="topics" value="subprocessors"/);
+    expect(html).toMatch(/name="topics" value="dpa"/);
+    expect(html).toMatch(/name="regions" value="uk"/);
+    expect(html).toMatch(/<p class="hp" aria-hidden="true">[\s\S]*name="website"[\s\S]*tabindex="-1"/);
+  });
+
+  it("before 1 July 2024 the list shows the announced changes as upcoming and Annex C marks them pending", () => {
+    const list = read(pendingOut, "en/index.html");
+    expect(list).toContain("Upcoming changes");
+    expect(list).toContain('href="/en/changes/2024-07-01-twilio-sendgrid-legacy-email/"');
+    expect(list).toContain("1 July 2024");
+    const annex = read(pendingOut, "en/annex-c/index.html");
+    expect(annex).toContain("Takes effect 1 July 2024");
+    expect(annex).toContain("Removed on 1 July 2024");
+    // Not yet in effect, so today's list does not show Twilio SendGrid yet.
+    expect(list).not.toContain('href="/en/subprocessors/twilio-sendgrid/"');
+    expect(read(out, "en/index.html")).toContain("There are no announced changes that have yet to take effect.");
+  });
+
+  it("the DPA in force is current and the earlier version is marked archived with its period", () => {
+    const archived = read(out, "en/dpa/2023-10-01/index.html");
+    expect(archived).toContain("Archived version");
+    expect(archived).toContain("up to and including 30 June 2024");
+    expect(read(out, "en/dpa/index.html")).toContain("In force from 1 July 2024");
+  });
+});
+
+describe("exports", () => {
+  it("/annex-c.json carries the SHA-256 fingerprint of its canonical snapshot", async () => {
+    const doc = JSON.parse(read(out, "annex-c.json")) as AnnexCDocument;
+    expect(doc.format).toBe("annex-c/1");
+    expect(doc.fingerprint).toBe(await sha256Hex(canonicalJson(doc.snapshot)));
+    expect(read(out, "en/annex-c/index.html")).toContain(doc.fingerprint);
+    // The published list is resolved after every announced change, so the build date does not change it.
+    expect((JSON.parse(read(pendingOut, "annex-c.json")) as AnnexCDocument).fingerprint).toBe(doc.fingerprint);
+  });
+
+  it("/annex-c.csv has one row per sub-processor and location of the published Annex C", () => {
+    const doc = JSON.parse(read(out, "annex-c.json")) as AnnexCDocument;
+    const rows = parseCsv(read(out, "annex-c.csv"));
+    const expected = doc.snapshot.entries.flatMap((e) =>
+      e.locations.map((l) => ({ id: e.id, name: e.name, country: l.country, city: l.city ?? "", since: e.since })),
+    );
+    expect(rows.map(({ id, name, country, city, since }) => ({ id, name, country, city, since }))).toEqual(expected);
+    expect(Object.keys(rows[0] ?? {})).toEqual([
+      "id",
+      "name",
+      "entity",
+      "country",
+      "city",
+      "applies_to",
+      "mechanism",
+      "since",
+    ]);
+    const twilio = rows.find((r) => r.id === "twilio-sendgrid");
+    expect(twilio?.mechanism).toBe("EU-US Data Privacy Framework");
+  });
+
+  it("/feed.xml is Atom with one entry per change", () => {
+    const doc = JSON.parse(read(out, "annex-c.json")) as AnnexCDocument;
+    const xml = read(out, "feed.xml");
+    expect(xml).toMatch(/^<\?xml version="1.0" encoding="utf-8"\?>\s*<feed xmlns="http:\/\/www.w3.org\/2005\/Atom">/);
+    expect(xml.match(/<entry>/g)?.length).toBe(doc.changes.length);
+    for (const c of doc.changes) expect(xml).toContain(`<id>https://portal.test/en/changes/${c.id}/</id>`);
+  });
+
+  it("_headers sends the strict CSP and security headers for every path", () => {
+    const headers = read(out, "_headers");
+    expect(headers).toContain(
+      "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+    );
+    expect(headers).toContain("Referrer-Policy: strict-origin-when-cross-origin");
+    expect(headers).toContain("X-Content-Type-Options: nosniff");
+    expect(headers).toMatch(/Strict-Transport-Security: max-age=\d+/);
+    expect(headers).toContain("Permissions-Policy: camera=(), microphone=(), geolocation=(), interest-cohort=()");
+  });
+});
