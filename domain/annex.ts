@@ -55,7 +55,10 @@ export function stateOn(sp: SubProcessor, on: IsoDate): { state: SubProcessorSta
       continue;
     }
     const { from: _from, ...fields } = step;
-    state = { ...(state ?? {}), ...fields };
+    // A field present but undefined (possible in data built in code, never in YAML) changes nothing: it must not
+    // blank the field it would replace (tests/unit/validate.fuzz.test.ts).
+    const given = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+    state = { ...(state ?? {}), ...given };
   }
   if (!state || since === undefined) return undefined;
   return { state: state as SubProcessorState, since };

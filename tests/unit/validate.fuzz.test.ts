@@ -82,12 +82,17 @@ function paths(value: unknown, prefix: (string | number)[] = []): (string | numb
   ]);
 }
 
+/** Generated values are copied before they go in: a later mutation must not edit fast-check's own value. */
+function copy<T>(value: T): T {
+  return value === undefined ? value : structuredClone(value);
+}
+
 function mutateAt(root: unknown, path: (string | number)[], op: "delete" | "replace", value: unknown): void {
   let parent = root as Record<string | number, unknown>;
   for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
   const last = path.at(-1);
   if (last === undefined) return;
-  if (op === "replace") parent[last] = value;
+  if (op === "replace") parent[last] = copy(value);
   else if (Array.isArray(parent) && typeof last === "number") parent.splice(last, 1);
   else delete parent[last];
 }
@@ -113,7 +118,7 @@ function apply(raw: RawContent, m: Mutation): void {
       return;
     }
     case "replace-file":
-      file.data = m.value;
+      file.data = copy(m.value);
       return;
     case "duplicate-file":
       if (group !== "vendor") raw[group].push({ path: rename(file.path, m.name), data: structuredClone(file.data) });
