@@ -44,9 +44,9 @@ const da = {
     upcoming: "Kommende ændringer",
     noUpcoming: "Der er ingen varslede ændringer, som endnu ikke er trådt i kraft.",
     current: "Aktuel liste",
-    regionTitle: (region: string) => `Underdatabehandlere for kunder i ${region}`,
+    regionTitle: (region: string) => `Underdatabehandlere: ${region}`,
     regionIntro: (region: string, date: string) =>
-      `Listen herunder viser kun de behandlingssteder, der gælder for kunder i ${region}, pr. ${date}.`,
+      `Listen herunder viser kun de behandlingssteder, der gælder for kunder i regionen ${region}, pr. ${date}.`,
     cohortHeading: (cohort: string) => cohort,
     noneForCohort: "Ingen underdatabehandlere gælder for denne kundegruppe.",
   },
@@ -110,6 +110,8 @@ const da = {
     pending: "Varslet, endnu ikke i kraft",
     inEffect: "I kraft",
     details: "Detaljer",
+    annexDiff: "Hvad ændres i bilag C",
+    heading: (names: string, kind: string, date: string) => `${kind}: ${names} (${date})`,
   },
   annex: {
     title: "Bilag C – underdatabehandlere",
@@ -247,9 +249,9 @@ const en: Strings = {
     upcoming: "Upcoming changes",
     noUpcoming: "There are no announced changes that have yet to take effect.",
     current: "Current list",
-    regionTitle: (region: string) => `Sub-processors for customers in ${region}`,
+    regionTitle: (region: string) => `Sub-processors: ${region}`,
     regionIntro: (region: string, date: string) =>
-      `The list below shows only the processing locations that apply to customers in ${region}, as of ${date}.`,
+      `The list below shows only the processing locations that apply to customers in the region ${region}, as of ${date}.`,
     cohortHeading: (cohort: string) => cohort,
     noneForCohort: "No sub-processors apply to this group of customers.",
   },
@@ -313,6 +315,8 @@ const en: Strings = {
     pending: "Announced, not yet in effect",
     inEffect: "In effect",
     details: "Details",
+    annexDiff: "What changes in Annex C",
+    heading: (names: string, kind: string, date: string) => `${kind}: ${names} (${date})`,
   },
   annex: {
     title: "Annex C – sub-processors",

@@ -1,5 +1,7 @@
+import { stateOn } from "../../domain/annex.ts";
 import { addWorkingDays } from "../../domain/calendar.ts";
 import type { Content } from "../../domain/content.ts";
+import { addDays } from "../../domain/dates.ts";
 import type { Change } from "../../domain/schema/change.ts";
 import type { IsoDate } from "../../domain/schema/common.ts";
 
@@ -29,4 +31,11 @@ export function upcoming(changes: Change[], today: IsoDate): Change[] {
 /** The changes that explain a sub-processor's timeline step (same sub-processor, effective that day). */
 export function changesFor(changes: Change[], subprocessorId: string, effective: IsoDate): Change[] {
   return changes.filter((c) => c.effective === effective && c.subprocessors.includes(subprocessorId));
+}
+
+/** A sub-processor's name as a change shows it: on the effective date, or the day before for a removal. */
+export function nameAt(content: Pick<Content, "subprocessors">, id: string, change: Change): string {
+  const sp = content.subprocessors.find((x) => x.id === id);
+  if (!sp) return id;
+  return (stateOn(sp, change.effective) ?? stateOn(sp, addDays(change.effective, -1)))?.state.name ?? id;
 }
