@@ -5,16 +5,26 @@
 import { createApp } from "./app.ts";
 import { runScheduled } from "./cron.ts";
 import { handleQueue } from "./notices/queue.ts";
+import admin, { runPublish } from "./routes/admin.ts";
 import dev from "./routes/dev.ts";
 import health from "./routes/health.ts";
+import { noticePages, notices } from "./routes/notices.ts";
 import pages from "./routes/pages.ts";
+import publications from "./routes/publications.ts";
 import subscriptions from "./routes/subscriptions.ts";
+import webhooks from "./routes/webhooks.ts";
 
 const app = createApp();
 
 app.route("/api/health", health);
 app.route("/api/subscriptions", subscriptions);
 app.route("/api/dev", dev);
+// Change notices (issue 5): publish, ledger, public hash chain, objections, provider webhooks.
+app.route("/api/admin", admin);
+app.route("/api/publications", publications);
+app.route("/api/notices", notices);
+app.route("/api/webhooks", webhooks);
+app.route("/", noticePages);
 app.route("/", pages);
 
 export default {
@@ -22,5 +32,11 @@ export default {
   queue: (batch, env) => handleQueue(batch, env),
   scheduled: (controller, env, ctx) => {
     ctx.waitUntil(runScheduled(env, new Date(controller.scheduledTime)));
+    // The same publish check as POST /api/admin/publish (DESIGN "API"): a no-op when nothing changed.
+    ctx.waitUntil(
+      runPublish(env, env.PUBLIC_BASE_URL, new Date(controller.scheduledTime)).catch((err: unknown) =>
+        console.error("scheduled publish check failed", err),
+      ),
+    );
   },
 } satisfies ExportedHandler<Env>;

@@ -1,0 +1,184 @@
+/**
+ * Helpers for the notice tests: the shipped content read through Vite (workerd has no file system), documents built
+ * with the domain, a capturing queue, and a hand-made queue driver that re-delivers what the consumer retries.
+ */
+import { env } from "cloudflare:workers";
+import { parse } from "yaml";
+import { type AnnexCDocument, annexCDocument } from "../../domain/annex.ts";
+import type { Content } from "../../domain/content.ts";
+import type { Change } from "../../domain/schema/change.ts";
+import type { SubProcessor } from "../../domain/schema/subprocessor.ts";
+import { type RawFile, validateContent } from "../../domain/validate.ts";
+import type { FanoutMessage } from "../../worker/notices/fanout.ts";
+import { handleQueue } from "../../worker/notices/queue.ts";
+
+// Vite turns this into static imports of every content file (workerd has no file system to read them from).
+const files = (import.meta as ImportMeta & { glob: (p: string, o: object) => unknown }).glob(
+  "../../content/**/*.{yaml,mdx,md}",
+  {
+    query: "?raw",
+    import: "default",
+    eager: true,
+  },
+) as Record<string, string>;
+
+function rawFile(path: string, source: string): RawFile {
+  const rel = path.replace(/^(\.\.\/)+/, "");
+  if (rel.endsWith(".yaml")) return { path: rel, data: parse(source) };
+  const match = /^---\r?\n([\s\S]*?)\r?\n---/.exec(source);
+  return { path: rel, data: match ? parse(match[1] ?? "") : {} };
+}
+
+/** The shipped content/, validated as the build validates it. */
+export function shippedContent(): Content {
+  const all = Object.entries(files).map(([p, s]) => rawFile(p, s));
+  const pick = (dir: string) => all.filter((f) => f.path.startsWith(`content/${dir}/`));
+  const vendor = all.find((f) => f.path === "content/vendor.yaml");
+  if (!vendor) throw new Error("content/vendor.yaml not found");
+  const { content, errors } = validateContent(
+    { vendor, subprocessors: pick("subprocessors"), changes: pick("changes"), dpa: pick("dpa") },
+    { today: "2026-11-23" },
+  );
+  if (!content) throw new Error(`shipped content does not validate: ${JSON.stringify(errors.slice(0, 3))}`);
+  return content;
+}
+
+/** A new sub-processor for every customer (Copenhagen) with a UK-only location (London), announced 30+ days ahead. */
+export const NEWCOMER: SubProcessor = {
+  id: "nordic-support-desk",
+  relationship: "third-party",
+  website: "https://support-desk.example",
+  contact: { email: "privacy@support-desk.example" },
+  timeline: [
+    {
+      from: "2027-01-04",
+      name: "Nordic Support Desk ApS",
+      entity: { name: "Nordic Support Desk ApS", address: { street: "Havnegade 1", city: "København", country: "DK" } },
+      purpose: { da: "Drift af supportsystemet", en: "Runs the support ticket system" },
+      services: ["customer-support"],
+      dataCategories: ["name", "email-address"],
+      locations: [
+        { country: "DK", city: "København" },
+        { country: "GB", city: "London", appliesTo: [{ regions: ["uk"] }], transfer: { mechanism: "adequacy" } },
+      ],
+    },
+  ],
+};
+
+export const NEWCOMER_CHANGE: Change = {
+  id: "2027-01-04-nordic-support-desk-added",
+  announced: "2026-11-23",
+  effective: "2027-01-04",
+  kind: "added",
+  subprocessors: ["nordic-support-desk"],
+  summary: {
+    da: "Nordic Support Desk ApS tilføjes som underdatabehandler for kundesupport.",
+    en: "Nordic Support Desk ApS is added as a sub-processor for customer support.",
+  },
+};
+
+export async function documents(): Promise<{ base: AnnexCDocument; changed: AnnexCDocument }> {
+  const content = shippedContent();
+  const base = await annexCDocument(content);
+  const changed = await annexCDocument({
+    ...content,
+    subprocessors: [...content.subprocessors, NEWCOMER],
+    changes: [...content.changes, NEWCOMER_CHANGE],
+  });
+  return { base, changed };
+}
+
+/** An ASSETS binding that serves `doc` as /annex-c.json (production reads the built site). */
+export function assetsServing(doc: AnnexCDocument): Fetcher {
+  return {
+    fetch: async (input: RequestInfo | URL) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      if (url.pathname === "/annex-c.json") return Response.json(doc);
+      return new Response("not found", { status: 404 });
+    },
+    connect: () => {
+      throw new Error("not supported");
+    },
+  } as unknown as Fetcher;
+}
+
+/** A queue producer that keeps what is sent, so the test decides when (and how often) the consumer runs. */
+export function capturingQueue(): { queue: Queue<FanoutMessage>; sent: FanoutMessage[] } {
+  const sent: FanoutMessage[] = [];
+  const queue = {
+    send: async (body: FanoutMessage) => {
+      sent.push(body);
+    },
+    sendBatch: async (messages: Iterable<MessageSendRequest<FanoutMessage>>) => {
+      for (const m of messages) sent.push(structuredClone(m.body));
+    },
+  } as unknown as Queue<FanoutMessage>;
+  return { queue, sent };
+}
+
+export interface QueuedMessage {
+  id: string;
+  body: FanoutMessage;
+  attempts: number;
+}
+
+export type Outcome = "ack" | "retry" | "none";
+
+/** Runs the real consumer on a hand-made batch and reports what it did with each message. */
+export async function deliver(
+  messages: readonly QueuedMessage[],
+  bindings: Partial<Env>,
+  options: { now?: () => Date } = {},
+): Promise<{ outcomes: Map<string, Outcome>; threw: unknown }> {
+  const outcomes = new Map<string, Outcome>(messages.map((m) => [m.id, "none"]));
+  const batch = {
+    queue: "notices",
+    messages: messages.map((m) => ({
+      id: m.id,
+      timestamp: new Date(),
+      body: structuredClone(m.body),
+      attempts: m.attempts,
+      ack: () => outcomes.set(m.id, "ack"),
+      retry: () => outcomes.set(m.id, "retry"),
+    })),
+    ackAll: () => {
+      for (const m of messages) outcomes.set(m.id, "ack");
+    },
+    retryAll: () => {
+      for (const m of messages) outcomes.set(m.id, "retry");
+    },
+  } as unknown as MessageBatch<unknown>;
+  let threw: unknown;
+  try {
+    await handleQueue(batch, { ...env, ...bindings } as Env, options);
+  } catch (err) {
+    threw = err;
+  }
+  return { outcomes, threw };
+}
+
+/** Delivers until every message is acked: a retried (or unanswered) message comes back with attempts + 1. */
+export async function drain(bodies: readonly FanoutMessage[], bindings: Partial<Env>, maxRounds = 40): Promise<number> {
+  let pending: QueuedMessage[] = bodies.map((body, i) => ({ id: `m${i}`, body, attempts: 1 }));
+  let rounds = 0;
+  while (pending.length > 0) {
+    if (++rounds > maxRounds) throw new Error(`queue not drained after ${maxRounds} rounds`);
+    const { outcomes } = await deliver(pending, bindings);
+    pending = pending.filter((m) => outcomes.get(m.id) !== "ack").map((m) => ({ ...m, attempts: m.attempts + 1 }));
+  }
+  return rounds;
+}
+
+export const NOTICE_TABLES = [
+  "objections",
+  "dead_letters",
+  "deliveries",
+  "fanout_chunks",
+  "publications",
+  "webhook_events",
+  "send_slots",
+];
+
+export async function resetNoticeTables(): Promise<void> {
+  await env.DB.batch(NOTICE_TABLES.map((t) => env.DB.prepare(`DELETE FROM ${t}`)));
+}

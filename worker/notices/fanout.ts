@@ -1,0 +1,409 @@
+import { objectionDeadline } from "../../domain/calendar.ts";
+import {
+  batchIdempotencyKey,
+  isPastIdempotencyWindow,
+  type Notice,
+  type NoticeTopic,
+  noticeFor,
+} from "../../domain/notice.ts";
+import type { Locale } from "../../domain/schema/common.ts";
+import { type NoticeEmailInput, type RenderedEmail, renderNotice } from "../email/notice.ts";
+import type { OutgoingEmail } from "../email/transport.ts";
+
+// The send loop of the notice fan-out (DESIGN "Notices"). One queue message = one chunk of one publication's frozen
+// plan = at most one provider batch call. Runs unchanged in workerd (D1 store) and in Node (in-memory store, bench).
+//
+// Exactly once per (publication, subscriber), under at-least-once queue delivery:
+// 1. deliveries rows are UNIQUE(publication, subscriber): a re-delivered message inserts nothing new;
+// 2. a pending row is claimed (status sending) together with its Idempotency-Key and the preferences it is rendered
+//    with, in one write; rows already claimed are never re-claimed, only re-sent under the key they were claimed
+//    with, byte-for-byte the same payload (rendered from the claim, never from live state);
+// 3. a provider answer we did not see (5xx, network error, lost response, crash before recording) leaves the rows in
+//    `sending`; the retry sends the same key, and the provider returns the first result instead of sending again;
+// 4. Resend keeps a key for 24 h: a row still `sending` after that is flagged `stuck` for a person, never re-sent.
+// Proved by tests/worker/notices-faults.test.ts.
+
+/** A queue message: one chunk of a publication's fan-out plan. */
+export interface FanoutMessage {
+  publicationId: number;
+  chunk: number;
+  subscriberIds: string[];
+}
+
+export type DeliveryStatus = "pending" | "sending" | "sent" | "suppressed" | "dead" | "stuck";
+
+/** A delivery that is not finished yet. */
+export interface OpenDelivery {
+  subscriberId: string;
+  status: "pending" | "sending";
+  email: string | null;
+  locale: Locale | null;
+  topics: NoticeTopic[] | null;
+  regions: string[] | null;
+  batchKey: string | null;
+  claimedAt: string | null;
+  attempts: number;
+}
+
+/** The subscriber as they stand now (undefined when erased). */
+export interface LiveSubscriber {
+  id: string;
+  email: string;
+  status: "pending" | "confirmed" | "unsubscribed" | "suppressed";
+  locale: Locale;
+  topics: NoticeTopic[];
+  regions: string[];
+}
+
+export interface ClaimRow {
+  subscriberId: string;
+  email: string;
+  locale: Locale;
+  topics: NoticeTopic[];
+  regions: string[];
+  deadline: string;
+  /** SHA-256 of the manage token carried by this email; registered with the claim. */
+  manageTokenHash: string;
+}
+
+/** Everything the send loop needs from storage; implemented over D1 (db-notices.ts) and in memory (bench). */
+export interface DeliveryStore {
+  /** Inserts a pending row per subscriber; rows that exist are left alone (UNIQUE(publication, subscriber)). */
+  ensure(publicationId: number, chunk: number, subscriberIds: readonly string[], now: string): Promise<void>;
+  /** The rows among `subscriberIds` that are still pending or sending. */
+  open(publicationId: number, subscriberIds: readonly string[]): Promise<OpenDelivery[]>;
+  subscribers(ids: readonly string[]): Promise<Map<string, LiveSubscriber>>;
+  /** Marks pending rows suppressed (unsubscribed, bounced, erased, no longer concerned). */
+  suppress(publicationId: number, subscriberIds: readonly string[], reason: string, now: string): Promise<void>;
+  /**
+   * Claims pending rows for one provider call: status sending, batch key, claim time, snapshot of the preferences,
+   * and registers the manage tokens the emails carry. Returns the ids actually claimed (a concurrent consumer may
+   * have claimed some first).
+   */
+  claim(publicationId: number, rows: readonly ClaimRow[], batchKey: string, claimedAt: string): Promise<string[]>;
+  /** Counts an attempt of the call under `batchKey` and records its error. */
+  attempted(publicationId: number, batchKey: string, detail: string, now: string): Promise<void>;
+  /** The provider accepted the call: every row under `batchKey` is sent, with its message id. */
+  sent(publicationId: number, batchKey: string, messageIds: Map<string, string>, now: string): Promise<void>;
+  /** Rows under `batchKey` end in `status` (dead: permanent failure; stuck: past the idempotency window). */
+  finish(
+    publicationId: number,
+    batchKey: string | null,
+    subscriberIds: readonly string[],
+    status: "dead" | "stuck",
+    detail: string,
+    now: string,
+  ): Promise<void>;
+  deadLetter(
+    message: FanoutMessage,
+    subscriberIds: readonly string[],
+    reason: string,
+    attempts: number,
+    now: string,
+  ): Promise<void>;
+}
+
+/** What came of one batch call. Resend's SDK returns `{data, error}`; a network failure is an unknown outcome. */
+export type BatchOutcome =
+  | { kind: "accepted"; messageIds: string[] }
+  /** 429: nothing was sent; try again after the hint. */
+  | { kind: "rate-limited"; retryAfterSeconds: number; detail: string }
+  /** 5xx, network error, timeout, or the same key still in progress: it may or may not have been sent. */
+  | { kind: "unknown"; detail: string; retryAfterSeconds?: number }
+  /** Any other 4xx: retrying the same payload cannot succeed. */
+  | { kind: "rejected"; status: number; detail: string };
+
+export interface BatchSender {
+  sendBatch(emails: readonly OutgoingEmail[], idempotencyKey: string): Promise<BatchOutcome>;
+}
+
+/** Hands out send slots so that all senders together stay under the provider's request rate. */
+export interface RateLimiter {
+  acquire(): Promise<void>;
+}
+
+export interface FanoutDeps {
+  store: DeliveryStore;
+  sender: BatchSender;
+  limiter: RateLimiter;
+  /** The publication's notice (cached by the caller). */
+  notice(publicationId: number): Promise<Notice>;
+  vendor: NoticeEmailInput["vendor"];
+  baseUrl: string;
+  /** Derives the manage token an email carries; deterministic, so a retried call renders the same email. */
+  manageToken(publicationId: number, subscriberId: string): Promise<{ token: string; hash: string }>;
+  now(): Date;
+  /** Attempts of one message before its open deliveries are given up as dead (queue max_retries + 1). */
+  maxAttempts: number;
+}
+
+export type MessageResult =
+  | { action: "ack"; sent: number; suppressed: number; dead: number; stuck: number }
+  | { action: "retry"; delaySeconds: number; reason: string };
+
+/** Back-off for unknown outcomes: 2, 4, 8 … seconds, at most 5 minutes; well inside the 24 h key window. */
+export function backoffSeconds(attempts: number): number {
+  return Math.min(300, 2 ** Math.max(1, Math.min(attempts, 9)));
+}
+
+export function noticeLinks(baseUrl: string, locale: Locale, publicationId: number, token: string) {
+  const base = baseUrl.replace(/\/+$/, "");
+  const q = new URLSearchParams({ token }).toString();
+  return {
+    object: `${base}/${locale}/subscription/object/${publicationId}?${q}`,
+    manage: `${base}/${locale}/subscription/manage?${q}`,
+    unsubscribe: `${base}/${locale}/subscription/unsubscribe?${q}`,
+    // Same one-click URL as every other email (worker/subscriptions.ts `links`).
+    oneClickUnsubscribe: `${base}/api/subscriptions/unsubscribe?${new URLSearchParams({ token, locale }).toString()}`,
+  };
+}
+
+async function renderFor(
+  deps: FanoutDeps,
+  notice: Notice,
+  publicationId: number,
+  row: { subscriberId: string; email: string; locale: Locale; topics: NoticeTopic[]; regions: string[] },
+  claimedAt: string,
+): Promise<{ email: OutgoingEmail; rendered: RenderedEmail } | undefined> {
+  const personal = noticeFor(notice, {
+    id: row.subscriberId,
+    locale: row.locale,
+    topics: row.topics,
+    regions: row.regions,
+  });
+  if (!personal) return undefined;
+  const { token } = await deps.manageToken(publicationId, row.subscriberId);
+  const rendered = renderNotice({
+    notice,
+    personal,
+    vendor: deps.vendor,
+    baseUrl: deps.baseUrl,
+    receivedAt: new Date(claimedAt),
+    links: noticeLinks(deps.baseUrl, row.locale, publicationId, token),
+  });
+  return {
+    rendered,
+    email: {
+      to: row.email,
+      subject: rendered.subject,
+      html: rendered.html,
+      text: rendered.text,
+      headers: rendered.headers,
+    },
+  };
+}
+
+function groupByKey(rows: readonly OpenDelivery[]): Map<string | null, OpenDelivery[]> {
+  const out = new Map<string | null, OpenDelivery[]>();
+  for (const row of rows) out.set(row.batchKey, [...(out.get(row.batchKey) ?? []), row]);
+  return out;
+}
+
+/** One provider call for the rows claimed under `batchKey`, and what it means for them. */
+async function sendClaimed(
+  deps: FanoutDeps,
+  notice: Notice,
+  message: FanoutMessage,
+  batchKey: string,
+  rows: OpenDelivery[],
+): Promise<BatchOutcome> {
+  const emails: OutgoingEmail[] = [];
+  const order: string[] = [];
+  for (const row of [...rows].sort((a, b) => (a.subscriberId < b.subscriberId ? -1 : 1))) {
+    const { email, locale, topics, regions, claimedAt } = row;
+    if (!email || !locale || !topics || !regions || !claimedAt) continue;
+    const out = await renderFor(
+      deps,
+      notice,
+      message.publicationId,
+      { ...row, email, locale, topics, regions },
+      claimedAt,
+    );
+    if (!out) continue;
+    emails.push(out.email);
+    order.push(row.subscriberId);
+  }
+  const now = () => deps.now().toISOString();
+  if (emails.length === 0) {
+    await deps.store.finish(message.publicationId, batchKey, order, "dead", "nothing left to render", now());
+    return { kind: "rejected", status: 0, detail: "nothing left to render" };
+  }
+  await deps.limiter.acquire();
+  let outcome: BatchOutcome;
+  try {
+    outcome = await deps.sender.sendBatch(emails, batchKey);
+  } catch (err) {
+    outcome = { kind: "unknown", detail: `send failed: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  if (outcome.kind === "accepted") {
+    const ids = new Map<string, string>();
+    order.forEach((id, i) => {
+      const messageId = outcome.kind === "accepted" ? outcome.messageIds[i] : undefined;
+      if (messageId) ids.set(id, messageId);
+    });
+    await deps.store.sent(message.publicationId, batchKey, ids, now());
+  } else if (outcome.kind === "rejected") {
+    await deps.store.finish(
+      message.publicationId,
+      batchKey,
+      order,
+      "dead",
+      `rejected (${outcome.status}): ${outcome.detail}`,
+      now(),
+    );
+  } else {
+    await deps.store.attempted(message.publicationId, batchKey, outcome.detail, now());
+  }
+  return outcome;
+}
+
+/**
+ * Processes one queue message. Never throws for provider trouble: it answers ack or retry (with the delay the
+ * provider asked for). A storage failure throws, and the queue re-delivers the message; every step is safe to repeat.
+ */
+export async function processMessage(
+  deps: FanoutDeps,
+  message: FanoutMessage,
+  attempts: number,
+): Promise<MessageResult> {
+  const { store } = deps;
+  const pub = message.publicationId;
+  const nowIso = () => deps.now().toISOString();
+  const notice = await deps.notice(pub);
+  await store.ensure(pub, message.chunk, message.subscriberIds, nowIso());
+  const open = await store.open(pub, message.subscriberIds);
+  const result = { sent: 0, suppressed: 0, dead: 0, stuck: 0 };
+
+  // Rows claimed earlier (an attempt whose outcome we did not see): same key, same payload, or flag them.
+  const inFlight = groupByKey(open.filter((r) => r.status === "sending"));
+  const pending = open.filter((r) => r.status === "pending");
+
+  let retryDelay: number | undefined;
+  let retryReason = "";
+
+  for (const [key, rows] of inFlight) {
+    if (key === null) continue;
+    const claimedAt = rows[0]?.claimedAt;
+    if (claimedAt && isPastIdempotencyWindow(claimedAt, deps.now())) {
+      await store.finish(
+        pub,
+        key,
+        rows.map((r) => r.subscriberId),
+        "stuck",
+        "outcome unknown past the 24 h idempotency window: check with the provider before sending again",
+        nowIso(),
+      );
+      result.stuck += rows.length;
+      continue;
+    }
+    const outcome = await sendClaimed(deps, notice, message, key, rows);
+    if (outcome.kind === "accepted") result.sent += rows.length;
+    else if (outcome.kind === "rejected") {
+      await store.deadLetter(
+        message,
+        rows.map((r) => r.subscriberId),
+        outcome.detail,
+        attempts,
+        nowIso(),
+      );
+      result.dead += rows.length;
+    } else {
+      retryDelay = Math.max(retryDelay ?? 0, outcome.retryAfterSeconds ?? backoffSeconds(attempts));
+      retryReason = outcome.detail;
+    }
+  }
+
+  if (pending.length > 0) {
+    const live = await store.subscribers(pending.map((r) => r.subscriberId));
+    const skip = new Map<string, string[]>();
+    const claimRows: ClaimRow[] = [];
+    const claimedAt = nowIso();
+    for (const row of pending) {
+      const s = live.get(row.subscriberId);
+      // DESIGN: "An address that unsubscribes mid-fan-out gets nothing more" — checked at send time, not plan time.
+      const reason = !s
+        ? "erased"
+        : s.status !== "confirmed"
+          ? s.status
+          : noticeFor(notice, { id: s.id, locale: s.locale, topics: s.topics, regions: s.regions })
+            ? undefined
+            : "preferences no longer cover this notice";
+      if (reason || !s) {
+        skip.set(reason ?? "erased", [...(skip.get(reason ?? "erased") ?? []), row.subscriberId]);
+        continue;
+      }
+      const { hash } = await deps.manageToken(pub, s.id);
+      claimRows.push({
+        subscriberId: s.id,
+        email: s.email,
+        locale: s.locale,
+        topics: s.topics,
+        regions: s.regions,
+        deadline: objectionDeadline(
+          new Date(claimedAt),
+          deps.vendor.workingDayCalendar,
+          deps.vendor.objectionWorkingDays,
+        ),
+        manageTokenHash: hash,
+      });
+    }
+    for (const [reason, ids] of skip) {
+      await store.suppress(pub, ids, reason, nowIso());
+      result.suppressed += ids.length;
+    }
+    if (claimRows.length > 0) {
+      const key = await batchIdempotencyKey(
+        String(pub),
+        message.chunk,
+        claimRows.map((r) => r.subscriberId),
+      );
+      const claimed = new Set(await store.claim(pub, claimRows, key, claimedAt));
+      const rows: OpenDelivery[] = claimRows
+        .filter((r) => claimed.has(r.subscriberId))
+        .map((r) => ({ ...r, status: "sending", batchKey: key, claimedAt, attempts: 0 }));
+      if (rows.length > 0) {
+        const outcome = await sendClaimed(deps, notice, message, key, rows);
+        if (outcome.kind === "accepted") result.sent += rows.length;
+        else if (outcome.kind === "rejected") {
+          await store.deadLetter(
+            message,
+            rows.map((r) => r.subscriberId),
+            outcome.detail,
+            attempts,
+            nowIso(),
+          );
+          result.dead += rows.length;
+        } else {
+          retryDelay = Math.max(retryDelay ?? 0, outcome.retryAfterSeconds ?? backoffSeconds(attempts));
+          retryReason = outcome.detail;
+        }
+      }
+      // Rows a concurrent consumer claimed first are that consumer's to send; a re-delivery picks them up if it fails.
+      if (claimed.size < claimRows.length) {
+        retryDelay = Math.max(retryDelay ?? 0, 1);
+        retryReason = "another consumer holds part of this chunk";
+      }
+    }
+  }
+
+  if (retryDelay !== undefined && attempts >= deps.maxAttempts) {
+    // Retries exhausted: what is still open ends dead and is listed for the vendor, never silently dropped.
+    const left = await store.open(pub, message.subscriberIds);
+    const ids = left.map((r) => r.subscriberId);
+    for (const [key, rows] of groupByKey(left)) {
+      await store.finish(
+        pub,
+        key,
+        rows.map((r) => r.subscriberId),
+        "dead",
+        `gave up after ${attempts} attempts: ${retryReason}`,
+        nowIso(),
+      );
+    }
+    if (ids.length > 0) await store.deadLetter(message, ids, `retries exhausted: ${retryReason}`, attempts, nowIso());
+    result.dead += ids.length;
+    return { action: "ack", ...result };
+  }
+  if (retryDelay !== undefined) return { action: "retry", delaySeconds: Math.ceil(retryDelay), reason: retryReason };
+  return { action: "ack", ...result };
+}

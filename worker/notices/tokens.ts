@@ -1,0 +1,38 @@
+import { sha256Hex } from "../security.ts";
+
+// The manage token a notice email carries. A notice may be sent more than once under one Idempotency-Key (a retry
+// after an unknown outcome), and Resend refuses the same key with a different body: the email, and so the token in
+// its links, must come out the same every time. The token is therefore derived, not drawn at random:
+// HMAC-SHA256(secret, "notice-manage-token/v1" | publication | subscriber), 256 bits, shaped like every other token
+// (base64url, 43 characters). Only its SHA-256 is stored, like every token (DESIGN "API"). The secret is the
+// worker's ADMIN_TOKEN: whoever holds it can already act for every subscriber.
+
+const LABEL = "notice-manage-token/v1";
+
+function base64url(bytes: ArrayBuffer): string {
+  let binary = "";
+  for (const b of new Uint8Array(bytes)) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export async function noticeManageToken(
+  secret: string,
+  publicationId: number,
+  subscriberId: string,
+): Promise<{ token: string; hash: string }> {
+  if (!secret) throw new Error("ADMIN_TOKEN is not set: notice links cannot be signed");
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const mac = await crypto.subtle.sign(
+    "HMAC",
+    key,
+    new TextEncoder().encode(`${LABEL}|${publicationId}|${subscriberId}`),
+  );
+  const token = base64url(mac);
+  return { token, hash: await sha256Hex(token) };
+}

@@ -1,0 +1,221 @@
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import { isWithinObjectionWindow, objectionDeadline } from "../../domain/calendar.ts";
+import { formatDate } from "../../domain/labels.ts";
+import { DEFAULT_LOCALE, isLocale, LOCALES, type Locale, publicUrl, vendor } from "../config.ts";
+import { deliveryOf, insertObjection, listPublications } from "../db-notices.ts";
+import { renderObjectionReceipt, renderVendorObjectionAlert } from "../email/notice.ts";
+import { emailTransport, sendAndLog } from "../email/transport.ts";
+import { ApiError } from "../errors.ts";
+import type { DeliveryStatus } from "../notices/fanout.ts";
+import { html, page } from "../pages/html.ts";
+import { bearerToken } from "../security.ts";
+import { authenticate, links } from "../subscriptions.ts";
+import type { AppEnv } from "../types.ts";
+import { acceptBody, TokenField, validate } from "../validation.ts";
+
+// Objections to a notice (DPA 5.3: the customer may object within 10 working days from receiving the notice).
+// POST /api/notices/{id}/objections (JSON with a Bearer manage token, or the form below with the token as a field)
+// and the worker-rendered form the notice's "object" button opens: /{locale}/subscription/object/{id}?token=…
+
+const ObjectionBody = z
+  .object({
+    organisation: z.string().trim().min(1, "is missing").max(200, "is too long"),
+    reason: z.string().trim().min(1, "is missing").max(5000, "is too long"),
+    token: TokenField.optional(),
+    locale: z.enum(LOCALES).optional(),
+  })
+  .strict();
+
+const FINAL_OR_SENDING: readonly DeliveryStatus[] = ["sent", "sending", "stuck"];
+
+interface Window {
+  deadline: string;
+  deliveredAt: string;
+}
+
+/**
+ * The subscriber's own window: counted from their delivery (the provider accepted the email; the first attempt if
+ * that is all we know). The later of that and the deadline quoted in the email applies: nobody loses a day they were
+ * promised in writing.
+ */
+async function objectionWindow(env: Env, publicationId: number, subscriberId: string): Promise<Window> {
+  const delivery = await deliveryOf(env.DB, publicationId, subscriberId);
+  if (!delivery || !FINAL_OR_SENDING.includes(delivery.status)) {
+    throw new ApiError("not_found", `Notice ${publicationId} was not sent to this subscription.`);
+  }
+  const deliveredAt = delivery.sentAt ?? delivery.claimedAt;
+  if (!deliveredAt) throw new ApiError("not_found", `Notice ${publicationId} was not sent to this subscription.`);
+  const computed = objectionDeadline(new Date(deliveredAt), vendor.workingDayCalendar, vendor.objectionWorkingDays);
+  const quoted = delivery.deadline ?? computed;
+  // ISO dates compare as text: the later of the two.
+  const deadline = [quoted, computed].sort()[1] ?? computed;
+  return { deadline, deliveredAt };
+}
+
+async function noticeExists(env: Env, id: number) {
+  const pub = (await listPublications(env.DB)).find((p) => p.sequence === id && p.kind === "notice");
+  if (!pub) throw new ApiError("not_found", `There is no notice ${id}.`);
+  return pub;
+}
+
+function noticeId(c: Context<AppEnv>): number {
+  const id = Number(c.req.param("id"));
+  if (!Number.isInteger(id) || id < 1) throw new ApiError("not_found", "There is no such notice.");
+  return id;
+}
+
+export const notices = new Hono<AppEnv>();
+
+notices.post(
+  "/:id/objections",
+  acceptBody({ errorRedirect: undefined }),
+  validate("json", ObjectionBody),
+  async (c) => {
+    const id = noticeId(c);
+    const body = c.req.valid("json");
+    const token = bearerToken(c.req.header("Authorization")) ?? body.token;
+    const subscriber = await authenticate(c.env, token);
+    const pub = await noticeExists(c.env, id);
+    const now = new Date();
+    const window = await objectionWindow(c.env, id, subscriber.id);
+    if (!isWithinObjectionWindow(now, window.deadline)) {
+      throw new ApiError(
+        "conflict",
+        `The objection window for notice ${id} closed at the end of ${window.deadline} (Copenhagen time): ` +
+          `${vendor.objectionWorkingDays} Danish working days from its delivery on ${window.deliveredAt.slice(0, 10)}. ` +
+          `Contact ${vendor.privacyContact} if you still wish to raise a concern.`,
+      );
+    }
+    const objection = {
+      id: crypto.randomUUID(),
+      publicationId: id,
+      subscriberId: subscriber.id,
+      email: subscriber.email,
+      organisation: body.organisation,
+      reason: body.reason,
+      deadline: window.deadline,
+      createdAt: now.toISOString(),
+    };
+    await insertObjection(c.env.DB, objection);
+
+    const locale: Locale = body.locale ?? subscriber.locale;
+    const common = {
+      vendor,
+      objectionId: objection.id,
+      publicationId: String(id),
+      fingerprint: pub.fingerprint,
+      organisation: objection.organisation,
+      reason: objection.reason,
+      receivedAt: objection.createdAt,
+      deadline: objection.deadline,
+      subscriberEmail: subscriber.email,
+    };
+    const l = links(c.env, locale, token ?? "");
+    const receipt = renderObjectionReceipt({
+      ...common,
+      locale,
+      links: { manage: l.manage, oneClickUnsubscribe: l.oneClick },
+    });
+    const alert = renderVendorObjectionAlert({ ...common, adminUrl: publicUrl(c.env, "/api/admin/publications") });
+    const transport = emailTransport(c.env);
+    const mail = Promise.all([
+      sendAndLog(transport, [{ to: subscriber.email, ...receipt }], "objection receipt", {
+        idempotencyKey: `objection/${objection.id}/receipt`,
+      }),
+      sendAndLog(transport, [{ to: c.env.VENDOR_ALERT_EMAIL, ...alert }], "objection alert", {
+        idempotencyKey: `objection/${objection.id}/alert`,
+      }),
+    ]);
+    c.executionCtx.waitUntil(mail);
+
+    if (c.get("htmlForm")) return c.redirect(`/${locale}/subscription/objected?notice=${id}`, 303);
+    return c.json(
+      {
+        id: objection.id,
+        notice: id,
+        organisation: objection.organisation,
+        receivedAt: objection.createdAt,
+        deadline: objection.deadline,
+        detail: `Objection received within the window (deadline ${objection.deadline}); a receipt is on its way to ${subscriber.email}.`,
+      },
+      201,
+    );
+  },
+);
+
+const PAGE = {
+  da: {
+    title: (id: number) => `Indsigelse mod varsel nr. ${id}`,
+    intro: (vendor: string) =>
+      `Her kan du gøre indsigelse mod ændringen af ${vendor}s underdatabehandlere. Indsigelsen sendes til ${vendor}, og du får en kvittering på e-mail.`,
+    deadline: (date: string) => `Frist: ${date} (til og med, dansk tid).`,
+    closed: (date: string) => `Fristen for indsigelse udløb ${date}. Kontakt os, hvis du stadig har indvendinger:`,
+    organisation: "Organisation",
+    reason: "Begrundelse",
+    submit: "Send indsigelse",
+    fingerprint: "Fingeraftryk",
+    doneTitle: "Indsigelsen er modtaget",
+    done: "Tak. Vi har registreret din indsigelse og sendt en kvittering til din e-mail.",
+  },
+  en: {
+    title: (id: number) => `Object to notice no. ${id}`,
+    intro: (vendor: string) =>
+      `Use this form to object to the change in ${vendor}'s sub-processors. The objection goes to ${vendor}, and you receive a receipt by email.`,
+    deadline: (date: string) => `Deadline: ${date} (inclusive, Danish time).`,
+    closed: (date: string) => `The deadline for objections passed on ${date}. Contact us if you still have concerns:`,
+    organisation: "Organisation",
+    reason: "Reason",
+    submit: "Send objection",
+    fingerprint: "Fingerprint",
+    doneTitle: "Objection received",
+    done: "Thank you. We have recorded your objection and sent a receipt to your email address.",
+  },
+} as const;
+
+const base = `/:locale{${LOCALES.join("|")}}/subscription`;
+
+function pageLocale(c: Context<AppEnv>): Locale {
+  const locale = c.req.param("locale");
+  const l: Locale = isLocale(locale) ? locale : DEFAULT_LOCALE;
+  c.set("htmlForm", { locale: l });
+  return l;
+}
+
+/** Pages mounted at the root, next to the subscription pages (listed in wrangler.toml's run_worker_first). */
+export const noticePages = new Hono<AppEnv>();
+
+noticePages.get(
+  `${base}/object/:id{[0-9]+}`,
+  validate("query", z.object({ token: TokenField }).strict()),
+  async (c) => {
+    const locale = pageLocale(c);
+    const s = PAGE[locale];
+    const id = noticeId(c);
+    const { token } = c.req.valid("query");
+    const subscriber = await authenticate(c.env, token);
+    const pub = await noticeExists(c.env, id);
+    const window = await objectionWindow(c.env, id, subscriber.id);
+    const open = isWithinObjectionWindow(new Date(), window.deadline);
+    const deadline = formatDate(window.deadline, locale);
+    const body = open
+      ? html`<p>${s.intro(vendor.name)}</p>
+<p><strong>${s.deadline(deadline)}</strong></p>
+<form method="post" action="/api/notices/${id}/objections">
+<input type="hidden" name="token" value="${token}">
+<input type="hidden" name="locale" value="${locale}">
+<p><label for="organisation">${s.organisation}</label><br><input id="organisation" name="organisation" required maxlength="200" autocomplete="organization"></p>
+<p><label for="reason">${s.reason}</label><br><textarea id="reason" name="reason" required maxlength="5000" rows="8" cols="60"></textarea></p>
+<p><button type="submit">${s.submit}</button></p>
+</form>
+<p><small>${s.fingerprint}: <code>${pub.fingerprint}</code></small></p>`
+      : html`<p>${s.closed(deadline)} <a href="mailto:${vendor.privacyContact}">${vendor.privacyContact}</a></p>`;
+    return page({ locale, title: s.title(id), body, status: open ? 200 : 409 });
+  },
+);
+
+noticePages.get(`${base}/objected`, (c) => {
+  const locale = pageLocale(c);
+  const s = PAGE[locale];
+  return page({ locale, title: s.doneTitle, body: html`<p>${s.done}</p>` });
+});

@@ -1,0 +1,24 @@
+import { Hono } from "hono";
+import { listPublications } from "../db-notices.ts";
+import type { AppEnv } from "../types.ts";
+
+// GET /api/publications: the public hash chain. Each publication names the fingerprint it replaced, so anyone holding
+// an older /annex-c.json can check that no past version was rewritten. No addresses, only counts.
+const publications = new Hono<AppEnv>();
+
+publications.get("/", async (c) => {
+  const rows = await listPublications(c.env.DB);
+  c.header("Cache-Control", "no-store");
+  return c.json({
+    publications: rows.map((p) => ({
+      id: p.sequence,
+      fingerprint: p.fingerprint,
+      previousFingerprint: p.previousFingerprint,
+      publishedAt: p.publishedAt,
+      recipientCount: p.recipientCount,
+      baseline: p.kind === "baseline",
+    })),
+  });
+});
+
+export default publications;

@@ -1,0 +1,59 @@
+import { Hono } from "hono";
+import { Webhook } from "svix";
+import { recordWebhookEvent, suppressAddress } from "../db-notices.ts";
+import { ApiError } from "../errors.ts";
+import type { AppEnv } from "../types.ts";
+
+// POST /api/webhooks/resend: Resend signs its webhooks with Svix. A missing or wrong signature, or a timestamp more
+// than 5 minutes off (svix's tolerance), is refused with 401 before anything is read. Bounces and complaints suppress
+// the address: it gets no further email, including the rest of a fan-out in progress (checked at send time). A
+// webhook delivered twice (same svix-id) is acknowledged and changes nothing.
+
+/** Events that mean "stop mailing this address". */
+export const SUPPRESSING_EVENTS: Readonly<Record<string, string>> = {
+  "email.bounced": "bounce",
+  "email.complained": "complaint",
+};
+
+/** Webhook payloads are small; anything larger is not from Resend. */
+const MAX_WEBHOOK_BYTES = 64 * 1024;
+
+const webhooks = new Hono<AppEnv>();
+
+webhooks.post("/resend", async (c) => {
+  const unauthorized = (why: string) =>
+    new ApiError("unauthorized", `The webhook signature could not be verified: ${why}.`);
+  const id = c.req.header("svix-id");
+  const timestamp = c.req.header("svix-timestamp");
+  const signature = c.req.header("svix-signature");
+  if (!id || !timestamp || !signature) throw unauthorized("svix-id, svix-timestamp and svix-signature are required");
+  const payload = await c.req.text();
+  if (payload.length > MAX_WEBHOOK_BYTES) throw new ApiError("payload_too_large", "The webhook body is too large.");
+  if (!c.env.RESEND_WEBHOOK_SECRET) throw unauthorized("no webhook secret is configured");
+  let event: { type?: unknown; data?: { to?: unknown } };
+  try {
+    event = new Webhook(c.env.RESEND_WEBHOOK_SECRET).verify(payload, {
+      "svix-id": id,
+      "svix-timestamp": timestamp,
+      "svix-signature": signature,
+    }) as typeof event;
+  } catch (err) {
+    throw unauthorized(err instanceof Error ? err.message : "invalid signature");
+  }
+  const type = typeof event.type === "string" ? event.type : "unknown";
+  const now = new Date().toISOString();
+  if (!(await recordWebhookEvent(c.env.DB, id, type, now))) {
+    return c.json({ status: "duplicate", id, detail: "This webhook was already processed." });
+  }
+  const reason = SUPPRESSING_EVENTS[type];
+  if (!reason) return c.json({ status: "ignored", id, type });
+  const to = Array.isArray(event.data?.to) ? event.data.to : [event.data?.to];
+  let suppressed = 0;
+  for (const address of to) {
+    if (typeof address === "string")
+      suppressed += await suppressAddress(c.env.DB, address.trim().toLowerCase(), reason, now);
+  }
+  return c.json({ status: "processed", id, type, suppressed });
+});
+
+export default webhooks;
