@@ -195,7 +195,9 @@ const da = {
     objection: (days: number) =>
       `Pkt. 5.3: Kunden kan gøre indsigelse inden for ${days} arbejdsdage fra modtagelsen af varslet. Modtagelsesdagen tæller ikke med; fristen udløber ved udgangen af den sidste arbejdsdag (dansk tid).`,
     daysHeading: "Hvilke dage tæller",
-    days: "Arbejdsdage er mandag til fredag, undtagen danske helligdage. Grundlovsdag (5. juni), juleaftensdag (24. december) og nytårsaftensdag (31. december) er ikke helligdage, men de fleste virksomheder og banker holder lukket, så for en sikkerheds skyld tæller de heller ikke med (fastsat i leverandørens konfiguration).",
+    days: "Arbejdsdage er mandag til fredag, undtagen danske helligdage (store bededag er afskaffet fra 2024).",
+    customaryDays: (days: string) =>
+      `${days} er ikke helligdage, men de fleste virksomheder og banker holder lukket. For en sikkerheds skyld tæller de heller ikke med som arbejdsdage (fastsat i vendor.yaml).`,
     closedIn: (year: number) => `Lukkedage i ${year}`,
     publicHoliday: "helligdag",
     customary: "sædvanlig lukkedag",
@@ -400,7 +402,9 @@ const en: Strings = {
     objection: (days: number) =>
       `Clause 5.3: a customer may object within ${days} working days of receiving the notice. The day of receipt does not count; the deadline ends at the close of the last working day (Danish time).`,
     daysHeading: "Which days count",
-    days: "Working days are Monday to Friday, except Danish public holidays. Constitution Day (5 June), Christmas Eve (24 December) and New Year's Eve (31 December) are not public holidays, but most businesses and banks close, so to be safe they do not count either (set in the vendor's configuration).",
+    days: "Working days are Monday to Friday, except Danish public holidays (General Prayer Day was abolished from 2024).",
+    customaryDays: (days: string) =>
+      `${days} are not public holidays, but most businesses and banks close. To be on the safe side they do not count as working days either (set in vendor.yaml).`,
     closedIn: (year: number) => `Closed days in ${year}`,
     publicHoliday: "public holiday",
     customary: "customary closing day",

@@ -224,6 +224,22 @@ describe("pages", () => {
     expect(read(out, "en/index.html")).toContain("There are no announced changes that have yet to take effect.");
   });
 
+  it("the about page lists the closed days of this year and next, customary closing days included", () => {
+    const html = read(out, "en/about/index.html");
+    expect(html).toContain("Closed days in 2026");
+    expect(html).toContain("Closed days in 2027");
+    expect(html).toContain('<time datetime="2026-06-05">');
+    expect(html).toContain('<time datetime="2027-03-26">'); // Good Friday 2027
+    expect(html).not.toContain('<time datetime="2026-05-01">'); // 1 May is not a Danish public holiday
+  });
+
+  it("a region page lists, per cohort, only what applies to that region", () => {
+    const html = read(out, "en/regions/uk/index.html");
+    expect(html).toContain("London, United Kingdom");
+    expect(html).not.toContain("Toronto, Canada");
+    expect(html).toContain("Customers contracted after 5 July 2023");
+  });
+
   it("the DPA in force is current and the earlier version is marked archived with its period", () => {
     const archived = read(out, "en/dpa/2023-10-01/index.html");
     expect(archived).toContain("Archived version");
