@@ -1,0 +1,213 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+// The GitHub Actions workflows are code too: they must parse, call only npm scripts that exist, and keep secrets out
+// of logs (secrets only reach a step through `env`, from `${{ secrets.* }}`, and no step prints them).
+
+const DIR = ".github/workflows";
+const files = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f));
+const scripts = Object.keys(
+  (JSON.parse(readFileSync("package.json", "utf8")) as { scripts: Record<string, string> }).scripts,
+);
+
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+interface Job {
+  "runs-on": string;
+  container?: string;
+  env?: Record<string, string>;
+  steps: Step[];
+}
+interface Workflow {
+  name: string;
+  on: Record<string, unknown>;
+  permissions?: Record<string, string>;
+  env?: Record<string, string>;
+  jobs: Record<string, Job>;
+}
+
+function load(file: string): { text: string; wf: Workflow } {
+  const text = readFileSync(join(DIR, file), "utf8");
+  return { text, wf: parse(text) as Workflow };
+}
+
+function steps(wf: Workflow): Step[] {
+  return Object.values(wf.jobs).flatMap((j) => j.steps);
+}
+
+function runs(wf: Workflow): string {
+  return steps(wf)
+    .map((s) => s.run ?? "")
+    .join("\n");
+}
+
+/** Variables of a step (its own, its job's and the workflow's) whose value comes from a secret. */
+function secretVars(wf: Workflow, job: Job, step: Step): string[] {
+  const env = { ...wf.env, ...job.env, ...step.env };
+  return Object.entries(env)
+    .filter(([, v]) => String(v).includes("secrets."))
+    .map(([k]) => k);
+}
+
+/** `${{ <expr> }}`, written without a template-looking string literal. */
+function expression(expr: string): string {
+  return `$\{{ ${expr} }}`;
+}
+
+/** Script lines that could show a secret in the log: tracing, dumping the environment, or printing a secret. */
+function secretLeaks(wf: Workflow): string[] {
+  const leaks: string[] = [];
+  for (const job of Object.values(wf.jobs)) {
+    for (const step of job.steps) {
+      const script = step.run ?? "";
+      for (const line of script.split("\n")) {
+        if (/set -x|set -o xtrace|\bprintenv\b|^\s*env\s*$/.test(line)) leaks.push(line.trim());
+      }
+      for (const name of secretVars(wf, job, step)) {
+        for (const line of script.split("\n")) {
+          if (!line.includes(`$${name}`) && !line.includes(`\${${name}}`)) continue;
+          // Printing is allowed only straight into another command's stdin (a header for `curl -H @-`).
+          if (/\b(echo|printf|cat)\b/.test(line) && !/\|\s*curl\b/.test(line)) leaks.push(line.trim());
+          // A secret never goes into a URL, where it could end up in a log.
+          if (new RegExp(`https?://[^\\s"]*\\$\\{?${name}`).test(line)) leaks.push(line.trim());
+        }
+      }
+    }
+  }
+  return leaks;
+}
+
+describe("GitHub Actions workflows", () => {
+  it("the leak check catches a step that echoes a secret or traces the shell", () => {
+    const wf = parse(`
+name: bad
+on: { push: {} }
+jobs:
+  x:
+    runs-on: ubuntu-latest
+    steps:
+      - env: { TOKEN: "\${{ secrets.TOKEN }}" }
+        run: |
+          set -x
+          echo "token is $TOKEN"
+          printf '%s' "$TOKEN" | curl -H @- https://example.com
+`) as Workflow;
+    expect(secretLeaks(wf)).toEqual(["set -x", 'echo "token is $TOKEN"']);
+  });
+
+  it("there is a pull-request workflow and a deploy workflow", () => {
+    expect(files.sort()).toEqual(["deploy.yml", "pull-request.yml"]);
+  });
+
+  for (const file of files) {
+    describe(file, () => {
+      const { text, wf } = load(file);
+
+      it("has a valid structure: name, triggers, read-only token, jobs with a runner and steps that use or run", () => {
+        expect(typeof wf.name).toBe("string");
+        expect(Object.keys(wf.on).length).toBeGreaterThan(0);
+        expect(wf.permissions).toEqual({ contents: "read" });
+        for (const job of Object.values(wf.jobs)) {
+          expect(typeof job["runs-on"]).toBe("string");
+          expect(job.steps.length).toBeGreaterThan(0);
+          for (const step of job.steps) {
+            expect(Boolean(step.uses) !== Boolean(step.run)).toBe(true);
+            if (step.uses) expect(step.uses).toMatch(/^[\w.-]+\/[\w.-]+@v\d+$/);
+          }
+        }
+      });
+
+      it("every `npm run X` names a script in package.json", () => {
+        const used = [...runs(wf).matchAll(/npm run (?:--silent )?([\w:-]+)/g)].map((m) => m[1]);
+        expect(used.length).toBeGreaterThan(0);
+        for (const name of used) expect(scripts).toContain(name);
+      });
+
+      it("reads secrets only as secrets.* expressions into env, never inline in a script", () => {
+        for (const match of text.matchAll(/secrets\.\w+/g)) {
+          const line = text.slice(text.lastIndexOf("\n", match.index) + 1, text.indexOf("\n", match.index));
+          expect(line).toMatch(/^\s+[A-Z_]+: \$\{\{ (vars\.\w+ \|\| )?secrets\.\w+ \}\}$/);
+        }
+        // No expression is expanded inside a script at all: values reach scripts as environment variables, so
+        // neither a secret nor an attacker-controlled string (a branch name) can become shell code.
+        for (const step of steps(wf)) expect(step.run ?? "").not.toContain("${{");
+      });
+
+      it("never prints a secret", () => {
+        expect(secretLeaks(wf)).toEqual([]);
+      });
+    });
+  }
+
+  describe("pull-request.yml", () => {
+    const { wf } = load("pull-request.yml");
+    const job = Object.values(wf.jobs)[0] as Job;
+    const script = runs(wf);
+
+    it("runs on pull requests with the whole history, so the base branch can be compared", () => {
+      expect(Object.keys(wf.on)).toContain("pull_request");
+      const checkout = job.steps.find((s) => s.uses?.startsWith("actions/checkout@"));
+      expect(checkout?.with?.["fetch-depth"]).toBe(0);
+    });
+
+    it("installs, validates against the base branch, tests, builds and previews the notice into the job summary", () => {
+      expect(job.env?.BASE_REF).toBe(expression("github.base_ref"));
+      const order = [
+        "npm ci",
+        'npm run validate -- --base "origin/$BASE_REF"',
+        "npm test",
+        "npm run build",
+        'preview-notice -- --base "origin/$BASE_REF"',
+        '>> "$GITHUB_STEP_SUMMARY"',
+      ].map((s) => script.indexOf(s));
+      expect(order.every((i) => i >= 0)).toBe(true);
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+    });
+
+    it("has Chromium for the browser tests (they fail under CI=true without it)", () => {
+      expect(job.env?.CI).toBe("true");
+      expect(script).toMatch(/apt-get install[^\n]*\\\n[^\n]*chromium|apt-get install[^\n]*chromium/);
+    });
+  });
+
+  describe("deploy.yml", () => {
+    const { wf } = load("deploy.yml");
+    const script = runs(wf);
+
+    it("deploys on every push to main, daily (so a change is shown in effect on its date) and on demand", () => {
+      expect(wf.on.push).toEqual({ branches: ["main"] });
+      expect(wf.on.schedule).toEqual([{ cron: expect.stringMatching(/^\d+ \d+ \* \* \*$/) }]);
+      expect(Object.keys(wf.on)).toContain("workflow_dispatch");
+    });
+
+    it("builds, applies D1 migrations remotely, deploys, then calls POST /api/admin/publish with the admin token", () => {
+      const order = [
+        "npm run build",
+        "wrangler d1 migrations apply DB --remote",
+        "wrangler deploy",
+        "/api/admin/publish",
+      ].map((s) => script.indexOf(s));
+      expect(order.every((i) => i >= 0)).toBe(true);
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+      const publish = steps(wf).find((s) => s.run?.includes("/api/admin/publish"));
+      expect(publish?.env).toEqual({ ADMIN_TOKEN: expression("secrets.ADMIN_TOKEN") });
+      expect(publish?.run).toContain("Authorization: Bearer");
+      expect(publish?.run).toContain("--fail-with-body");
+    });
+
+    it("gives Cloudflare credentials only to the steps that talk to Cloudflare", () => {
+      for (const step of steps(wf)) {
+        const cloudflare = /wrangler (d1|deploy)/.test(step.run ?? "");
+        expect(step.env?.CLOUDFLARE_API_TOKEN !== undefined).toBe(cloudflare);
+        expect(step.env?.CLOUDFLARE_ACCOUNT_ID !== undefined).toBe(cloudflare);
+      }
+    });
+  });
+});
