@@ -111,6 +111,9 @@ const da = {
     inEffect: "I kraft",
     details: "Detaljer",
     annexDiff: "Hvad ændres i bilag C",
+    receivedOn: (date: string) => `hvis varslet blev modtaget ${date}`,
+    deadlineExplained: (days: number) =>
+      `Pkt. 5.3: Fristen for indsigelse er ${days} arbejdsdage fra den dag, du modtog varslet; weekender, helligdage og sædvanlige lukkedage tæller ikke med. Fristen i e-mailen, du fik, regnes fra din egen modtagelse.`,
     heading: (names: string, kind: string, date: string) => `${kind}: ${names} (${date})`,
   },
   annex: {
@@ -318,6 +321,9 @@ const en: Strings = {
     inEffect: "In effect",
     details: "Details",
     annexDiff: "What changes in Annex C",
+    receivedOn: (date: string) => `if the notice was received on ${date}`,
+    deadlineExplained: (days: number) =>
+      `DPA 5.3: you may object within ${days} working days of the day you received the notice; weekends, public holidays and customary closing days do not count. The deadline in the email you received is counted from your own receipt.`,
     heading: (names: string, kind: string, date: string) => `${kind}: ${names} (${date})`,
   },
   annex: {

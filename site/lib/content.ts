@@ -15,7 +15,9 @@ export interface SiteContent extends Content {
 
 let cached: Promise<SiteContent> | undefined;
 
+/** Once per build; in `astro dev` every request rebuilds it, so edits under content/ show up on reload. */
 export function loadContent(): Promise<SiteContent> {
+  if (import.meta.env.DEV) return build();
   cached ??= build();
   return cached;
 }

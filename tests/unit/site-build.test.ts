@@ -113,6 +113,8 @@ describe("every HTML page", () => {
       expect(html, name).toMatch(/<a class="skip" href="#main">/);
       expect(html, name).toMatch(/id="main"/);
       expect(html, name).not.toMatch(/<script/i);
+      expect(html, name).not.toMatch(/\son[a-z]+="/i);
+      expect(html, name).not.toMatch(/javascript:/i);
       expect(html, name).not.toMatch(/<style/i);
       expect(html, name).not.toMatch(/\sstyle="/i);
     }
