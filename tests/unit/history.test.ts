@@ -7,7 +7,7 @@ import type { Content } from "../../domain/content.ts";
 import { checkHistory, datesToCompare, HISTORY_RULES, type HistoryError } from "../../domain/history.ts";
 import type { Change } from "../../domain/schema/change.ts";
 import type { SubProcessor } from "../../domain/schema/subprocessor.ts";
-import { validateContent } from "../../domain/validate.ts";
+import { RULES, validateContent } from "../../domain/validate.ts";
 import { contentAtRef } from "../../scripts/lib/git.ts";
 import { loadContent, readRawContent } from "../../scripts/lib/load-content.ts";
 
@@ -88,6 +88,13 @@ function rules(errors: HistoryError[]): string[] {
 describe("history rules (validate --base)", () => {
   it("every rule has a plain-words description", () => {
     for (const text of Object.values(HISTORY_RULES)) expect(text.length).toBeGreaterThan(30);
+  });
+
+  it("CONTRIBUTING.md tells staff what every content and history rule means, one table row each", () => {
+    const guide = readFileSync("CONTRIBUTING.md", "utf8");
+    for (const rule of [...Object.keys(RULES), ...Object.keys(HISTORY_RULES)]) {
+      expect(guide).toMatch(new RegExp(`^\\| \`${rule}\` \\| .{20,}\\|$`, "m"));
+    }
   });
 
   it("compares every timeline date of both versions and the day before each", () => {
