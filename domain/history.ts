@@ -83,10 +83,10 @@ export function audiencesToCompare(base: Pick<Content, "vendor">, head: Pick<Con
 }
 
 function describeAudience(a: Audience): string {
-  if (a.region && a.cohort) return `customers in region ${a.region}, cohort ${a.cohort}`;
-  if (a.region) return `customers in region ${a.region}`;
-  if (a.cohort) return `customers in cohort ${a.cohort}`;
-  return "all customers";
+  if (a.region && a.cohort) return `region ${a.region} × cohort ${a.cohort}`;
+  if (a.region) return `region ${a.region}`;
+  if (a.cohort) return `cohort ${a.cohort}`;
+  return "every customer";
 }
 
 /** The timeline step in force on `on` (a removal step counts), with its index. */
@@ -114,41 +114,66 @@ export function touchedChanges(base: Pick<Content, "changes">, head: Pick<Conten
   return touched;
 }
 
+type SubProcessors = Pick<Content, "subprocessors">;
+
+/** Sub-processors whose Annex C entry differs between base and head on `on` for `audience`, with what differs. */
+function differences(base: SubProcessors, head: SubProcessors, on: IsoDate, audience: Audience): Map<string, string> {
+  const diff = diffAnnexC(
+    resolveAnnexC(base, { on, ...audience }).entries,
+    resolveAnnexC(head, { on, ...audience }).entries,
+  );
+  const what = new Map<string, string>();
+  for (const e of diff.added) what.set(e.id, "adds");
+  for (const e of diff.removed) what.set(e.id, "drops");
+  for (const c of diff.changed) {
+    const fields = c.fields.map((f) => f.field).filter((f) => TIMELINE_FIELDS.has(f));
+    if (fields.length > 0) what.set(c.id, `changes the ${fields.join(", ")} of`);
+  }
+  return what;
+}
+
+/** Who sees a difference, in words: "every customer", or the regions and cohorts whose own list differs. */
+function seenBy(base: SubProcessors, head: SubProcessors, on: IsoDate, id: string, audiences: Audience[]): string {
+  const filtered = audiences.filter((a) => a.region || a.cohort);
+  const seeing = filtered.filter((a) => differences(base, head, on, a).has(id));
+  if (seeing.length === filtered.length) return "every customer";
+  const single = seeing.filter((a) => !(a.region && a.cohort));
+  return (single.length > 0 ? single : seeing).map(describeAudience).join("; ");
+}
+
 function checkAnnexChanges(base: Content, head: Content, errors: HistoryError[]): void {
   const touched = touchedChanges(base, head);
+  const audiences = audiencesToCompare(base, head);
   const baseSp = new Map(base.subprocessors.map((s) => [s.id, s]));
   const headSp = new Map(head.subprocessors.map((s) => [s.id, s]));
-  const reported = new Set<string>();
-  const audiences = audiencesToCompare(base, head);
-  for (const on of datesToCompare(base, head)) {
-    for (const audience of audiences) {
-      const diff = diffAnnexC(
-        resolveAnnexC(base, { on, ...audience }).entries,
-        resolveAnnexC(head, { on, ...audience }).entries,
-      );
-      const what = new Map<string, string>();
-      for (const e of diff.added) what.set(e.id, "is added");
-      for (const e of diff.removed) what.set(e.id, "is removed");
-      for (const c of diff.changed) {
-        const fields = c.fields.map((f) => f.field).filter((f) => TIMELINE_FIELDS.has(f));
-        if (fields.length > 0) what.set(c.id, `has a different ${fields.join(", ")}`);
-      }
-      for (const [id, description] of what) {
-        const before = stepOn(baseSp.get(id), on);
-        const after = stepOn(headSp.get(id), on);
-        const dates = [...new Set([before?.from, after?.from].filter((d) => d !== undefined))].sort();
-        const explained = touched.some((c) => c.subprocessors.includes(id) && dates.includes(c.effective));
-        const key = `${id}|${dates.join(",")}`;
-        if (explained || reported.has(key)) continue;
-        reported.add(key);
-        const sp = headSp.get(id);
-        errors.push({
-          file: subprocessorFile(id),
-          field: sp && after ? `timeline.${after.index}.from` : "",
-          rule: "unexplained-annex-change",
-          message: `on ${on} Annex C for ${describeAudience(audience)} ${description} for ${id} compared with the base, but no new or edited file in content/changes/ with effective ${dates.join(" or ")} names ${id}`,
-        });
-      }
+  const ids = [...new Set([...baseSp.keys(), ...headSp.keys()])].sort();
+  for (const id of ids) {
+    const b = baseSp.get(id);
+    const h = headSp.get(id);
+    if (b && h && canonicalJson(b) === canonicalJson(h)) continue;
+    const before: SubProcessors = { subprocessors: b ? [b] : [] };
+    const after: SubProcessors = { subprocessors: h ? [h] : [] };
+    const reported = new Set<string>();
+    // An entry only changes on its own timeline dates, so the dates of both versions of this sub-processor (and the
+    // day before each) cover every date on which the two versions of Annex C can differ for it. The list for a
+    // region or cohort is a filter of the whole list, so a difference for any region or cohort shows in the whole
+    // list; the per-audience lists only say who sees it.
+    for (const on of datesToCompare(before, after)) {
+      const description = differences(before, after, on, {}).get(id);
+      if (!description) continue;
+      const stepBefore = stepOn(b, on);
+      const stepAfter = stepOn(h, on);
+      const dates = [...new Set([stepBefore?.from, stepAfter?.from].filter((d) => d !== undefined))].sort();
+      const explained = touched.some((c) => c.subprocessors.includes(id) && dates.includes(c.effective));
+      const key = dates.join(",");
+      if (explained || reported.has(key)) continue;
+      reported.add(key);
+      errors.push({
+        file: subprocessorFile(id),
+        field: h && stepAfter ? `timeline.${stepAfter.index}.from` : "",
+        rule: "unexplained-annex-change",
+        message: `compared with the base, Annex C on ${on} ${description} ${id} (seen by ${seenBy(before, after, on, id, audiences)}), but no new or edited file in content/changes/ with effective ${dates.join(" or ")} names ${id}`,
+      });
     }
   }
 }

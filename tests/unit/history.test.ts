@@ -130,7 +130,9 @@ describe("history rules (validate --base)", () => {
         }),
       );
       // Today's published list (and its fingerprint) is the same: only the past is rewritten, and it is still caught.
-      expect(errors[0]?.message).toMatch(/on 2023-10-01 .* aws-europe/);
+      expect(errors[0]?.message).toContain(
+        "Annex C on 2023-10-01 changes the locations of aws-europe (seen by every customer)",
+      );
     });
 
     it("fails: a timeline step is added without a change entry (a change that only Canadian customers see)", () => {
@@ -145,6 +147,8 @@ describe("history rules (validate --base)", () => {
         }),
       ]);
       expect(errors[0]?.message).toContain("effective 2024-07-01 or 2027-01-04");
+      // Only Canadian customers of the current cohort have Montreal in their list, and only they see the change.
+      expect(errors[0]?.message).toContain("(seen by region ca; cohort current)");
     });
 
     it("fails: a pending step's content changes while its change entry stays as it was", () => {
