@@ -358,7 +358,7 @@ function checkChangeLog(
       const before = stepIndex > 0 ? stateOn(entry.sp, entry.sp.timeline[stepIndex - 1]?.from ?? "")?.state : undefined;
       const after = stateOn(entry.sp, change.effective)?.state;
       const actual = !before && after ? "added" : before && !after ? "removed" : "changed";
-      if (step && step.removed && change.kind !== "removed") {
+      if (step?.removed && change.kind !== "removed") {
         errors.push({
           file,
           field: "kind",
