@@ -372,6 +372,13 @@ async function newChange(): Promise<void> {
 try {
   if (what === "subprocessor") await newSubprocessor();
   else await newChange();
+} catch (error) {
+  // Ctrl+C / Ctrl+D at a prompt: every question comes before the first write, so nothing was written.
+  if ((error as { code?: string }).code === "ABORT_ERR") {
+    console.error("\nCancelled; nothing was written.");
+    process.exit(130);
+  }
+  throw error;
 } finally {
   rl?.close();
 }
