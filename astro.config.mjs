@@ -13,6 +13,9 @@ export default defineConfig({
   trailingSlash: "always",
   build: { format: "directory", inlineStylesheets: "never" },
   integrations: [mdx()],
+  // Builds that run side by side (tests, the benchmark) each pass their own cache, so their content stores
+  // never mix; the default is Astro's own.
+  ...(process.env.ASTRO_CACHE_DIR ? { cacheDir: process.env.ASTRO_CACHE_DIR } : {}),
   devToolbar: { enabled: false },
   prefetch: false,
 });

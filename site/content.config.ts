@@ -8,7 +8,8 @@ import { Change, DpaVersion, SubProcessor, Vendor } from "../domain/schema/index
 // The collections read content/ (what vendor staff edit) and validate it with the domain's own schemas, so an
 // author sees the same error here as from `npm run validate` (STYLE.md: the schema is the documentation).
 
-const CONTENT = "./content";
+/** content/ by default; CONTENT_DIR points the build at another tree (the build benchmark's generated vendor). */
+const CONTENT = process.env.CONTENT_DIR || "./content";
 
 /**
  * Astro's frontmatter parser turns unquoted YAML dates (`version: 2024-07-01`) into Date objects, while the

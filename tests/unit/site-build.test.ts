@@ -1,6 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -89,7 +88,8 @@ function subprocessorHosts(): Set<string> {
 }
 
 beforeAll(() => {
-  tmp = mkdtempSync(join(tmpdir(), "site-build-"));
+  mkdirSync(join(ROOT, ".astro"), { recursive: true });
+  tmp = mkdtempSync(join(ROOT, ".astro", "site-test-"));
   out = join(tmp, "today");
   pendingOut = join(tmp, "pending");
   build(out, TODAY);
