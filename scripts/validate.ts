@@ -7,6 +7,21 @@ import { formatError } from "../domain/validate.ts";
 import { contentAtRef, GitError } from "./lib/git.ts";
 import { buildDate, loadContent } from "./lib/load-content.ts";
 
+/**
+ * In GitHub Actions, each error is also printed as a workflow command, so it shows on the file in the pull request.
+ * https://docs.github.com/actions/reference/workflow-commands-for-github-actions#setting-an-error-message
+ */
+function annotate(errors: { file: string; field: string; rule: string; message: string }[]): void {
+  if (process.env.GITHUB_ACTIONS !== "true") return;
+  const data = (s: string) => s.replaceAll("%", "%25").replaceAll("\r", "%0D").replaceAll("\n", "%0A");
+  const property = (s: string) => data(s).replaceAll(":", "%3A").replaceAll(",", "%2C");
+  for (const e of errors) {
+    console.log(
+      `::error file=${property(e.file)},title=${property(`[${e.rule}] ${e.field || "(file)"}`)}::${data(e.message)}`,
+    );
+  }
+}
+
 const { values } = parseArgs({ options: { root: { type: "string", default: "." }, base: { type: "string" } } });
 const root = values.root ?? ".";
 const today = buildDate();
@@ -14,6 +29,7 @@ const { content, errors } = loadContent(root, today);
 
 if (errors.length > 0) {
   for (const error of errors) console.error(formatError(error));
+  annotate(errors);
   console.error(`\n✖ ${errors.length} content error${errors.length === 1 ? "" : "s"}; nothing was built.`);
   process.exit(1);
 }
@@ -46,6 +62,7 @@ if (values.base && content) {
     const history = checkHistory(before.content, content, { today });
     if (history.length > 0) {
       for (const error of history) console.error(formatHistoryError(error));
+      annotate(history);
       console.error(
         `\n✖ ${history.length} history error${history.length === 1 ? "" : "s"} compared with ${values.base} (${short}).`,
       );

@@ -306,10 +306,10 @@ describe("npm run validate -- --base <ref> on a real git history", () => {
     git(dir, ["commit", "-q", "-m", message]);
   }
 
-  function validate(dir: string, base: string) {
+  function validate(dir: string, base: string, env: Record<string, string> = {}) {
     return spawnSync(process.execPath, ["scripts/validate.ts", "--root", dir, "--base", base], {
       encoding: "utf8",
-      env: { ...process.env, BUILD_DATE: TODAY },
+      env: { ...process.env, GITHUB_ACTIONS: "", BUILD_DATE: TODAY, ...env },
     });
   }
 
@@ -337,6 +337,12 @@ describe("npm run validate -- --base <ref> on a real git history", () => {
     const run = validate(dir, "HEAD~1");
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("content/subprocessors/aws-europe.mdx: timeline.0.from: [unexplained-annex-change]");
+    expect(run.stdout).not.toContain("::error");
+    // In GitHub Actions the same error is also an annotation on the file in the pull request.
+    const ci = validate(dir, "HEAD~1", { GITHUB_ACTIONS: "true" });
+    expect(ci.stdout).toContain(
+      "::error file=content/subprocessors/aws-europe.mdx,title=[unexplained-annex-change] timeline.0.from::compared with the base",
+    );
   });
 
   it("fails when a published change entry is deleted, and passes against its own revision", () => {
