@@ -178,7 +178,13 @@ function checkAnnexChanges(base: Content, head: Content, errors: HistoryError[])
   }
 }
 
-function checkPublishedChanges(base: Content, head: Content, today: IsoDate, errors: HistoryError[]): void {
+function checkPublishedChanges(
+  base: Content,
+  head: Content,
+  today: IsoDate,
+  bodies: HistoryOptions["bodies"],
+  errors: HistoryError[],
+): void {
   const after = new Map(head.changes.map((c) => [c.id, c]));
   for (const published of base.changes) {
     if (published.announced > today) continue;
@@ -219,6 +225,16 @@ function checkPublishedChanges(base: Content, head: Content, today: IsoDate, err
         });
       }
     }
+    const bodyBefore = bodies?.base.get(published.id);
+    const bodyAfter = bodies?.head.get(published.id);
+    if (bodyBefore !== undefined && bodyAfter !== undefined && bodyBefore.trim() !== bodyAfter.trim()) {
+      errors.push({
+        file,
+        field: "body",
+        rule: "published-change-edited",
+        message: `this change was announced on ${published.announced}, so the text below its frontmatter may no longer be edited — add a new change entry that corrects it`,
+      });
+    }
   }
 }
 
@@ -256,10 +272,16 @@ function checkDates(base: Content, head: Content, today: IsoDate, errors: Histor
  * Compares the content of a pull request (`head`) with the branch it merges into (`base`), both already validated.
  * Returns one error per broken history rule; an empty list means the change can be merged as far as history goes.
  */
-export function checkHistory(base: Content, head: Content, options: { today: IsoDate }): HistoryError[] {
+export interface HistoryOptions {
+  today: IsoDate;
+  /** The MDX body of each change entry by id, when the caller read the files: a published body is frozen too. */
+  bodies?: { base: ReadonlyMap<string, string>; head: ReadonlyMap<string, string> };
+}
+
+export function checkHistory(base: Content, head: Content, options: HistoryOptions): HistoryError[] {
   const errors: HistoryError[] = [];
   checkAnnexChanges(base, head, errors);
-  checkPublishedChanges(base, head, options.today, errors);
+  checkPublishedChanges(base, head, options.today, options.bodies, errors);
   checkDates(base, head, options.today, errors);
   return errors;
 }

@@ -1,11 +1,13 @@
 // `npm run validate [-- --root <dir>] [-- --base <git ref>]`: checks content/ and prints one line per error
 // (file: field: [rule] message). With --base (pull requests), it also compares the content with that revision and
 // applies the history rules in domain/history.ts.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { checkHistory, formatHistoryError } from "../domain/history.ts";
 import { formatError } from "../domain/validate.ts";
 import { contentAtRef, GitError } from "./lib/git.ts";
-import { buildDate, loadContent } from "./lib/load-content.ts";
+import { buildDate, CONTENT_DIR, frontmatter, loadContent } from "./lib/load-content.ts";
 
 /**
  * In GitHub Actions, each error is also printed as a workflow command, so it shows on the file in the pull request.
@@ -20,6 +22,17 @@ function annotate(errors: { file: string; field: string; rule: string; message: 
       `::error file=${property(e.file)},title=${property(`[${e.rule}] ${e.field || "(file)"}`)}::${data(e.message)}`,
     );
   }
+}
+
+/** The MDX body of every change entry under `root`, by file name (which the validator makes equal to the id). */
+function changeBodies(root: string): Map<string, string> {
+  const dir = join(root, CONTENT_DIR, "changes");
+  const bodies = new Map<string, string>();
+  if (!existsSync(dir)) return bodies;
+  for (const name of readdirSync(dir).filter((n) => /\.mdx?$/.test(n))) {
+    bodies.set(name.replace(/\.mdx?$/, ""), frontmatter(readFileSync(join(dir, name), "utf8")).body);
+  }
+  return bodies;
 }
 
 const { values } = parseArgs({ options: { root: { type: "string", default: "." }, base: { type: "string" } } });
@@ -59,7 +72,10 @@ if (values.base && content) {
       );
       process.exit(0);
     }
-    const history = checkHistory(before.content, content, { today });
+    const history = checkHistory(before.content, content, {
+      today,
+      bodies: { base: changeBodies(base.root), head: changeBodies(root) },
+    });
     if (history.length > 0) {
       for (const error of history) console.error(formatHistoryError(error));
       annotate(history);

@@ -203,6 +203,23 @@ describe("history rules (validate --base)", () => {
       );
     });
 
+    it("fails: the text below the frontmatter of a published entry is rewritten", () => {
+      const bodies = {
+        base: new Map([["2024-07-01-moch-added", "\nMOCH joins.\n"]]),
+        head: new Map([["2024-07-01-moch-added", "\nMOCH joins the group.\n"]]),
+      };
+      expect(checkHistory(shipped(), shipped(), { today: TODAY, bodies })).toEqual([
+        expect.objectContaining({
+          rule: "published-change-edited",
+          file: "content/changes/2024-07-01-moch-added.mdx",
+          field: "body",
+        }),
+      ]);
+      // Whitespace at the ends is not an edit.
+      bodies.head.set("2024-07-01-moch-added", "MOCH joins.");
+      expect(checkHistory(shipped(), shipped(), { today: TODAY, bodies })).toEqual([]);
+    });
+
     it("passes: an entry announced after today is not published yet and may still be edited", () => {
       const base = withPendingMove(shipped(), "2026-12-01");
       const head = withPendingMove(shipped(), "2026-12-01");
@@ -354,6 +371,16 @@ describe("npm run validate -- --base <ref> on a real git history", () => {
     const run = validate(dir, "HEAD~1");
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("content/changes/2024-07-01-moch-added.mdx: (file): [published-change-edited]");
+  });
+
+  it("fails when the body of a published change entry is edited in a commit", () => {
+    const dir = repo();
+    const file = join(dir, "content/changes/2024-07-01-moch-added.mdx");
+    writeFileSync(file, `${readFileSync(file, "utf8")}\nA paragraph added afterwards.\n`);
+    commit(dir, "edit a published body");
+    const run = validate(dir, "HEAD~1");
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("content/changes/2024-07-01-moch-added.mdx: body: [published-change-edited]");
   });
 
   it("passes when the pull request adds a sub-processor the right way", () => {
