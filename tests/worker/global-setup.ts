@@ -1,3 +1,7 @@
+import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
 import { startFakeResend } from "../fakes/resend-server.ts";
 
@@ -7,8 +11,33 @@ declare module "vitest" {
   }
 }
 
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** The command that generates worker-configuration.d.ts; the check below must use the same flags. */
+export const WRANGLER_TYPES_ARGS = ["types", "--strict-vars=false", "--env-file", ".dev.vars.example"];
+
+/**
+ * The worker's `Env` type comes from the committed worker-configuration.d.ts. If wrangler.toml or
+ * .dev.vars.example changed without regenerating it, the types lie: fail the worker tests, loudly.
+ */
+function assertWorkerTypesFresh(): void {
+  const wrangler = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
+  try {
+    execFileSync(process.execPath, [wrangler, ...WRANGLER_TYPES_ARGS, "--check"], {
+      cwd: root,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      stdio: "pipe",
+    });
+  } catch {
+    throw new Error(
+      `worker-configuration.d.ts is out of date with wrangler.toml or .dev.vars.example. Regenerate it with: npx wrangler ${WRANGLER_TYPES_ARGS.join(" ")}`,
+    );
+  }
+}
+
 /** Starts the fake Resend API once for the worker project; workerd reaches it via RESEND_BASE_URL. */
 export default async function setup(project: TestProject) {
+  assertWorkerTypesFresh();
   const fake = await startFakeResend();
   project.provide("resendUrl", fake.url);
   return async () => {
