@@ -1,4 +1,4 @@
-// `npm run preview-notice -- --base <git ref> [--out preview-notice/] [--subscribers <counts.json>] [--d1 <file>]`
+// `npm run preview-notice -- --base <git ref> [--out preview-notice/] [--subscribers <counts.json>] [--d1 <file|dir>]`
 // Prints (as Markdown, ready for a CI job summary) what merging the working tree would publish compared with <ref>:
 // the Annex C diff in the notice's words, the fingerprint before and after, who would be told by topic, region and
 // locale, and writes the rendered da/en notice emails (HTML + text) to the out folder for a reviewer to open.
@@ -12,6 +12,7 @@ import {
   type Audience,
   countsFromD1,
   findLocalD1,
+  findSqliteFiles,
   parseSubscriberCounts,
   previewNotice,
 } from "./lib/preview-notice.ts";
@@ -50,13 +51,13 @@ async function audience(): Promise<Audience> {
     const groups = parseSubscriberCounts(JSON.parse(readFileSync(values.subscribers, "utf8")));
     return { source: `subscriber-count file ${values.subscribers}`, groups };
   }
-  const candidates = values.d1 ? [values.d1] : findLocalD1(root);
+  const candidates = values.d1 ? findSqliteFiles(values.d1) : findLocalD1(root);
   for (const file of candidates) {
     try {
       const groups = await countsFromD1(file);
       if (groups) return { source: "the local D1 database (npm start)", groups };
     } catch (error) {
-      if (values.d1) return { source: "", reason: `could not read ${values.d1}: ${(error as Error).message}` };
+      if (values.d1) return { source: "", reason: `could not read ${file}: ${(error as Error).message}` };
     }
   }
   return {

@@ -288,8 +288,13 @@ export function parseSubscriberCounts(json: unknown): SubscriberGroup[] {
 
 /** Local D1 databases that `npm start` (wrangler dev) keeps under .wrangler/state. */
 export function findLocalD1(root: string): string[] {
-  const dir = join(root, ".wrangler", "state");
+  return findSqliteFiles(join(root, ".wrangler", "state"));
+}
+
+/** SQLite files under `dir` (e.g. a folder given to `npm start -- --persist-to`), or `dir` itself if it is one. */
+export function findSqliteFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
+  if (!statSync(dir).isDirectory()) return [dir];
   const found: string[] = [];
   const walk = (d: string) => {
     for (const name of readdirSync(d)) {

@@ -294,7 +294,7 @@ describe("history rules (validate --base)", () => {
   });
 });
 
-describe("npm run validate -- --base <ref> on a real git history", () => {
+describe("npm run validate -- --base <ref> on a real git history", { timeout: 30_000 }, () => {
   const dirs: string[] = [];
   afterAll(() => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });

@@ -66,7 +66,7 @@ const acme = [
   "Acme Support is added for customer support for UK customers.",
 ];
 
-describe("npm run new", () => {
+describe("npm run new", { timeout: 30_000 }, () => {
   it("subprocessor: writes a valid sub-processor and its change entry, announced today with 30 days' notice (DPA 5.2)", () => {
     const root = copy();
     const result = run(root, acme);

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Content } from "../../domain/content.ts";
@@ -73,6 +73,26 @@ const groups: SubscriberGroup[] = [
   { locale: "da", topics: ["dpa"], regions: [], count: 4 },
 ];
 
+type SubscriberRow = [email: string, locale: string, topics: string, regions: string, status: string];
+
+/** A local D1 database as `npm start` leaves it: the real migrations applied, then the given subscribers. */
+function localD1(file: string, rows: SubscriberRow[]): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const db = new DatabaseSync(file);
+  for (const migration of readdirSync("worker/migrations")
+    .filter((f) => f.endsWith(".sql"))
+    .sort()) {
+    db.exec(readFileSync(join("worker/migrations", migration), "utf8"));
+  }
+  const insert = db.prepare(
+    "INSERT INTO subscribers (id, email, locale, topics, regions, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+  );
+  rows.forEach(([email, locale, topics, regions, status], i) => {
+    insert.run(`id-${i}`, email, locale, topics, regions, status, TODAY, TODAY);
+  });
+  db.close();
+}
+
 const options = { baseLabel: "main", baseUrl: "https://portal.example", now: NOW };
 
 describe("notice preview", () => {
@@ -138,26 +158,14 @@ describe("notice preview", () => {
 
 describe("subscriber counts", () => {
   it("reads confirmed subscribers from a local D1 file built from the real migrations, grouped without addresses", async () => {
-    const dir = tmp("d1-");
-    const file = join(dir, "db.sqlite");
-    const db = new DatabaseSync(file);
-    for (const migration of readdirSync("worker/migrations").sort()) {
-      db.exec(readFileSync(join("worker/migrations", migration), "utf8"));
-    }
-    const insert = db.prepare(
-      "INSERT INTO subscribers (id, email, locale, topics, regions, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    );
-    const rows: [string, string, string, string][] = [
-      ["a@example.com", "da", '["subprocessors"]', "confirmed"],
-      ["b@example.com", "da", '["subprocessors"]', "confirmed"],
-      ["c@example.com", "en", '["subprocessors","dpa"]', "confirmed"],
-      ["d@example.com", "en", '["subprocessors"]', "pending"],
-      ["e@example.com", "en", '["subprocessors"]', "unsubscribed"],
-    ];
-    rows.forEach(([email, locale, topics, status], i) => {
-      insert.run(`id-${i}`, email, locale, topics, i === 2 ? '["uk"]' : "[]", status, TODAY, TODAY);
-    });
-    db.close();
+    const file = join(tmp("d1-"), "db.sqlite");
+    localD1(file, [
+      ["a@example.com", "da", '["subprocessors"]', "[]", "confirmed"],
+      ["b@example.com", "da", '["subprocessors"]', "[]", "confirmed"],
+      ["c@example.com", "en", '["subprocessors","dpa"]', '["uk"]', "confirmed"],
+      ["d@example.com", "en", '["subprocessors"]', "[]", "pending"],
+      ["e@example.com", "en", '["subprocessors"]', "[]", "unsubscribed"],
+    ]);
     const counts = await countsFromD1(file);
     expect(counts?.sort((a, b) => a.locale.localeCompare(b.locale))).toEqual([
       { locale: "da", topics: ["subprocessors"], regions: [], count: 2 },
@@ -168,6 +176,10 @@ describe("subscriber counts", () => {
 
   it("finds local D1 files under .wrangler/state, and none in a fresh checkout", () => {
     expect(findLocalD1(tmp("empty-"))).toEqual([]);
+    const root = tmp("started-");
+    const file = join(root, ".wrangler/state/v3/d1/miniflare-D1DatabaseObject/0123.sqlite");
+    localD1(file, []);
+    expect(findLocalD1(root)).toEqual([file]);
   });
 
   it("rejects a malformed subscriber-count file with the group's position", () => {
@@ -179,7 +191,7 @@ describe("subscriber counts", () => {
   });
 });
 
-describe("npm run preview-notice -- --base <ref>", () => {
+describe("npm run preview-notice -- --base <ref>", { timeout: 30_000 }, () => {
   it("prints the preview and writes the emails for a commit that adds a sub-processor", () => {
     const dir = tmp("preview-repo-");
     cpSync("content", join(dir, "content"), { recursive: true });
@@ -233,5 +245,22 @@ summary:
     expect(existsSync(join(out, "en-uk.html"))).toBe(false);
     expect(readFileSync(join(out, "da-ca.html"), "utf8")).toContain('<html lang="da">');
     expect(readFileSync(join(out, "summary.md"), "utf8")).toBe(run.stdout.slice(0, run.stdout.indexOf("\nWrote")));
+
+    // After `npm start` has run, the counts come from the local D1 (confirmed subscribers only, no addresses).
+    localD1(join(dir, ".wrangler/state/v3/d1/miniflare-D1DatabaseObject/local.sqlite"), [
+      ["ca1@example.com", "da", '["subprocessors"]', '["ca"]', "confirmed"],
+      ["ca2@example.com", "da", '["subprocessors"]', '["ca"]', "confirmed"],
+      ["uk@example.com", "en", '["subprocessors"]', '["uk"]', "confirmed"],
+      ["new@example.com", "en", '["subprocessors"]', '["ca"]', "pending"],
+    ]);
+    const again = spawnSync(
+      process.execPath,
+      ["scripts/preview-notice.ts", "--root", dir, "--base", "HEAD", "--out", out],
+      { encoding: "utf8", env: { ...process.env, BUILD_DATE: TODAY } },
+    );
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain("the local D1 database (npm start): **2** notified, 1 not concerned");
+    expect(again.stdout).toContain("| subprocessors | Canada | da | 2 |");
+    expect(again.stdout).not.toContain("@example.com");
   });
 });
