@@ -137,8 +137,14 @@ function seenBy(base: SubProcessors, head: SubProcessors, on: IsoDate, id: strin
   const filtered = audiences.filter((a) => a.region || a.cohort);
   const seeing = filtered.filter((a) => differences(base, head, on, a).has(id));
   if (seeing.length === filtered.length) return "every customer";
-  const single = seeing.filter((a) => !(a.region && a.cohort));
-  return (single.length > 0 ? single : seeing).map(describeAudience).join("; ");
+  const part = (kind: "region" | "cohort") => {
+    const all = filtered.filter((a) => a[kind] && !a[kind === "region" ? "cohort" : "region"]);
+    const some = all.filter((a) => seeing.includes(a)).map((a) => a[kind] as string);
+    if (some.length === 0) return undefined;
+    return some.length === all.length ? `every ${kind}` : `${kind}${some.length > 1 ? "s" : ""} ${some.join(", ")}`;
+  };
+  const parts = [part("region"), part("cohort")].filter((p) => p !== undefined);
+  return parts.length > 0 ? parts.join("; ") : seeing.map(describeAudience).join("; ");
 }
 
 function checkAnnexChanges(base: Content, head: Content, errors: HistoryError[]): void {
