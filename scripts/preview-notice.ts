@@ -2,7 +2,7 @@
 // Prints (as Markdown, ready for a CI job summary) what merging the working tree would publish compared with <ref>:
 // the Annex C diff in the notice's words, the fingerprint before and after, who would be told by topic, region and
 // locale, and writes the rendered da/en notice emails (HTML + text) to the out folder for a reviewer to open.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { formatError } from "../domain/validate.ts";
@@ -88,8 +88,11 @@ try {
     baseUrl,
     now,
   });
-  rmSync(out, { recursive: true, force: true });
+  // Clear only what an earlier preview wrote, so a mistyped --out never deletes anything else.
   mkdirSync(out, { recursive: true });
+  for (const name of readdirSync(out)) {
+    if (name === "summary.md" || /^[a-z]{2}-[a-z0-9-]+\.(html|txt)$/.test(name)) rmSync(join(out, name));
+  }
   for (const { locale, region, email } of preview.emails) {
     const name = `${locale}-${region}`;
     writeFileSync(join(out, `${name}.html`), email.html);
