@@ -225,6 +225,10 @@ summary:
 `,
     );
     const out = join(dir, "out");
+    // A file the preview did not write survives; a stale email from an earlier preview does not.
+    mkdirSync(out);
+    writeFileSync(join(out, "notes.md"), "mine");
+    writeFileSync(join(out, "en-de.html"), "stale");
     const run = spawnSync(
       process.execPath,
       ["scripts/preview-notice.ts", "--root", dir, "--base", "HEAD", "--out", out],
@@ -243,6 +247,8 @@ summary:
       expect(existsSync(join(out, `${name}.txt`))).toBe(true);
     }
     expect(existsSync(join(out, "en-uk.html"))).toBe(false);
+    expect(existsSync(join(out, "en-de.html"))).toBe(false);
+    expect(readFileSync(join(out, "notes.md"), "utf8")).toBe("mine");
     expect(readFileSync(join(out, "da-ca.html"), "utf8")).toContain('<html lang="da">');
     expect(readFileSync(join(out, "summary.md"), "utf8")).toBe(run.stdout.slice(0, run.stdout.indexOf("\nWrote")));
 
