@@ -1,0 +1,59 @@
+/** Email rendering is pure: data in, {subject, html, text, headers} out, in Danish and English. */
+import { describe, expect, it } from "vitest";
+import { confirmationEmail, listUnsubscribeHeaders, welcomeEmail } from "../../worker/email/render.ts";
+
+const unsubscribeUrl = "https://portal.example/api/subscriptions/unsubscribe?token=T&locale=da";
+
+describe.each(["da", "en"] as const)("%s", (locale) => {
+  const confirm = confirmationEmail({
+    locale,
+    confirmUrl: `https://portal.example/${locale}/subscription/confirm?token=C`,
+    unsubscribeUrl,
+  });
+  const welcome = welcomeEmail({
+    locale,
+    manageUrl: `https://portal.example/${locale}/subscription/manage?token=M`,
+    unsubscribeUrl,
+    topics: ["subprocessors"],
+    regions: ["uk", "eea-ch"],
+  });
+
+  it("confirmation: subject, html with lang and the link, text with the link, 48-hour note", () => {
+    expect(confirm.subject.length).toBeGreaterThan(10);
+    expect(confirm.html).toContain(`<html lang="${locale}">`);
+    expect(confirm.html).toContain(`href="https://portal.example/${locale}/subscription/confirm?token=C"`);
+    expect(confirm.text).toContain(`https://portal.example/${locale}/subscription/confirm?token=C`);
+    expect(confirm.text).toContain("48");
+    expect(confirm.text).not.toMatch(/<[a-z]/i);
+  });
+
+  it("welcome: the manage link, the chosen topics and regions by name", () => {
+    expect(welcome.text).toContain(`https://portal.example/${locale}/subscription/manage?token=M`);
+    expect(welcome.text).toContain(locale === "da" ? "Storbritannien" : "United Kingdom");
+    expect(welcome.text).toContain(locale === "da" ? "EØS og Schweiz" : "EEA and Switzerland");
+    expect(welcome.html).not.toContain("Canada"); // not chosen
+  });
+
+  it("every email carries List-Unsubscribe and one-click List-Unsubscribe-Post, and the link in its footer", () => {
+    for (const email of [confirm, welcome]) {
+      expect(email.headers).toEqual(listUnsubscribeHeaders(unsubscribeUrl));
+      expect(email.headers["List-Unsubscribe"]).toBe(`<${unsubscribeUrl}>`);
+      expect(email.headers["List-Unsubscribe-Post"]).toBe("List-Unsubscribe=One-Click");
+      expect(email.text).toContain(unsubscribeUrl);
+      expect(email.html).toContain(unsubscribeUrl.replace("&", "&amp;"));
+    }
+  });
+});
+
+it("the two languages differ (nothing left untranslated)", () => {
+  const da = confirmationEmail({ locale: "da", confirmUrl: "https://x.example/c", unsubscribeUrl });
+  const en = confirmationEmail({ locale: "en", confirmUrl: "https://x.example/c", unsubscribeUrl });
+  expect(da.subject).not.toBe(en.subject);
+  expect(da.text).not.toBe(en.text);
+});
+
+it("escapes values in the html", () => {
+  const email = confirmationEmail({ locale: "en", confirmUrl: 'https://x.example/c?a="><script>', unsubscribeUrl });
+  expect(email.html).not.toContain('"><script>');
+  expect(email.html).toContain("&quot;&gt;&lt;script&gt;");
+});
