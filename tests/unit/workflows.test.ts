@@ -204,7 +204,7 @@ jobs:
 
     it("gives Cloudflare credentials only to the steps that talk to Cloudflare", () => {
       for (const step of steps(wf)) {
-        const cloudflare = /wrangler (d1|deploy)/.test(step.run ?? "");
+        const cloudflare = /^\s*npx wrangler (d1|deploy)\b/m.test(step.run ?? "");
         expect(step.env?.CLOUDFLARE_API_TOKEN !== undefined).toBe(cloudflare);
         expect(step.env?.CLOUDFLARE_ACCOUNT_ID !== undefined).toBe(cloudflare);
       }
