@@ -1,0 +1,113 @@
+// Build benchmark (issue 3): a generated vendor with many sub-processors and changes, in both locales, against the
+// same number of trivial Astro pages built in the same run; plus the page weight of the shipped site.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
+import { generateContent } from "./generate-content.ts";
+
+function listFiles(dir: string, suffix: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...listFiles(path, suffix));
+    else if (name.endsWith(suffix)) out.push(path);
+  }
+  return out;
+}
+
+function timed(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv }): number {
+  const start = performance.now();
+  const run = spawnSync(command, args, { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", ...options });
+  if (run.status !== 0) throw new Error(`${command} ${args.join(" ")} failed:\n${run.stderr.slice(-2000)}`);
+  return (performance.now() - start) / 1000;
+}
+
+const gzipKb = (path: string) => gzipSync(readFileSync(path)).length / 1024;
+
+/** A throwaway Astro project with `pages` trivial static pages: the baseline the real build is compared with. */
+function trivialProject(dir: string, pages: number): void {
+  mkdirSync(join(dir, "src/pages"), { recursive: true });
+  // The same Astro install as the real build, so only the pages differ.
+  symlinkSync(resolve("node_modules"), join(dir, "node_modules"), "dir");
+  writeFileSync(
+    join(dir, "astro.config.mjs"),
+    `import { defineConfig } from "astro/config";\nexport default defineConfig({ output: "static" });\n`,
+  );
+  writeFileSync(
+    join(dir, "src/pages/[n].astro"),
+    `---\nexport function getStaticPaths() { return Array.from({ length: ${pages} }, (_, n) => ({ params: { n: String(n) } })); }\nconst { n } = Astro.params;\n---\n<html lang="en"><head><title>Page {n}</title></head><body><h1>Page {n}</h1></body></html>\n`,
+  );
+}
+
+export interface BuildBench {
+  subprocessors: number;
+  changes: number;
+  pages: number;
+  buildSeconds: number;
+  trivialSeconds: number;
+  ratio: number;
+  pagesPerSecond: number;
+  trivialPagesPerSecond: number;
+}
+
+export function benchBuild(options = { subprocessors: 1000, dates: 24 }): BuildBench {
+  const work = mkdtempSync(join(tmpdir(), "bench-build-"));
+  try {
+    const generated = generateContent(work, options);
+    const out = join(work, "dist");
+    const env = {
+      ...process.env,
+      CONTENT_DIR: join(work, "content"),
+      BUILD_DATE: "2026-11-23",
+      ASTRO_TELEMETRY_DISABLED: "1",
+    };
+    const buildSeconds =
+      timed(process.execPath, ["scripts/validate.ts", "--root", work], { env }) +
+      timed("astro", ["build", "--outDir", out], { env });
+    const pages = listFiles(out, ".html").length;
+
+    const trivial = join(work, "trivial");
+    trivialProject(trivial, pages);
+    const astroBin = resolve("node_modules/.bin/astro");
+    const trivialSeconds = timed(astroBin, ["build"], { cwd: trivial, env });
+    return {
+      subprocessors: generated.subprocessors,
+      changes: generated.changes,
+      pages,
+      buildSeconds,
+      trivialSeconds,
+      ratio: buildSeconds / trivialSeconds,
+      pagesPerSecond: pages / buildSeconds,
+      trivialPagesPerSecond: pages / trivialSeconds,
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export interface PageWeight {
+  homeHtmlKbGzip: number;
+  annexHtmlKbGzip: number;
+  largestHtmlKbGzip: number;
+  largestHtmlPage: string;
+  cssKbGzip: number;
+  jsKb: number;
+}
+
+/** Weight of the shipped site as built in `dist/` (built here when missing). */
+export function benchPageWeight(dist = "dist"): PageWeight {
+  const html = listFiles(dist, ".html");
+  if (html.length === 0) timed("npm", ["run", "build"], { env: { ...process.env, BUILD_DATE: "2026-11-23" } });
+  const sizes = listFiles(dist, ".html").map((p) => [p, gzipKb(p)] as const);
+  const largest = sizes.reduce((a, b) => (b[1] > a[1] ? b : a), ["", 0] as readonly [string, number]);
+  return {
+    homeHtmlKbGzip: gzipKb(join(dist, "en/index.html")),
+    annexHtmlKbGzip: gzipKb(join(dist, "en/annex-c/index.html")),
+    largestHtmlKbGzip: largest[1],
+    largestHtmlPage: largest[0].slice(dist.length),
+    cssKbGzip: listFiles(dist, ".css").reduce((sum, p) => sum + gzipKb(p), 0),
+    jsKb: listFiles(dist, ".js").reduce((sum, p) => sum + statSync(p).size / 1024, 0),
+  };
+}
