@@ -165,3 +165,48 @@ describe("npm run new", { timeout: 30_000 }, () => {
     expect(existsSync(join(root, "content/changes/2026-12-23-nobody-removed.mdx"))).toBe(false);
   });
 });
+
+describe("the CONTRIBUTING.md walk-through", { timeout: 60_000 }, () => {
+  /** The documented `npm run new -- subprocessor …` command, split into arguments as a shell would. */
+  function documentedCommand(): string[] {
+    const guide = readFileSync("CONTRIBUTING.md", "utf8");
+    const start = guide.indexOf("npm run new -- subprocessor --id");
+    const command = guide.slice(start, guide.indexOf("```", start)).replaceAll("\\\n", " ");
+    const args = [...command.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? "");
+    expect(args.slice(0, 3)).toEqual(["npm", "run", "new"]);
+    return args.slice(4);
+  }
+
+  it("the documented command, then validate --base and preview-notice --base, work as the guide says", () => {
+    const root = copy();
+    const git = (args: string[]) =>
+      spawnSync("git", ["-c", "user.name=Maria", "-c", "user.email=maria@example.com", ...args], { cwd: root });
+    git(["init", "-q", "-b", "main"]);
+    git(["add", "-A"]);
+    git(["commit", "-q", "-m", "main"]);
+
+    const scaffold = run(root, documentedCommand());
+    expect(scaffold.status).toBe(0);
+    expect(scaffold.stdout).toContain("the new content is valid");
+
+    const env = { ...process.env, BUILD_DATE: TODAY, GITHUB_ACTIONS: "" };
+    const validate = spawnSync(process.execPath, ["scripts/validate.ts", "--root", root, "--base", "main"], {
+      encoding: "utf8",
+      env,
+    });
+    expect(validate.status).toBe(0);
+    expect(validate.stdout).toContain("✔ history is intact");
+
+    const out = join(root, "preview-notice");
+    const preview = spawnSync(
+      process.execPath,
+      ["scripts/preview-notice.ts", "--root", root, "--base", "main", "--out", out],
+      { encoding: "utf8", env },
+    );
+    expect(preview.status).toBe(0);
+    expect(preview.stdout).toContain("- Acme Support is added as a sub-processor.");
+    expect(preview.stdout).toContain("| United Kingdom | Acme Support is added as a sub-processor. |");
+    expect(existsSync(join(out, "en-uk.html"))).toBe(true);
+    expect(existsSync(join(out, "da-uk.html"))).toBe(true);
+  });
+});
