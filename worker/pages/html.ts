@@ -58,6 +58,7 @@ export function page({ locale, title, body, status = 200 }: PageOptions): Respon
 <meta name="robots" content="noindex">
 <title>${title} · ${s.siteName}</title>
 <link rel="stylesheet" href="/styles/site.css">
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 </head>
 <body>
 <a class="skip-link" href="#main">${s.skipLink}</a>
