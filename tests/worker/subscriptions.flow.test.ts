@@ -263,12 +263,15 @@ describe("managing a subscription with the manage token", () => {
 
   it("DELETE /me erases the subscriber and every token: the manage link stops working", async () => {
     const { manageToken } = await signUpAndConfirm("erase@example.com");
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM rate_limits WHERE key LIKE 'email:%'").first("n")).toBe(1);
     const auth = { Authorization: `Bearer ${manageToken}` };
     const del = await call("/api/subscriptions/me", { method: "DELETE", headers: auth });
     expect(del.status).toBe(200);
     expect(await del.json()).toEqual({ status: "erased" });
     expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM subscribers").first("n")).toBe(0);
     expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM subscription_tokens").first("n")).toBe(0);
+    // The per-address counter is keyed by a hash of the address; it goes too.
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM rate_limits WHERE key LIKE 'email:%'").first("n")).toBe(0);
     const after = await call("/api/subscriptions/me", { headers: auth });
     expect(after.status).toBe(401);
     expect(after.headers.get("WWW-Authenticate")).toMatch(/^Bearer/);
@@ -310,6 +313,15 @@ describe("one-click unsubscribe (RFC 8058)", () => {
       body: "List-Unsubscribe=One-Click",
     });
     expect(again.status).toBe(200);
+  });
+
+  it("accepts the one-click body as multipart/form-data too (RFC 8058 allows either encoding)", async () => {
+    const { manageToken } = await signUpAndConfirm("multipart@example.com");
+    const body = new FormData();
+    body.set("List-Unsubscribe", "One-Click");
+    const res = await call(`/api/subscriptions/unsubscribe?token=${manageToken}`, { method: "POST", body });
+    expect(res.status).toBe(200);
+    expect(await statusOf("multipart@example.com")).toBe("unsubscribed");
   });
 
   it("the link opened in a browser shows a page whose button unsubscribes (200 page, no redirect)", async () => {
