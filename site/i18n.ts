@@ -119,7 +119,7 @@ const da = {
   annex: {
     title: "Bilag C – underdatabehandlere",
     intro: (date: string) =>
-      `Bilag C, som det står, når alle varslede ændringer er trådt i kraft. Senest gældende ændring: ${date}.`,
+      `Bilag C, som det står, når alle varslede ændringer er trådt i kraft. Den seneste ændring gælder fra ${date}.`,
     takesEffect: (date: string) => `Træder i kraft ${date}`,
     pendingRemoval: (date: string) => `Fjernes ${date}`,
     pendingRemovals: "Varslede fjernelser",
@@ -329,7 +329,7 @@ const en: Strings = {
   annex: {
     title: "Annex C – sub-processors",
     intro: (date: string) =>
-      `Annex C as it stands once every announced change has taken effect. Latest change takes effect: ${date}.`,
+      `Annex C as it stands once every announced change has taken effect. The latest change applies from ${date}.`,
     takesEffect: (date: string) => `Takes effect ${date}`,
     pendingRemoval: (date: string) => `Removed on ${date}`,
     pendingRemovals: "Announced removals",
