@@ -7,7 +7,8 @@ export const CSV_COLUMNS = ["id", "name", "entity", "country", "city", "applies_
 
 /**
  * Annex C as a spreadsheet: one row per sub-processor and location (English words, ISO country codes), so a
- * customer can filter it by country or by who it applies to.
+ * customer can filter it by country or by who it applies to. It starts with a UTF-8 byte order mark, without which
+ * spreadsheet programs misread names such as "København".
  */
 export function annexCsv(entries: AnnexCEntry[], vendor: Pick<Vendor, "regions" | "cohorts">): string {
   const rows = entries.flatMap((e) =>
@@ -22,5 +23,5 @@ export function annexCsv(entries: AnnexCEntry[], vendor: Pick<Vendor, "regions" 
       e.since,
     ]),
   );
-  return stringify(rows, { header: true, columns: [...CSV_COLUMNS], record_delimiter: "windows" });
+  return stringify(rows, { header: true, columns: [...CSV_COLUMNS], record_delimiter: "windows", bom: true });
 }

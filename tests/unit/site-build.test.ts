@@ -262,7 +262,7 @@ describe("exports", () => {
 
   it("/annex-c.csv has one row per sub-processor and location of the published Annex C", () => {
     const doc = JSON.parse(read(out, "annex-c.json")) as AnnexCDocument;
-    const rows = parseCsv(read(out, "annex-c.csv"));
+    const rows = parseCsv(read(out, "annex-c.csv").replace(/^\uFEFF/, ""));
     const expected = doc.snapshot.entries.flatMap((e) =>
       e.locations.map((l) => ({ id: e.id, name: e.name, country: l.country, city: l.city ?? "", since: e.since })),
     );

@@ -126,7 +126,9 @@ describe("CSV export (site/lib/csv.ts)", () => {
       ],
       since: "2024-07-01",
     } as unknown as AnnexCEntry;
-    expect(annexCsv([entry], vendor).split("\r\n")).toEqual([
+    const csv = annexCsv([entry], vendor);
+    expect(csv.startsWith("\uFEFF")).toBe(true);
+    expect(csv.slice(1).split("\r\n")).toEqual([
       "id,name,entity,country,city,applies_to,mechanism,since",
       'acme,"Acme, Inc.",Acme Inc.,US,Denver,All customers,Standard Contractual Clauses (module 3),2024-07-01',
       'acme,"Acme, Inc.",Acme Inc.,DE,,Customers in Germany,Within the EEA – no transfer,2024-07-01',
