@@ -40,6 +40,8 @@ const da = {
     intro: (vendor: string, date: string) =>
       `Disse virksomheder behandler personoplysninger på vegne af ${vendor}' kunder. Listen viser situationen pr. ${date}.`,
     regionFilter: "Vis listen for din region",
+    subscribeCta: "Få besked på e-mail, når listen ændres",
+    annexCta: "Bilag C med alle versioner og fingeraftryk",
     allRegions: "Alle regioner",
     upcoming: "Kommende ændringer",
     noUpcoming: "Der er ingen varslede ændringer, som endnu ikke er trådt i kraft.",
@@ -250,6 +252,8 @@ const en: Strings = {
     intro: (vendor: string, date: string) =>
       `These companies process personal data on behalf of ${vendor}'s customers. The list shows the position as of ${date}.`,
     regionFilter: "Show the list for your region",
+    subscribeCta: "Get an email when the list changes",
+    annexCta: "Annex C with every version and its fingerprint",
     allRegions: "All regions",
     upcoming: "Upcoming changes",
     noUpcoming: "There are no announced changes that have yet to take effect.",
