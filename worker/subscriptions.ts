@@ -153,6 +153,24 @@ export async function confirm(deps: Deps, token: string): Promise<ConfirmResult>
 }
 
 /**
+ * What the confirm page should show for a link, read-only (the page never confirms by itself): the
+ * button, or the confirmed page for a link already used; an expired link is refused with 410. An
+ * unknown link still gets the button, and the POST behind it explains (the page stays one page type).
+ */
+export async function confirmLinkState(env: Env, token: string, now: Date): Promise<"button" | "used"> {
+  const record = await tokenRecord(env, token);
+  if (record?.kind !== "confirm") return "button";
+  if (record.usedAt) return "used";
+  if (record.expiresAt && record.expiresAt < now.toISOString()) {
+    throw new ApiError(
+      "token_expired",
+      "This confirmation link has expired (links work for 48 hours). Sign up again to get a new one.",
+    );
+  }
+  return "button";
+}
+
+/**
  * RFC 8058 one-click unsubscribe with the token from an email (a manage token, or the confirm token
  * of a sign-up not yet confirmed). Repeating it is harmless.
  */

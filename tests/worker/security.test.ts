@@ -106,7 +106,7 @@ describe("tokens and secrets", () => {
 });
 
 describe("worker-rendered pages", () => {
-  it.each(["/da/subscription/confirm?token=abc", "/en/subscription/unsubscribe?token=abc", "/da/subscription/erased"])(
+  it.each(["/da/subscription/confirmed", "/en/subscription/unsubscribe?token=abc", "/da/subscription/erased"])(
     "%s: lang, one h1, skip link, site stylesheet, no scripts, not cached",
     async (path) => {
       const res = await call(path);
@@ -122,10 +122,10 @@ describe("worker-rendered pages", () => {
   );
 
   it("escapes what it echoes back", async () => {
-    const res = await call('/en/subscription/confirm?token="><script>alert(1)</script>');
+    const res = await call('/en/subscription/unsubscribe?token="><script>alert(1)</script>');
     const html = await res.text();
     expect(html).not.toContain("<script>");
-    expect(html).toContain("&quot;&gt;&lt;script&gt;");
+    expect(html).toContain("token=%22%3E%3Cscript%3E");
   });
 });
 

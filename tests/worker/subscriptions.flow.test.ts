@@ -139,6 +139,25 @@ describe("double opt-in sign-up", () => {
     expect(await statusOf("late@example.com")).toBe("pending");
   });
 
+  it("the confirm page says so when its link has expired (410) or was already used (confirmed page)", async () => {
+    const { confirmToken } = await signUpAndConfirm("used@example.com", { locale: "en" });
+    const used = await call(`/en/subscription/confirm?token=${confirmToken}`);
+    expect(used.status).toBe(200);
+    expect(await used.text()).toContain("<h1>Your subscription is confirmed</h1>");
+
+    await subscribe({ email: "expired@example.com", locale: "en" });
+    const [mail] = await outbox("expired@example.com");
+    if (!mail) throw new Error("no email");
+    await env.DB.prepare("UPDATE subscription_tokens SET expires_at = ?1 WHERE used_at IS NULL")
+      .bind("2000-01-01T00:00:00.000Z")
+      .run();
+    const expired = await call(`/en/subscription/confirm?token=${tokenFrom(mail, "/subscription/confirm")}`);
+    expect(expired.status).toBe(410);
+    const html = await expired.text();
+    expect(html).toContain("48 hours");
+    expect(html).not.toContain("<form");
+  });
+
   it("the site's HTML form (no JavaScript) gets a 303 to the check-your-inbox page in its language", async () => {
     const res = await call(
       "/api/subscriptions",

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { DEFAULT_LOCALE, isLocale, LOCALES, type Locale } from "../config.ts";
 import { ApiError } from "../errors.ts";
 import { confirmedPage, confirmPage, erasedPage, managePage, unsubscribePage } from "../pages/subscription.ts";
-import { authenticate } from "../subscriptions.ts";
+import { authenticate, confirmLinkState } from "../subscriptions.ts";
 import type { AppEnv } from "../types.ts";
 import { TokenField, validate } from "../validation.ts";
 
@@ -53,9 +53,13 @@ pages.use(`${base}/*`, async (c, next) => {
   await next();
 });
 
-pages.get(`${base}/confirm`, validate("query", TokenQuery), (c) =>
-  confirmPage(pageLocale(c), c.req.valid("query").token),
-);
+/** Shows the confirm button; a used link shows the confirmed page, an expired one answers 410. */
+pages.get(`${base}/confirm`, validate("query", TokenQuery), async (c) => {
+  const locale = pageLocale(c);
+  const { token } = c.req.valid("query");
+  const state = await confirmLinkState(c.env, token, new Date());
+  return state === "used" ? confirmedPage(locale) : confirmPage(locale, token);
+});
 pages.get(`${base}/confirmed`, (c) => confirmedPage(pageLocale(c)));
 pages.get(`${base}/unsubscribe`, validate("query", TokenQuery), (c) =>
   unsubscribePage(pageLocale(c), c.req.valid("query").token),
