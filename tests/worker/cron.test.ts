@@ -1,7 +1,9 @@
 /** The cron's housekeeping: unconfirmed sign-ups go after 7 days (DESIGN, API), expired tokens and windows too. */
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { purgeUnconfirmed } from "../../worker/cron.ts";
+import worker from "../../worker/index.ts";
 import { resetTables } from "./helpers.ts";
 
 const NOW = new Date("2026-11-23T12:00:00.000Z");
@@ -52,5 +54,17 @@ describe("purgeUnconfirmed", () => {
     expect(tokens).toEqual([{ token_hash: "hash-fresh" }]);
     const windows = (await env.DB.prepare("SELECT key FROM rate_limits").all()).results;
     expect(windows).toEqual([{ key: "ip:a:2" }]);
+  });
+});
+
+describe("the cron trigger", () => {
+  it("runs the purge from the worker's scheduled handler", async () => {
+    await addSubscriber("cron-old", "pending", new Date(Date.now() - 8 * 86_400_000).toISOString());
+    await addSubscriber("cron-new", "pending", new Date().toISOString());
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "*/15 * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const ids = (await env.DB.prepare("SELECT id FROM subscribers").all<{ id: string }>()).results.map((r) => r.id);
+    expect(ids).toEqual(["cron-new"]);
   });
 });
