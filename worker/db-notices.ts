@@ -312,10 +312,21 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
       ]);
       return (claimed?.results ?? []).map((r) => r.subscriber_id);
     },
+    async lease(publicationId, batchKey, owner, nowMs, untilMs) {
+      const r = await db
+        .prepare(
+          "UPDATE deliveries SET lease_owner = ?3, lease_until_ms = ?5 WHERE publication_id = ?1 AND batch_key = ?2 " +
+            "AND status = 'sending' AND (lease_owner IS NULL OR lease_owner = ?3 OR lease_until_ms <= ?4)",
+        )
+        .bind(publicationId, batchKey, owner, nowMs, untilMs)
+        .run();
+      return r.meta.changes > 0;
+    },
     async attempted(publicationId, batchKey, detail, now) {
       await db
         .prepare(
-          "UPDATE deliveries SET attempts = attempts + 1, detail = ?3, updated_at = ?4 " +
+          "UPDATE deliveries SET attempts = attempts + 1, detail = ?3, updated_at = ?4, lease_owner = NULL, " +
+            "lease_until_ms = NULL " +
             "WHERE publication_id = ?1 AND batch_key = ?2 AND status = 'sending'",
         )
         .bind(publicationId, batchKey, detail, now)
@@ -331,24 +342,29 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
         .bind(publicationId, batchKey, JSON.stringify(Object.fromEntries(messageIds)), now)
         .run();
     },
-    async finish(publicationId, batchKey, subscriberIds, status, detail, now) {
-      await db
-        .prepare(
-          "UPDATE deliveries SET status = ?3, detail = ?4, updated_at = ?5 WHERE publication_id = ?1 " +
-            "AND status IN ('pending', 'sending') AND subscriber_id IN (SELECT value FROM json_each(?2)) " +
-            "AND (?6 IS NULL OR batch_key = ?6)",
-        )
-        .bind(publicationId, JSON.stringify(subscriberIds), status, detail, now, batchKey)
-        .run();
-    },
-    async deadLetter(message, subscriberIds, reason, attempts, now) {
-      await db
-        .prepare(
-          "INSERT INTO dead_letters (publication_id, chunk, subscriber_ids, reason, attempts, created_at) " +
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )
-        .bind(message.publicationId, message.chunk, JSON.stringify(subscriberIds), reason, attempts, now)
-        .run();
+    async finish(publicationId, batchKey, subscriberIds, status, detail, now, letter) {
+      await db.batch([
+        db
+          .prepare(
+            "UPDATE deliveries SET status = ?3, detail = ?4, updated_at = ?5, lease_owner = NULL, lease_until_ms = NULL " +
+              "WHERE publication_id = ?1 AND status IN ('pending', 'sending') " +
+              "AND subscriber_id IN (SELECT value FROM json_each(?2)) AND (?6 IS NULL OR batch_key = ?6)",
+          )
+          .bind(publicationId, JSON.stringify(subscriberIds), status, detail, now, batchKey),
+        db
+          .prepare(
+            "INSERT INTO dead_letters (publication_id, chunk, subscriber_ids, reason, attempts, created_at) " +
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+          )
+          .bind(
+            publicationId,
+            letter.message.chunk,
+            JSON.stringify(subscriberIds),
+            `${status}: ${detail}`,
+            letter.attempts,
+            now,
+          ),
+      ]);
     },
   };
 }

@@ -210,6 +210,8 @@ export async function startFakeResend(options: { port?: number } = {}): Promise<
   }
 
   async function emails(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    // The rate limit counts a request when it arrives, not when its (possibly large) body has been read.
+    const arrivedAt = performance.now();
     const raw = await readBody(req);
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? "");
     if (!auth?.[1])
@@ -234,7 +236,7 @@ export async function startFakeResend(options: { port?: number } = {}): Promise<
     a.requests.push(record);
 
     if (a.rateLimit !== undefined) {
-      const now = performance.now();
+      const now = arrivedAt;
       a.arrivals = a.arrivals.filter((t) => now - t < 1000);
       if (a.arrivals.length >= a.rateLimit) {
         record.reply = "over-limit";

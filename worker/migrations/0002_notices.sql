@@ -43,6 +43,8 @@ CREATE TABLE deliveries (
   claimed_at TEXT,                           -- first attempt; the objection deadline in the email counts from here
   deadline TEXT,                             -- objection deadline quoted in the email (DPA 5.3)
   attempts INTEGER NOT NULL DEFAULT 0,
+  lease_owner TEXT,                          -- the consumer sending this batch key right now (one at a time)
+  lease_until_ms INTEGER,
   sent_at TEXT,                              -- provider accepted the email
   message_id TEXT,                           -- provider's id for the email
   detail TEXT,                               -- last error, or why it was suppressed / dead / stuck

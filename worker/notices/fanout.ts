@@ -81,11 +81,20 @@ export interface DeliveryStore {
    * have claimed some first).
    */
   claim(publicationId: number, rows: readonly ClaimRow[], batchKey: string, claimedAt: string): Promise<string[]>;
-  /** Counts an attempt of the call under `batchKey` and records its error. */
+  /**
+   * Takes (or renews) the right to send the call under `batchKey` until `untilMs`: false while another consumer
+   * holds an unexpired lease. Two consumers sending one key at once could each see a different answer (one a
+   * refusal, the other a success) and record the wrong one.
+   */
+  lease(publicationId: number, batchKey: string, owner: string, nowMs: number, untilMs: number): Promise<boolean>;
+  /** Counts an attempt of the call under `batchKey`, records its error and releases the lease. */
   attempted(publicationId: number, batchKey: string, detail: string, now: string): Promise<void>;
   /** The provider accepted the call: every row under `batchKey` is sent, with its message id. */
   sent(publicationId: number, batchKey: string, messageIds: Map<string, string>, now: string): Promise<void>;
-  /** Rows under `batchKey` end in `status` (dead: permanent failure; stuck: past the idempotency window). */
+  /**
+   * Rows end in `status` (dead: never sent; stuck: may have been sent, a person must check) and are listed in the
+   * dead letters in the same write, so the vendor sees every one of them.
+   */
   finish(
     publicationId: number,
     batchKey: string | null,
@@ -93,13 +102,7 @@ export interface DeliveryStore {
     status: "dead" | "stuck",
     detail: string,
     now: string,
-  ): Promise<void>;
-  deadLetter(
-    message: FanoutMessage,
-    subscriberIds: readonly string[],
-    reason: string,
-    attempts: number,
-    now: string,
+    letter: { message: FanoutMessage; attempts: number },
   ): Promise<void>;
 }
 
@@ -112,6 +115,15 @@ export type BatchOutcome =
   | { kind: "unknown"; detail: string; retryAfterSeconds?: number }
   /** Any other 4xx: retrying the same payload cannot succeed. */
   | { kind: "rejected"; status: number; detail: string };
+
+/** What sendClaimed reports: the provider's outcome, or that another consumer is sending this key right now. */
+export type SendResult = BatchOutcome | { kind: "held"; retryAfterSeconds: number; detail: string };
+
+/**
+ * How long a consumer may hold the right to send one batch key: longer than one provider call may take (the
+ * transport gives up after 15 s), short enough that a consumer that crashed mid-call does not block the retry long.
+ */
+export const SEND_LEASE_MS = 60_000;
 
 export interface BatchSender {
   sendBatch(emails: readonly OutgoingEmail[], idempotencyKey: string): Promise<BatchOutcome>;
@@ -206,7 +218,9 @@ async function sendClaimed(
   message: FanoutMessage,
   batchKey: string,
   rows: OpenDelivery[],
-): Promise<BatchOutcome> {
+  owner: string,
+  attempts: number,
+): Promise<SendResult> {
   const emails: OutgoingEmail[] = [];
   const order: string[] = [];
   for (const row of [...rows].sort((a, b) => (a.subscriberId < b.subscriberId ? -1 : 1))) {
@@ -225,10 +239,27 @@ async function sendClaimed(
   }
   const now = () => deps.now().toISOString();
   if (emails.length === 0) {
-    await deps.store.finish(message.publicationId, batchKey, order, "dead", "nothing left to render", now());
+    const ids = rows.map((r) => r.subscriberId);
+    await deps.store.finish(message.publicationId, batchKey, ids, "dead", "nothing left to render", now(), {
+      message,
+      attempts,
+    });
     return { kind: "rejected", status: 0, detail: "nothing left to render" };
   }
+  const held: SendResult = {
+    kind: "held",
+    retryAfterSeconds: Math.ceil(SEND_LEASE_MS / 1000),
+    detail: "another consumer is sending this batch",
+  };
+  const lease = () => {
+    const nowMs = deps.now().getTime();
+    return deps.store.lease(message.publicationId, batchKey, owner, nowMs, nowMs + SEND_LEASE_MS);
+  };
+  if (!(await lease())) return held;
+  // The send slot comes last, right before the call: work done after the slot (a slow D1 write) would bunch calls
+  // together at the provider. The lease is renewed after the wait, and given up if someone took it meanwhile.
   await deps.limiter.acquire();
+  if (!(await lease())) return held;
   let outcome: BatchOutcome;
   try {
     outcome = await deps.sender.sendBatch(emails, batchKey);
@@ -246,10 +277,11 @@ async function sendClaimed(
     await deps.store.finish(
       message.publicationId,
       batchKey,
-      order,
+      rows.map((r) => r.subscriberId),
       "dead",
       `rejected (${outcome.status}): ${outcome.detail}`,
       now(),
+      { message, attempts },
     );
   } else {
     await deps.store.attempted(message.publicationId, batchKey, outcome.detail, now());
@@ -273,6 +305,8 @@ export async function processMessage(
   await store.ensure(pub, message.chunk, message.subscriberIds, nowIso());
   const open = await store.open(pub, message.subscriberIds);
   const result = { sent: 0, suppressed: 0, dead: 0, stuck: 0 };
+  // Identifies this run's send leases (see DeliveryStore.lease).
+  const owner = crypto.randomUUID();
 
   // Rows claimed earlier (an attempt whose outcome we did not see): same key, same payload, or flag them.
   const inFlight = groupByKey(open.filter((r) => r.status === "sending"));
@@ -292,20 +326,14 @@ export async function processMessage(
         "stuck",
         "outcome unknown past the 24 h idempotency window: check with the provider before sending again",
         nowIso(),
+        { message, attempts },
       );
       result.stuck += rows.length;
       continue;
     }
-    const outcome = await sendClaimed(deps, notice, message, key, rows);
+    const outcome = await sendClaimed(deps, notice, message, key, rows, owner, attempts);
     if (outcome.kind === "accepted") result.sent += rows.length;
     else if (outcome.kind === "rejected") {
-      await store.deadLetter(
-        message,
-        rows.map((r) => r.subscriberId),
-        outcome.detail,
-        attempts,
-        nowIso(),
-      );
       result.dead += rows.length;
     } else {
       retryDelay = Math.max(retryDelay ?? 0, outcome.retryAfterSeconds ?? backoffSeconds(attempts));
@@ -362,16 +390,9 @@ export async function processMessage(
         .filter((r) => claimed.has(r.subscriberId))
         .map((r) => ({ ...r, status: "sending", batchKey: key, claimedAt, attempts: 0 }));
       if (rows.length > 0) {
-        const outcome = await sendClaimed(deps, notice, message, key, rows);
+        const outcome = await sendClaimed(deps, notice, message, key, rows, owner, attempts);
         if (outcome.kind === "accepted") result.sent += rows.length;
         else if (outcome.kind === "rejected") {
-          await store.deadLetter(
-            message,
-            rows.map((r) => r.subscriberId),
-            outcome.detail,
-            attempts,
-            nowIso(),
-          );
           result.dead += rows.length;
         } else {
           retryDelay = Math.max(retryDelay ?? 0, outcome.retryAfterSeconds ?? backoffSeconds(attempts));
@@ -387,21 +408,27 @@ export async function processMessage(
   }
 
   if (retryDelay !== undefined && attempts >= deps.maxAttempts) {
-    // Retries exhausted: what is still open ends dead and is listed for the vendor, never silently dropped.
+    // Retries exhausted: what is still open is listed for the vendor, never silently dropped. A row never handed to
+    // the provider is dead; a row whose call may have gone through is stuck: a person checks before sending again.
     const left = await store.open(pub, message.subscriberIds);
-    const ids = left.map((r) => r.subscriberId);
     for (const [key, rows] of groupByKey(left)) {
+      const status = key === null ? "dead" : "stuck";
+      const why =
+        key === null
+          ? `gave up after ${attempts} attempts: ${retryReason}`
+          : `outcome unknown after ${attempts} attempts (${retryReason}): check the provider's log before sending again`;
       await store.finish(
         pub,
         key,
         rows.map((r) => r.subscriberId),
-        "dead",
-        `gave up after ${attempts} attempts: ${retryReason}`,
+        status,
+        why,
         nowIso(),
+        { message, attempts },
       );
+      if (status === "dead") result.dead += rows.length;
+      else result.stuck += rows.length;
     }
-    if (ids.length > 0) await store.deadLetter(message, ids, `retries exhausted: ${retryReason}`, attempts, nowIso());
-    result.dead += ids.length;
     return { action: "ack", ...result };
   }
   if (retryDelay !== undefined) return { action: "retry", delaySeconds: Math.ceil(retryDelay), reason: retryReason };
