@@ -52,7 +52,7 @@ const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
 export interface LoadBenchOptions {
   /** Sign-ups and health checks, each (upper bound). Default 10,000. */
   amount?: number;
-  /** Seconds per phase (upper bound). Default 180. */
+  /** Seconds per phase (upper bound). Default 300. */
   maxSeconds?: number;
   connections?: number;
   /** Build the site first even if dist/ exists. */
@@ -190,7 +190,7 @@ function figures(r: AutocannonResult): PhaseFigures {
 
 export async function benchLoad(options: LoadBenchOptions = {}): Promise<LoadBenchResult> {
   const amount = options.amount ?? 10_000;
-  const maxSeconds = options.maxSeconds ?? 180;
+  const maxSeconds = options.maxSeconds ?? 300;
   const connections = options.connections ?? 10;
   const log = options.log ?? true;
   const port = await freePort();
