@@ -6,6 +6,8 @@ const steps: [string, string[]][] = [
   // Generates Astro's content types (.astro/) so tsc can check the site too.
   ["astro", ["sync"]],
   ["tsc", ["--noEmit", "-p", "tsconfig.json"]],
+  // The worker compiles against the Workers runtime types, not the DOM: its own project.
+  ["tsc", ["--noEmit", "-p", "worker/tsconfig.json"]],
   ["vitest", ["run", ...process.argv.slice(2)]],
 ];
 
