@@ -9,7 +9,11 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { objectionDeadline } from "../../domain/calendar.ts";
 import { addDays, copenhagenDate } from "../../domain/dates.ts";
+import { formatDate } from "../../domain/labels.ts";
+import { Vendor } from "../../domain/schema/vendor.ts";
+import { readRawContent } from "../../scripts/lib/load-content.ts";
 import {
   expectAccessible,
   expectClean,
@@ -28,6 +32,7 @@ import {
   type OutboxEmail,
   outbox,
   type Portal,
+  REPO_ROOT,
   removeCopy,
   startPortal,
   waitForEmail,
@@ -192,14 +197,17 @@ describe.skipIf(!hasChromium)("a published change, from notice to objection to u
     // The full updated Annex C, not just the change: the existing sub-processors are listed too.
     expect(text).toContain("Microsoft Azure");
     expect(text).toMatch(/Deadline for objections/i);
-    const [y, m, d] = effective.split("-").map(Number);
-    const effectiveLong = new Date(Date.UTC(y ?? 0, (m ?? 1) - 1, d ?? 1)).toLocaleDateString("en-GB", {
-      day: "numeric",
-      month: "long",
-      year: "numeric",
-      timeZone: "UTC",
-    });
-    expect(text).toContain(effectiveLong);
+    expect(text).toContain(formatDate(effective, "en"));
+    // DPA 5.3: 10 Danish working days from receipt. The email was written when it was handed over (moments before its
+    // outbox row), so the deadline it states is the one the domain computes from that moment with the vendor's calendar.
+    const vendor = Vendor.parse(readRawContent(REPO_ROOT).vendor.data);
+    const deadline = objectionDeadline(
+      new Date(notice.createdAt),
+      vendor.workingDayCalendar,
+      vendor.objectionWorkingDays,
+    );
+    expect(text).toContain(formatDate(deadline, "en"));
+    expect(deadline < effective).toBe(true);
     expect(header(notice, "List-Unsubscribe")).toMatch(
       /^<http:\/\/127\.0\.0\.1:\d+\/api\/subscriptions\/unsubscribe\?/,
     );

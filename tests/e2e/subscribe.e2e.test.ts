@@ -123,6 +123,7 @@ describe.skipIf(!hasChromium)("subscribing without JavaScript", () => {
     expect(await page.locator('input[name="regions"][value="de"]').isChecked()).toBe(true);
     expect(await page.locator('input[name="regions"][value="uk"]').isChecked()).toBe(true);
     expect(await page.locator('input[name="topics"][value="dpa"]').isChecked()).toBe(true);
+    await accessible(page.url(), "da");
 
     // The API sees the same record.
     const token = new URL(manageUrl).searchParams.get("token") ?? "";
