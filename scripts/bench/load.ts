@@ -71,9 +71,20 @@ export interface PhaseFigures {
   seconds: number;
 }
 
+/** Flat figures, so `npm run bench` can print them as one table. */
 export interface LoadBenchResult {
-  signup: PhaseFigures;
-  health: PhaseFigures;
+  healthRequests: number;
+  healthPerSec: number;
+  healthP50Ms: number;
+  healthP99Ms: number;
+  healthErrors: number;
+  signupRequests: number;
+  signupPerSec: number;
+  signupP50Ms: number;
+  signupP99Ms: number;
+  signupErrors: number;
+  /** signupPerSec / healthPerSec in the same run. */
+  ratio: number;
   /** Sign-ups answered 202. */
   accepted: number;
   /** Addresses of this run that received a confirmation email (local D1 outbox). */
@@ -291,8 +302,17 @@ export async function benchLoad(options: LoadBenchOptions = {}): Promise<LoadBen
     const s = figures(signup);
     const h = figures(health);
     const result: LoadBenchResult = {
-      signup: s,
-      health: h,
+      healthRequests: h.requests,
+      healthPerSec: h.perSec,
+      healthP50Ms: h.p50Ms,
+      healthP99Ms: h.p99Ms,
+      healthErrors: h.errors,
+      signupRequests: s.requests,
+      signupPerSec: s.perSec,
+      signupP50Ms: s.p50Ms,
+      signupP99Ms: s.p99Ms,
+      signupErrors: s.errors,
+      ratio: round(h.perSec > 0 ? s.perSec / h.perSec : 0, 3),
       accepted: signup["2xx"],
       confirmationsDistinct: emails?.distinct_to ?? 0,
       confirmationsTotal: emails?.total ?? 0,
@@ -330,7 +350,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     ...(values.seconds ? { maxSeconds: Number(values.seconds) } : {}),
     ...(values.connections ? { connections: Number(values.connections) } : {}),
   }).then(
-    (result) => process.exit(result.exactlyOnce && result.health.errors === 0 ? 0 : 1),
+    (result) => process.exit(result.exactlyOnce && result.healthErrors === 0 ? 0 : 1),
     (err: unknown) => {
       console.error(`bench load failed: ${(err as Error).message}`);
       process.exit(1);
