@@ -3,7 +3,9 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type AnnexCDocument, annexCDocument } from "../../domain/annex.ts";
+import { objectionDeadline } from "../../domain/calendar.ts";
 import type { Content } from "../../domain/content.ts";
+import { copenhagenDate, daysBetween } from "../../domain/dates.ts";
 import { isEmptyDiff } from "../../domain/diff.ts";
 import {
   buildNotice,
@@ -189,6 +191,22 @@ export async function previewNotice(
     for (const c of personal.changes) lines.push(`  - ${c.summary[locale]} (${c.effective})`);
     lines.push("");
   }
+
+  // The two dates a reviewer checks: when it takes effect (DPA 5.2) and the objection deadline (DPA 5.3).
+  const first = everyone("en")?.effectiveFrom;
+  const received = copenhagenDate(options.now);
+  const deadline = objectionDeadline(options.now, head.vendor.workingDayCalendar, head.vendor.objectionWorkingDays);
+  lines.push(
+    "### Dates",
+    "",
+    ...(first
+      ? [
+          `- Takes effect: **${first}** (${daysBetween(received, first)} days after a notice delivered ${received}; a new sub-processor needs ${head.vendor.noticePeriodDays}, DPA 5.2).`,
+        ]
+      : []),
+    `- Objection deadline for a notice delivered ${received}: **${deadline}** (${head.vendor.objectionWorkingDays} Danish working days, DPA 5.3); each subscriber's deadline counts from their own delivery.`,
+    "",
+  );
 
   const regionDiffs = head.vendor.regions.map((r) => {
     const personal = noticeFor(notice, subscriber("en", ["subprocessors"], [r.id]));

@@ -111,6 +111,9 @@ describe("notice preview", () => {
     expect(preview.markdown).toContain("**8** notified, 6 not concerned");
     expect(preview.markdown).toContain("| subprocessors | United Kingdom | da | 3 |");
     expect(preview.markdown).toContain("| subprocessors | every region | en | 5 |");
+    // DPA 5.2 and 5.3 in the reviewer's summary: 30 days' notice, and the objection deadline from delivery.
+    expect(preview.markdown).toContain("- Takes effect: **2026-12-23** (30 days after a notice delivered 2026-11-23");
+    expect(preview.markdown).toContain("Objection deadline for a notice delivered 2026-11-23: **2026-12-07**");
     expect(preview.markdown).not.toContain("@");
   });
 
