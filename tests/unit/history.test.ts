@@ -2,7 +2,9 @@ import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
+import { canonicalJson } from "../../domain/canonical.ts";
 import type { Content } from "../../domain/content.ts";
 import { checkHistory, datesToCompare, HISTORY_RULES, type HistoryError } from "../../domain/history.ts";
 import type { Change } from "../../domain/schema/change.ts";
@@ -13,10 +15,16 @@ import { loadContent, readRawContent } from "../../scripts/lib/load-content.ts";
 
 const TODAY = "2026-11-23";
 
+let loaded: Content | undefined;
+
+/** A fresh copy of the shipped content (read and validated once). */
 function shipped(): Content {
-  const { content, errors } = loadContent(".", TODAY);
-  if (!content) throw new Error(`shipped content does not validate: ${JSON.stringify(errors)}`);
-  return structuredClone(content);
+  if (!loaded) {
+    const { content, errors } = loadContent(".", TODAY);
+    if (!content) throw new Error(`shipped content does not validate: ${JSON.stringify(errors)}`);
+    loaded = content;
+  }
+  return structuredClone(loaded);
 }
 
 function sp(content: Content, id: string): SubProcessor {
@@ -291,6 +299,62 @@ describe("history rules (validate --base)", () => {
     it("passes: a new entry announced today", () => {
       expect(checkHistory(shipped(), withNewcomer(shipped(), TODAY), { today: TODAY })).toEqual([]);
     });
+  });
+});
+
+describe("unexplained-annex-change, over random edits of the shipped timelines", () => {
+  const content = shipped();
+  const steps = content.subprocessors.flatMap((sp) =>
+    sp.timeline.map((step, index) => ({ id: sp.id, index, removed: step.removed === true })),
+  );
+  const regions = content.vendor.regions.map((r) => r.id);
+  const cohorts = content.vendor.cohorts.map((c) => c.id);
+
+  it("any edit to what a step says, with no change entry to explain it, is caught on that step", () => {
+    const edit = fc.record({
+      at: fc.constantFrom(...steps.filter((s) => !s.removed)),
+      what: fc.constantFrom("city", "appliesTo", "purpose", "entity", "drop-location"),
+      region: fc.constantFrom(...regions),
+      cohort: fc.constantFrom(...cohorts),
+    });
+    fc.assert(
+      fc.property(edit, ({ at, what, region, cohort }) => {
+        const head = shipped();
+        const step = sp(head, at.id).timeline[at.index];
+        if (!step) throw new Error("generator out of range");
+        const before = canonicalJson(step);
+        if (what === "purpose" && step.purpose) step.purpose = { da: "Noget andet", en: "Something else" };
+        else if (what === "entity" && step.entity) step.entity = { ...step.entity, name: "Other Legal Entity Ltd" };
+        else if (what === "city" && step.locations?.[0]) step.locations[0].city = "Elsewhere";
+        else if (what === "appliesTo" && step.locations?.[0]) {
+          step.locations[0].appliesTo = [{ regions: [region], cohorts: [cohort] }];
+        } else if (what === "drop-location" && step.locations && step.locations.length > 1) step.locations.pop();
+        fc.pre(canonicalJson(step) !== before);
+        const errors = checkHistory(shipped(), head, { today: TODAY });
+        expect(errors).toContainEqual(
+          expect.objectContaining({
+            rule: "unexplained-annex-change",
+            file: `content/subprocessors/${at.id}.mdx`,
+            field: `timeline.${at.index}.from`,
+          }),
+        );
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("content compared with itself, read in another file order, has nothing to report", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...content.subprocessors.map((s) => s.id)), (id) => {
+        const head = shipped();
+        const target = sp(head, id);
+        // The same files read in another order are the same content.
+        head.subprocessors = [target, ...head.subprocessors.filter((s) => s.id !== id)];
+        head.changes = [...head.changes].reverse();
+        expect(checkHistory(shipped(), head, { today: TODAY })).toEqual([]);
+      }),
+      { numRuns: 20 },
+    );
   });
 });
 
