@@ -255,7 +255,7 @@ function checkDates(base: Content, head: Content, today: IsoDate, errors: Histor
         file,
         field: "announced",
         rule: "backdated-notice",
-        message: `announced ${change.announced} is before today (${today}); notice is given when this entry is published, so use today's date or later`,
+        message: `announced ${change.announced} is before today (${today}); notice is given when this entry is published, so set announced to ${today}${change.kind === "added" ? ` and effective to ${earliestEffectiveDate(today, period)} or later (DPA 5.2)` : ""}`,
       });
     }
     if (!prev || change.effective >= prev.effective) continue;

@@ -287,6 +287,9 @@ describe("history rules (validate --base)", () => {
   describe("backdated-notice", () => {
     it("fails: a new entry claims to have been announced before today", () => {
       const errors = checkHistory(shipped(), withNewcomer(shipped(), "2026-11-01", "2026-12-23"), { today: TODAY });
+      expect(errors[0]?.message).toContain(
+        "set announced to 2026-11-23 and effective to 2026-12-23 or later (DPA 5.2)",
+      );
       expect(errors).toEqual([
         expect.objectContaining({
           rule: "backdated-notice",
