@@ -206,7 +206,17 @@ export function planFanout(
   const sorted = [...subscribers].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const recipients: string[] = [];
   const notConcerned: string[] = [];
-  for (const s of sorted) (noticeFor(notice, s) ? recipients : notConcerned).push(s.id);
+  // Whether a notice concerns someone depends on their topics and regions only: decided once per combination.
+  const concerns = new Map<string, boolean>();
+  for (const s of sorted) {
+    const key = `${[...s.topics].sort().join(",")}|${[...s.regions].sort().join(",")}`;
+    let yes = concerns.get(key);
+    if (yes === undefined) {
+      yes = noticeFor(notice, s) !== undefined;
+      concerns.set(key, yes);
+    }
+    (yes ? recipients : notConcerned).push(s.id);
+  }
   return {
     publicationId: notice.publicationId,
     recipients,

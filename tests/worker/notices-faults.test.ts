@@ -217,12 +217,12 @@ async function runSeed(seed: number, subscribers: { id: string; email: string }[
   let pending: QueuedMessage[] = sent.map((body, i) => ({ id: `m${i}`, body, attempts: 1 }));
   let copies = 0;
   let rounds = 0;
-  // The consumer's clock: each round is two minutes later, so the send lease of a consumer that crashed expires.
+  // The consumer's clock: each round is four minutes later, so the send lease of a consumer that crashed expires.
   let clock = Date.parse("2026-11-23T09:30:00Z");
   const at = { now: () => new Date(clock) };
   while (pending.length > 0) {
     if (++rounds > 40) throw new Error(`seed ${seed}: queue not drained after 40 rounds`);
-    clock += 120_000;
+    clock += 240_000;
     if (rng.chance(0.4)) await leave();
     // At-least-once: sometimes a message is delivered twice, in the same batch or to a second consumer at once.
     const round = [...pending];

@@ -4,7 +4,7 @@ import type { AnnexCDiff } from "../../domain/diff.ts";
 import {
   appliesToLabels,
   fieldLabel,
-  formatDate,
+  formatDate as formatDateUncached,
   locationLabel,
   mechanismLabel,
   relationshipLabel,
@@ -132,6 +132,34 @@ const T = {
   },
 } as const;
 
+// A fan-out renders the same dates, locations and deadlines for thousands of emails; Intl formatters are costly to
+// build, so results are kept (pure functions of their inputs: caching cannot change an email).
+const dateCache = new Map<string, string>();
+function formatDate(date: IsoDate, locale: Locale): string {
+  const key = `${locale}|${date}`;
+  let out = dateCache.get(key);
+  if (out === undefined) {
+    out = formatDateUncached(date, locale);
+    if (dateCache.size > 10_000) dateCache.clear();
+    dateCache.set(key, out);
+  }
+  return out;
+}
+
+const deadlineCache = new Map<string, IsoDate>();
+function deadlineFor(receivedAt: Date, vendor: NoticeEmailInput["vendor"]): IsoDate {
+  const key = `${receivedAt.getTime()}|${vendor.objectionWorkingDays}|${vendor.workingDayCalendar.extraClosedDays.join(",")}`;
+  let out = deadlineCache.get(key);
+  if (out === undefined) {
+    out = objectionDeadline(receivedAt, vendor.workingDayCalendar, vendor.objectionWorkingDays);
+    if (deadlineCache.size > 10_000) deadlineCache.clear();
+    deadlineCache.set(key, out);
+  }
+  return out;
+}
+
+const locationCache = new WeakMap<Location, Map<string, { where: string; detail: string }>>();
+
 export function escapeHtml(s: string): string {
   return s
     .replaceAll("&", "&amp;")
@@ -152,6 +180,20 @@ function addressLine(entry: AnnexCEntry): string {
 }
 
 function locationLines(
+  location: Location,
+  vendor: NoticeEmailInput["vendor"],
+  locale: Locale,
+): { where: string; detail: string } {
+  const cached = locationCache.get(location)?.get(locale);
+  if (cached) return cached;
+  const lines = locationLinesUncached(location, vendor, locale);
+  const perLocale = locationCache.get(location) ?? new Map();
+  perLocale.set(locale, lines);
+  locationCache.set(location, perLocale);
+  return lines;
+}
+
+function locationLinesUncached(
   location: Location,
   vendor: NoticeEmailInput["vendor"],
   locale: Locale,
@@ -184,7 +226,9 @@ export function changeSentences(diff: AnnexCDiff, personal: PersonalNotice, loca
 
 /** The date the published list is resolved for: its permanent page on the portal is keyed by it. */
 function versionDate(notice: NoticeEmailInput["notice"]): IsoDate | undefined {
-  return [...notice.document.changes.map((c) => c.effective)].sort().at(-1);
+  let latest: IsoDate | undefined;
+  for (const c of notice.document.changes) if (latest === undefined || c.effective > latest) latest = c.effective;
+  return latest;
 }
 
 export function noticeUrls(baseUrl: string, locale: Locale, notice: NoticeEmailInput["notice"]) {
@@ -196,6 +240,48 @@ export function noticeUrls(baseUrl: string, locale: Locale, notice: NoticeEmailI
   };
 }
 
+const annexCache = new WeakMap<PersonalNotice, WeakMap<object, { text: string[]; table: string }>>();
+
+/**
+ * The full Annex C of a notice for one audience, as text blocks and as an HTML table. The same for every subscriber
+ * with the same locale, topics and regions, so it is built once per audience and reused.
+ */
+function annexCBlocks(personal: PersonalNotice, vendor: NoticeEmailInput["vendor"]): { text: string[]; table: string } {
+  const cached = annexCache.get(personal)?.get(vendor);
+  if (cached) return cached;
+  const locale = personal.locale;
+  const t = T[locale];
+  const rows = personal.annexC.map((entry) => ({
+    entry,
+    locations: entry.locations.map((l) => locationLines(l, vendor, locale)),
+  }));
+  const text = rows.flatMap(({ entry, locations }, i) => [
+    `${i + 1}. ${entry.name} (${relationshipLabel(entry.relationship, locale)}; ${t.since} ${formatDate(entry.since, locale)})`,
+    `   ${entry.entity.name}, ${addressLine(entry)}`,
+    `   ${t.colPurpose}: ${entry.purpose[locale]}`,
+    ...locations.map((l) => `   - ${l.where}: ${l.detail}`),
+    "",
+  ]);
+  const cell = 'style="border:1px solid #c8c8c8;padding:6px 8px;vertical-align:top;text-align:left"';
+  const table = `<table role="table" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;width:100%;font-size:14px">
+<caption style="text-align:left;font-weight:bold;padding:4px 0">${escapeHtml(t.annexHeading)}</caption>
+<thead><tr><th scope="col" ${cell}>${escapeHtml(t.colName)}</th><th scope="col" ${cell}>${escapeHtml(t.colEntity)}</th><th scope="col" ${cell}>${escapeHtml(t.colPurpose)}</th><th scope="col" ${cell}>${escapeHtml(t.colLocations)}</th></tr></thead>
+<tbody>
+${rows
+  .map(
+    ({ entry, locations }) =>
+      `<tr><th scope="row" ${cell}>${escapeHtml(entry.name)}<br><span style="font-weight:normal;color:#555">${escapeHtml(relationshipLabel(entry.relationship, locale))}; ${escapeHtml(t.since)} ${escapeHtml(formatDate(entry.since, locale))}</span></th><td ${cell}>${escapeHtml(entry.entity.name)}<br>${escapeHtml(addressLine(entry))}</td><td ${cell}>${escapeHtml(entry.purpose[locale])}</td><td ${cell}>${locations.map((l) => `${escapeHtml(l.where)}<br><span style="color:#555">${escapeHtml(l.detail)}</span>`).join("<br><br>")}</td></tr>`,
+  )
+  .join("\n")}
+</tbody>
+</table>`;
+  const result = { text, table };
+  const perVendor = annexCache.get(personal) ?? new WeakMap();
+  perVendor.set(vendor, result);
+  annexCache.set(personal, perVendor);
+  return result;
+}
+
 /**
  * The change notice for one subscriber: what changed (for their regions), when it takes effect, the DPA 5.3 objection
  * deadline counted from `receivedAt`, an objection button, the FULL updated Annex C for their regions (a plain table
@@ -205,7 +291,7 @@ export function renderNotice(input: NoticeEmailInput): RenderedEmail {
   const { notice, personal, vendor, links } = input;
   const locale = personal.locale;
   const t = T[locale];
-  const deadline = objectionDeadline(input.receivedAt, vendor.workingDayCalendar, vendor.objectionWorkingDays);
+  const deadline = deadlineFor(input.receivedAt, vendor);
   const deadlineText = formatDate(deadline, locale);
   const effective = personal.effectiveFrom ? formatDate(personal.effectiveFrom, locale) : undefined;
   const urls = noticeUrls(input.baseUrl, locale, notice);
@@ -218,10 +304,7 @@ export function renderNotice(input: NoticeEmailInput): RenderedEmail {
   const summaries = personal.changes.map(
     (c) => `${c.summary[locale]} (${t.effective}: ${formatDate(c.effective, locale)})`,
   );
-  const rows = personal.annexC.map((entry) => ({
-    entry,
-    locations: entry.locations.map((l) => locationLines(l, vendor, locale)),
-  }));
+  const annex = annexCBlocks(personal, vendor);
 
   // Plain text: reads in any client and in a terminal; Annex C as one indented block per sub-processor.
   const text = [
@@ -240,13 +323,7 @@ export function renderNotice(input: NoticeEmailInput): RenderedEmail {
     `${t.annexHeading}`,
     t.annexIntro,
     "",
-    ...rows.flatMap(({ entry, locations }, i) => [
-      `${i + 1}. ${entry.name} (${relationshipLabel(entry.relationship, locale)}; ${t.since} ${formatDate(entry.since, locale)})`,
-      `   ${entry.entity.name}, ${addressLine(entry)}`,
-      `   ${t.colPurpose}: ${entry.purpose[locale]}`,
-      ...locations.map((l) => `   - ${l.where}: ${l.detail}`),
-      "",
-    ]),
+    ...annex.text,
     `${t.pageLink}: ${urls.page}`,
     `${t.jsonLink}: ${urls.json}`,
     t.fingerprint(notice.fingerprint),
@@ -262,19 +339,7 @@ export function renderNotice(input: NoticeEmailInput): RenderedEmail {
   ].join("\n");
 
   // HTML: one centred table, inline styles only, no images or remote resources (mail clients strip the rest).
-  const cell = 'style="border:1px solid #c8c8c8;padding:6px 8px;vertical-align:top;text-align:left"';
-  const annexTable = `<table role="table" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;width:100%;font-size:14px">
-<caption style="text-align:left;font-weight:bold;padding:4px 0">${escapeHtml(t.annexHeading)}</caption>
-<thead><tr><th scope="col" ${cell}>${escapeHtml(t.colName)}</th><th scope="col" ${cell}>${escapeHtml(t.colEntity)}</th><th scope="col" ${cell}>${escapeHtml(t.colPurpose)}</th><th scope="col" ${cell}>${escapeHtml(t.colLocations)}</th></tr></thead>
-<tbody>
-${rows
-  .map(
-    ({ entry, locations }) =>
-      `<tr><th scope="row" ${cell}>${escapeHtml(entry.name)}<br><span style="font-weight:normal;color:#555">${escapeHtml(relationshipLabel(entry.relationship, locale))}; ${escapeHtml(t.since)} ${escapeHtml(formatDate(entry.since, locale))}</span></th><td ${cell}>${escapeHtml(entry.entity.name)}<br>${escapeHtml(addressLine(entry))}</td><td ${cell}>${escapeHtml(entry.purpose[locale])}</td><td ${cell}>${locations.map((l) => `${escapeHtml(l.where)}<br><span style="color:#555">${escapeHtml(l.detail)}</span>`).join("<br><br>")}</td></tr>`,
-  )
-  .join("\n")}
-</tbody>
-</table>`;
+
   const html = `<!doctype html>
 <html lang="${locale}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(subject)}</title></head>
@@ -293,7 +358,7 @@ ${effective ? `<p><strong>${escapeHtml(t.effectiveFrom(effective))}</strong></p>
 <table role="presentation" cellpadding="0" cellspacing="0" border="0"><tr><td style="background:#0b5394;border-radius:4px"><a href="${escapeHtml(links.object)}" style="display:inline-block;padding:10px 18px;color:#ffffff;text-decoration:none;font-weight:bold">${escapeHtml(t.objectButton)}</a></td></tr></table>
 <h2 style="font-size:18px;margin:24px 0 8px">${escapeHtml(t.annexHeading)}</h2>
 <p>${escapeHtml(t.annexIntro)}</p>
-${annexTable}
+${annex.table}
 <p><a href="${escapeHtml(urls.page)}">${escapeHtml(t.pageLink)}</a> · <a href="${escapeHtml(urls.json)}">${escapeHtml(t.jsonLink)}</a></p>
 <p style="font-size:12px;color:#555;word-break:break-all">${escapeHtml(t.fingerprint(notice.fingerprint))}${notice.previousFingerprint ? `<br>${escapeHtml(t.previous(notice.previousFingerprint))}` : ""}<br>${escapeHtml(t.publication(notice.sequence))}</p>
 <hr style="border:0;border-top:1px solid #c8c8c8">

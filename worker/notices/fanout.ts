@@ -8,7 +8,6 @@ import {
 } from "../../domain/notice.ts";
 import type { Locale } from "../../domain/schema/common.ts";
 import { type NoticeEmailInput, type RenderedEmail, renderNotice } from "../email/notice.ts";
-import type { OutgoingEmail } from "../email/transport.ts";
 
 // The send loop of the notice fan-out (DESIGN "Notices"). One queue message = one chunk of one publication's frozen
 // plan = at most one provider batch call. Runs unchanged in workerd (D1 store) and in Node (in-memory store, bench).
@@ -22,6 +21,18 @@ import type { OutgoingEmail } from "../email/transport.ts";
 //    `sending`; the retry sends the same key, and the provider returns the first result instead of sending again;
 // 4. Resend keeps a key for 24 h: a row still `sending` after that is flagged `stuck` for a person, never re-sent.
 // Proved by tests/worker/notices-faults.test.ts.
+
+/**
+ * One email as the email port (worker/email/transport.ts) takes it. Declared here, structurally, so this module
+ * stays free of worker bindings and also runs in Node (the benchmark); the worker's typecheck keeps the two in step.
+ */
+export interface OutgoingEmail {
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  headers: Record<string, string>;
+}
 
 /** A queue message: one chunk of a publication's fan-out plan. */
 export interface FanoutMessage {
@@ -120,10 +131,11 @@ export type BatchOutcome =
 export type SendResult = BatchOutcome | { kind: "held"; retryAfterSeconds: number; detail: string };
 
 /**
- * How long a consumer may hold the right to send one batch key: longer than one provider call may take (the
- * transport gives up after 15 s), short enough that a consumer that crashed mid-call does not block the retry long.
+ * How long a consumer may hold the right to send one batch key: the wait for a send slot plus one provider call
+ * (the transport gives up after 15 s), with room to spare; short enough that a consumer that crashed mid-call does
+ * not hold the retry back for long (it comes back after the lease, well inside Resend's 24 h key window).
  */
-export const SEND_LEASE_MS = 60_000;
+export const SEND_LEASE_MS = 180_000;
 
 export interface BatchSender {
   sendBatch(emails: readonly OutgoingEmail[], idempotencyKey: string): Promise<BatchOutcome>;
@@ -153,9 +165,12 @@ export type MessageResult =
   | { action: "ack"; sent: number; suppressed: number; dead: number; stuck: number }
   | { action: "retry"; delaySeconds: number; reason: string };
 
-/** Back-off for unknown outcomes: 2, 4, 8 … seconds, at most 5 minutes; well inside the 24 h key window. */
+/**
+ * Back-off for unknown outcomes after the given attempt: 1, 2, 4 … seconds, at most 5 minutes (the sum of ten stays
+ * far inside Resend's 24 h key window). The first retry comes quickly: the same key makes it safe.
+ */
 export function backoffSeconds(attempts: number): number {
-  return Math.min(300, 2 ** Math.max(1, Math.min(attempts, 9)));
+  return Math.min(300, 2 ** Math.max(0, Math.min(attempts - 1, 9)));
 }
 
 export function noticeLinks(baseUrl: string, locale: Locale, publicationId: number, token: string) {
@@ -170,6 +185,25 @@ export function noticeLinks(baseUrl: string, locale: Locale, publicationId: numb
   };
 }
 
+/**
+ * What a subscriber is told depends only on the notice and their locale, topics and regions: computed once per
+ * combination (a fan-out has thousands of subscribers and a handful of combinations).
+ */
+const personalCache = new WeakMap<Notice, Map<string, ReturnType<typeof noticeFor>>>();
+function personalNotice(
+  notice: Notice,
+  s: { id: string; locale: Locale; topics: readonly NoticeTopic[]; regions: readonly string[] },
+) {
+  const key = `${s.locale}|${[...s.topics].sort().join(",")}|${[...s.regions].sort().join(",")}`;
+  let perNotice = personalCache.get(notice);
+  if (!perNotice) {
+    perNotice = new Map();
+    personalCache.set(notice, perNotice);
+  }
+  if (!perNotice.has(key)) perNotice.set(key, noticeFor(notice, s));
+  return perNotice.get(key);
+}
+
 async function renderFor(
   deps: FanoutDeps,
   notice: Notice,
@@ -177,7 +211,7 @@ async function renderFor(
   row: { subscriberId: string; email: string; locale: Locale; topics: NoticeTopic[]; regions: string[] },
   claimedAt: string,
 ): Promise<{ email: OutgoingEmail; rendered: RenderedEmail } | undefined> {
-  const personal = noticeFor(notice, {
+  const personal = personalNotice(notice, {
     id: row.subscriberId,
     locale: row.locale,
     topics: row.topics,
@@ -256,10 +290,9 @@ async function sendClaimed(
     return deps.store.lease(message.publicationId, batchKey, owner, nowMs, nowMs + SEND_LEASE_MS);
   };
   if (!(await lease())) return held;
-  // The send slot comes last, right before the call: work done after the slot (a slow D1 write) would bunch calls
-  // together at the provider. The lease is renewed after the wait, and given up if someone took it meanwhile.
+  // The send slot comes last, right before the call: work done between the slot and the call (a slow D1 write)
+  // would bunch calls together at the provider. The lease is long enough to cover the wait for the slot.
   await deps.limiter.acquire();
-  if (!(await lease())) return held;
   let outcome: BatchOutcome;
   try {
     outcome = await deps.sender.sendBatch(emails, batchKey);
@@ -346,6 +379,12 @@ export async function processMessage(
     const skip = new Map<string, string[]>();
     const claimRows: ClaimRow[] = [];
     const claimedAt = nowIso();
+    // DPA 5.3: counted from the moment the notice is handed over; the same for the whole batch.
+    const deadline = objectionDeadline(
+      new Date(claimedAt),
+      deps.vendor.workingDayCalendar,
+      deps.vendor.objectionWorkingDays,
+    );
     for (const row of pending) {
       const s = live.get(row.subscriberId);
       // DESIGN: "An address that unsubscribes mid-fan-out gets nothing more" — checked at send time, not plan time.
@@ -353,7 +392,7 @@ export async function processMessage(
         ? "erased"
         : s.status !== "confirmed"
           ? s.status
-          : noticeFor(notice, { id: s.id, locale: s.locale, topics: s.topics, regions: s.regions })
+          : personalNotice(notice, s)
             ? undefined
             : "preferences no longer cover this notice";
       if (reason || !s) {
@@ -367,11 +406,7 @@ export async function processMessage(
         locale: s.locale,
         topics: s.topics,
         regions: s.regions,
-        deadline: objectionDeadline(
-          new Date(claimedAt),
-          deps.vendor.workingDayCalendar,
-          deps.vendor.objectionWorkingDays,
-        ),
+        deadline,
         manageTokenHash: hash,
       });
     }

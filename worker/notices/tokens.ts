@@ -1,4 +1,4 @@
-import { sha256Hex } from "../security.ts";
+import { sha256Hex } from "../../domain/canonical.ts";
 
 // The manage token a notice email carries. A notice may be sent more than once under one Idempotency-Key (a retry
 // after an unknown outcome), and Resend refuses the same key with a different body: the email, and so the token in
@@ -15,19 +15,29 @@ function base64url(bytes: ArrayBuffer): string {
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+// The imported key is reused: importing it for each of thousands of emails costs more than signing.
+let cachedKey: { secret: string; key: Promise<CryptoKey> } | undefined;
+function hmacKey(secret: string): Promise<CryptoKey> {
+  if (cachedKey?.secret !== secret) {
+    const key = crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    cachedKey = { secret, key };
+  }
+  return cachedKey.key;
+}
+
 export async function noticeManageToken(
   secret: string,
   publicationId: number,
   subscriberId: string,
 ): Promise<{ token: string; hash: string }> {
   if (!secret) throw new Error("ADMIN_TOKEN is not set: notice links cannot be signed");
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
+  const key = await hmacKey(secret);
   const mac = await crypto.subtle.sign(
     "HMAC",
     key,
