@@ -1,0 +1,178 @@
+import { describe, expect, it } from "vitest";
+import type { AnnexCDocument, AnnexCEntry } from "../../domain/annex.ts";
+import { buildNotice, IDEMPOTENCY_WINDOW_MS } from "../../domain/notice.ts";
+import type { Vendor } from "../../domain/schema/vendor.ts";
+import {
+  type BatchOutcome,
+  backoffSeconds,
+  type FanoutDeps,
+  type FanoutMessage,
+  type LiveSubscriber,
+  type OutgoingEmail,
+  processMessage,
+} from "../../worker/notices/fanout.ts";
+import { memoryDeliveryStore } from "../../worker/notices/memory-store.ts";
+import { memoryRateLimiter } from "../../worker/notices/rate.ts";
+import { noticeManageToken } from "../../worker/notices/tokens.ts";
+
+// The send loop (worker/notices/fanout.ts) with the in-memory store and a scripted provider: the exactly-once rules
+// of DESIGN "Notices" one by one. The same loop runs on D1 in tests/worker/notices-faults.test.ts.
+
+function entry(id: string): AnnexCEntry {
+  return {
+    id,
+    name: id.toUpperCase(),
+    relationship: "third-party",
+    website: `https://${id}.example`,
+    contact: { email: `privacy@${id}.example` },
+    entity: { name: `${id} Ltd`, address: { street: "1 Road", city: "Dublin", country: "IE" } },
+    purpose: { da: "Hosting", en: "Hosting" },
+    services: ["platform-hosting"],
+    dataCategories: ["email-address"],
+    locations: [{ country: "IE", city: "Dublin" }],
+    since: "2027-01-04",
+  };
+}
+
+function doc(ids: string[]): AnnexCDocument {
+  return {
+    format: "annex-c/1",
+    fingerprint: `fp-${ids.join("+")}`,
+    vendor: { name: "V", legalEntity: "V A/S", registration: "CVR 1" },
+    snapshot: { entries: ids.map(entry), dpaVersions: [] },
+    regions: [],
+    cohorts: [],
+    changes: [],
+  };
+}
+
+const notice = buildNotice(doc(["a"]), doc(["a", "b"]), { publicationId: "2", sequence: 2, publishedAt: "x" });
+const vendor = {
+  name: "V",
+  legalEntity: "V A/S",
+  privacyContact: "privacy@v.example",
+  objectionWorkingDays: 10,
+  workingDayCalendar: { country: "DK", extraClosedDays: [] },
+  regions: [],
+  cohorts: [],
+} as unknown as Vendor;
+
+function subscribers(n: number): LiveSubscriber[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: `s${i}`,
+    email: `s${i}@example.com`,
+    status: "confirmed",
+    locale: i % 2 ? "en" : "da",
+    topics: ["subprocessors"],
+    regions: [],
+  }));
+}
+
+interface Call {
+  key: string;
+  emails: OutgoingEmail[];
+}
+
+function setup(script: BatchOutcome[], n = 3) {
+  const store = memoryDeliveryStore(subscribers(n));
+  const calls: Call[] = [];
+  let clock = Date.parse("2026-11-23T09:00:00Z");
+  const deps: FanoutDeps = {
+    store,
+    sender: {
+      async sendBatch(emails, key) {
+        calls.push({ key, emails: structuredClone([...emails]) });
+        return script.shift() ?? { kind: "accepted", messageIds: emails.map((_, i) => `id-${calls.length}-${i}`) };
+      },
+    },
+    limiter: memoryRateLimiter(1000),
+    notice: async () => notice,
+    vendor,
+    baseUrl: "https://portal.example",
+    manageToken: (pub, sub) => noticeManageToken("unit-secret", pub, sub),
+    now: () => new Date(clock),
+    maxAttempts: 4,
+  };
+  const message: FanoutMessage = { publicationId: 2, chunk: 0, subscriberIds: subscribers(n).map((s) => s.id) };
+  return {
+    store,
+    calls,
+    deps,
+    message,
+    advance: (ms: number) => {
+      clock += ms;
+    },
+  };
+}
+
+const statuses = (store: ReturnType<typeof memoryDeliveryStore>) =>
+  [...store.deliveries.values()].map((d) => d.status).sort();
+
+describe("processMessage", () => {
+  it("sends one batch call and records every delivery as sent; the same message again sends nothing", async () => {
+    const { store, calls, deps, message } = setup([]);
+    expect(await processMessage(deps, message, 1)).toMatchObject({ action: "ack", sent: 3 });
+    expect(await processMessage(deps, message, 1)).toMatchObject({ action: "ack", sent: 0 });
+    expect(calls).toHaveLength(1);
+    expect(statuses(store)).toEqual(["sent", "sent", "sent"]);
+    expect([...store.deliveries.values()].map((d) => d.messageId)).toEqual(["id-1-0", "id-1-1", "id-1-2"]);
+  });
+
+  it("after an unknown outcome the retry carries the same Idempotency-Key and byte-for-byte the same emails", async () => {
+    const { calls, deps, message, advance } = setup([{ kind: "unknown", detail: "network error" }]);
+    expect(await processMessage(deps, message, 1)).toMatchObject({ action: "retry", delaySeconds: backoffSeconds(1) });
+    advance(60_000); // a minute later: the deadline in the emails must not move with the clock
+    expect(await processMessage(deps, message, 2)).toMatchObject({ action: "ack", sent: 3 });
+    expect(calls).toHaveLength(2);
+    expect(calls[1]?.key).toBe(calls[0]?.key);
+    expect(JSON.stringify(calls[1]?.emails)).toBe(JSON.stringify(calls[0]?.emails));
+  });
+
+  it("a 429 is retried after the provider's retry-after", async () => {
+    const { deps, message } = setup([{ kind: "rate-limited", retryAfterSeconds: 7, detail: "429" }]);
+    expect(await processMessage(deps, message, 1)).toEqual({ action: "retry", delaySeconds: 7, reason: "429" });
+  });
+
+  it("someone who unsubscribed before their batch was attempted is suppressed and gets nothing", async () => {
+    const { store, calls, deps, message } = setup([]);
+    const s1 = store.subscriberTable.get("s1");
+    if (s1) s1.status = "unsubscribed";
+    expect(await processMessage(deps, message, 1)).toMatchObject({ action: "ack", sent: 2, suppressed: 1 });
+    expect(calls[0]?.emails.map((e) => e.to)).toEqual(["s0@example.com", "s2@example.com"]);
+  });
+
+  it("a refused batch (permanent 4xx) ends dead and is listed in the dead letters", async () => {
+    const { store, deps, message } = setup([{ kind: "rejected", status: 422, detail: "invalid" }]);
+    expect(await processMessage(deps, message, 1)).toMatchObject({ action: "ack", dead: 3 });
+    expect(statuses(store)).toEqual(["dead", "dead", "dead"]);
+    expect(store.deadLetters).toHaveLength(1);
+    expect(store.deadLetters[0]?.subscriberIds).toEqual(["s0", "s1", "s2"]);
+  });
+
+  it("a batch still unknown past Resend's 24 h key window is flagged stuck for a person, never sent again", async () => {
+    const { store, calls, deps, message, advance } = setup([{ kind: "unknown", detail: "timeout" }]);
+    await processMessage(deps, message, 1);
+    advance(IDEMPOTENCY_WINDOW_MS);
+    expect(await processMessage(deps, message, 2)).toMatchObject({ action: "ack", stuck: 3 });
+    expect(calls).toHaveLength(1);
+    expect(statuses(store)).toEqual(["stuck", "stuck", "stuck"]);
+    expect(store.deadLetters).toHaveLength(1);
+  });
+
+  it("when retries run out with the outcome unknown, the rows are stuck (maybe sent) and listed, not dropped", async () => {
+    const unknown: BatchOutcome = { kind: "unknown", detail: "503" };
+    const { store, deps, message } = setup([unknown, unknown, unknown, unknown]);
+    for (let attempt = 1; attempt < 4; attempt++) {
+      expect((await processMessage(deps, message, attempt)).action).toBe("retry");
+    }
+    expect(await processMessage(deps, message, 4)).toMatchObject({ action: "ack", stuck: 3 });
+    expect(store.deadLetters).toHaveLength(1);
+  });
+
+  it("two consumers with the same message at once: one call, the other waits its turn (send lease)", async () => {
+    const { calls, deps, message } = setup([]);
+    const [a, b] = await Promise.all([processMessage(deps, message, 1), processMessage(deps, message, 1)]);
+    expect(calls).toHaveLength(1);
+    expect([a.action, b.action].sort()).toEqual(["ack", "retry"]);
+  });
+});
