@@ -201,6 +201,9 @@ describe("objections from the notice", () => {
     });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/da/subscription/objected?notice=2");
+    const result = await call("/da/subscription/objected?notice=2");
+    expect(result.status).toBe(200);
+    expect(await result.text()).toContain("Indsigelsen er modtaget");
   });
 
   it("an objection after the subscriber's deadline is refused with 409 naming the deadline", async () => {
