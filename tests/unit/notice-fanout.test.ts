@@ -12,7 +12,7 @@ import {
   processMessage,
 } from "../../worker/notices/fanout.ts";
 import { memoryDeliveryStore } from "../../worker/notices/memory-store.ts";
-import { memoryRateLimiter } from "../../worker/notices/rate.ts";
+import { memoryRateLimiter, type SendPort, transportSender } from "../../worker/notices/rate.ts";
 import { noticeManageToken } from "../../worker/notices/tokens.ts";
 
 // The send loop (worker/notices/fanout.ts) with the in-memory store and a scripted provider: the exactly-once rules
@@ -174,5 +174,47 @@ describe("processMessage", () => {
     const [a, b] = await Promise.all([processMessage(deps, message, 1), processMessage(deps, message, 1)]);
     expect(calls).toHaveLength(1);
     expect([a.action, b.action].sort()).toEqual(["ack", "retry"]);
+  });
+});
+
+describe("transportSender: the email port's answers in the send loop's terms", () => {
+  const answer = (outcome: Awaited<ReturnType<SendPort["send"]>>) => transportSender({ send: async () => outcome });
+  const send = (outcome: Awaited<ReturnType<SendPort["send"]>>) => answer(outcome).sendBatch([], "k");
+
+  it("maps every kind of answer", async () => {
+    expect(await send({ outcome: "sent", ids: ["a"] })).toEqual({ kind: "accepted", messageIds: ["a"] });
+    expect(await send({ outcome: "unknown", message: "socket hang up" })).toMatchObject({ kind: "unknown" });
+    expect(
+      await send({ outcome: "failed", status: 429, retryable: true, message: "slow down", retryAfterSeconds: 3 }),
+    ).toMatchObject({ kind: "rate-limited", retryAfterSeconds: 3 });
+    expect(await send({ outcome: "failed", status: 429, retryable: true, message: "slow down" })).toMatchObject({
+      kind: "rate-limited",
+      retryAfterSeconds: 1,
+    });
+    expect(await send({ outcome: "failed", status: 503, retryable: true, message: "down" })).toMatchObject({
+      kind: "unknown",
+    });
+    expect(
+      await send({ outcome: "failed", status: 409, retryable: false, message: "concurrent_idempotent_requests: busy" }),
+    ).toMatchObject({ kind: "unknown", retryAfterSeconds: 1 });
+    expect(
+      await send({
+        outcome: "failed",
+        status: 409,
+        retryable: false,
+        message: "invalid_idempotent_request: other body",
+      }),
+    ).toMatchObject({ kind: "key-conflict" });
+    expect(await send({ outcome: "failed", status: 422, retryable: false, message: "bad" })).toMatchObject({
+      kind: "rejected",
+      status: 422,
+    });
+  });
+
+  it("a key reused with another body means an earlier attempt went through: stuck for a person, not dead", async () => {
+    const { store, deps, message } = setup([{ kind: "key-conflict", detail: "409" }]);
+    expect(await processMessage(deps, message, 1)).toMatchObject({ action: "ack", stuck: 3 });
+    expect(statuses(store)).toEqual(["stuck", "stuck", "stuck"]);
+    expect(store.deadLetters).toHaveLength(1);
   });
 });

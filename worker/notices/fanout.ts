@@ -125,7 +125,12 @@ export type BatchOutcome =
   /** 5xx, network error, timeout, or the same key still in progress: it may or may not have been sent. */
   | { kind: "unknown"; detail: string; retryAfterSeconds?: number }
   /** Any other 4xx: retrying the same payload cannot succeed. */
-  | { kind: "rejected"; status: number; detail: string };
+  | { kind: "rejected"; status: number; detail: string }
+  /**
+   * 409: the provider already holds a different request under this key, so an earlier attempt under it went
+   * through. Resending cannot be right and the ids are not known: a person looks at the provider's log.
+   */
+  | { kind: "key-conflict"; detail: string };
 
 /** What sendClaimed reports: the provider's outcome, or that another consumer is sending this key right now. */
 export type SendResult = BatchOutcome | { kind: "held"; retryAfterSeconds: number; detail: string };
@@ -306,6 +311,16 @@ async function sendClaimed(
       if (messageId) ids.set(id, messageId);
     });
     await deps.store.sent(message.publicationId, batchKey, ids, now());
+  } else if (outcome.kind === "key-conflict") {
+    await deps.store.finish(
+      message.publicationId,
+      batchKey,
+      rows.map((r) => r.subscriberId),
+      "stuck",
+      `already sent under this key with another body (${outcome.detail}): check the provider's log`,
+      now(),
+      { message, attempts },
+    );
   } else if (outcome.kind === "rejected") {
     await deps.store.finish(
       message.publicationId,
@@ -368,6 +383,8 @@ export async function processMessage(
     if (outcome.kind === "accepted") result.sent += rows.length;
     else if (outcome.kind === "rejected") {
       result.dead += rows.length;
+    } else if (outcome.kind === "key-conflict") {
+      result.stuck += rows.length;
     } else {
       retryDelay = Math.max(retryDelay ?? 0, outcome.retryAfterSeconds ?? backoffSeconds(attempts));
       retryReason = outcome.detail;
@@ -429,6 +446,8 @@ export async function processMessage(
         if (outcome.kind === "accepted") result.sent += rows.length;
         else if (outcome.kind === "rejected") {
           result.dead += rows.length;
+        } else if (outcome.kind === "key-conflict") {
+          result.stuck += rows.length;
         } else {
           retryDelay = Math.max(retryDelay ?? 0, outcome.retryAfterSeconds ?? backoffSeconds(attempts));
           retryReason = outcome.detail;

@@ -44,6 +44,7 @@ export function transportSender(transport: SendPort): BatchSender {
       if (result.status === 409 && /concurrent/i.test(result.message)) {
         return { kind: "unknown", detail: `409 ${result.message}`, retryAfterSeconds: 1 };
       }
+      if (result.status === 409) return { kind: "key-conflict", detail: `409 ${result.message}` };
       if (result.retryable || result.status >= 500)
         return { kind: "unknown", detail: `${result.status} ${result.message}` };
       return { kind: "rejected", status: result.status, detail: `${result.status} ${result.message}` };
