@@ -14,7 +14,7 @@ import type {
   OpenDelivery,
   RateLimiter,
 } from "./notices/fanout.ts";
-import { sendIntervalMs } from "./notices/rate.ts";
+import { RATE_WINDOW_MARGIN_MS, sendIntervalMs } from "./notices/rate.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Publications
@@ -531,23 +531,50 @@ export async function suppressAddress(db: D1Database, email: string, reason: str
 }
 
 // ---------------------------------------------------------------------------------------------
-// Send slots: one RESEND_MAX_RPS budget shared by every isolate
+// Send budget: one RESEND_MAX_RPS budget shared by every isolate
 
-/** Reserves the next send slot atomically in D1 and waits for it. */
+/**
+ * Lets a provider call through when, counting the moment it leaves, no more than `maxRps` calls left within the last
+ * 1000 + RATE_WINDOW_MARGIN_MS, and the previous call left at least half an interval ago (no bursts). The check and
+ * the record are one INSERT … WHERE, atomic in D1, so concurrent consumers never both take the last place. Judging
+ * on recorded departures (not pre-planned slots) means a consumer woken late cannot crowd the calls after it.
+ */
 export function d1RateLimiter(db: D1Database, maxRps: number, name = "resend"): RateLimiter {
-  const interval = sendIntervalMs(maxRps);
+  const window = 1000 + RATE_WINDOW_MARGIN_MS;
+  const gap = Math.floor(sendIntervalMs(maxRps) / 2);
+  let calls = 0;
   return {
     async acquire() {
-      const now = Date.now();
-      const row = await db
-        .prepare(
-          "INSERT INTO send_slots (name, next_at_ms) VALUES (?1, ?2 + ?3) ON CONFLICT (name) DO UPDATE SET " +
-            "next_at_ms = MAX(next_at_ms, ?2) + ?3 RETURNING next_at_ms - ?3 AS slot",
-        )
-        .bind(name, now, interval)
-        .first<{ slot: number }>();
-      const wait = (row?.slot ?? now) - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      for (;;) {
+        const now = Date.now();
+        const admitted = await db
+          .prepare(
+            "INSERT INTO send_log (name, at_ms) SELECT ?1, ?2 WHERE " +
+              "(SELECT COUNT(*) FROM send_log WHERE name = ?1 AND at_ms > ?2 - ?3) < ?4 " +
+              "AND NOT EXISTS (SELECT 1 FROM send_log WHERE name = ?1 AND at_ms > ?2 - ?5)",
+          )
+          .bind(name, now, window, maxRps, gap)
+          .run();
+        if (admitted.meta.changes === 1) {
+          if (++calls % 100 === 0) {
+            await db
+              .prepare("DELETE FROM send_log WHERE name = ?1 AND at_ms < ?2")
+              .bind(name, now - 60_000)
+              .run();
+          }
+          return;
+        }
+        // When does the next place open? The oldest call in the window leaves it, or the gap after the last ends.
+        const row = await db
+          .prepare(
+            "SELECT (SELECT at_ms FROM send_log WHERE name = ?1 AND at_ms > ?2 - ?3 ORDER BY at_ms DESC " +
+              "LIMIT 1 OFFSET ?4 - 1) AS oldest, (SELECT MAX(at_ms) FROM send_log WHERE name = ?1) AS last",
+          )
+          .bind(name, now, window, maxRps)
+          .first<{ oldest: number | null; last: number | null }>();
+        const readyAt = Math.max((row?.oldest ?? 0) + window, (row?.last ?? 0) + gap);
+        await new Promise((r) => setTimeout(r, Math.max(1, readyAt - Date.now() + 1)));
+      }
     },
   };
 }

@@ -176,7 +176,7 @@ export const NOTICE_TABLES = [
   "fanout_chunks",
   "publications",
   "webhook_events",
-  "send_slots",
+  "send_log",
 ];
 
 export async function resetNoticeTables(): Promise<void> {

@@ -85,9 +85,10 @@ CREATE TABLE webhook_events (
   received_at TEXT NOT NULL
 );
 
--- The next free send slot per provider: one row, advanced atomically, so every isolate and consumer invocation shares
--- one RESEND_MAX_RPS budget.
-CREATE TABLE send_slots (
-  name TEXT PRIMARY KEY,
-  next_at_ms INTEGER NOT NULL
+-- When provider calls were let through, per provider: every isolate and consumer invocation shares one
+-- RESEND_MAX_RPS budget, judged on the moments calls actually left (see d1RateLimiter in db-notices.ts).
+CREATE TABLE send_log (
+  name TEXT NOT NULL,
+  at_ms INTEGER NOT NULL
 );
+CREATE INDEX send_log_by_time ON send_log (name, at_ms);
