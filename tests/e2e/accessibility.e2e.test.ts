@@ -1,9 +1,9 @@
 // axe-core on every page type of the portal, in both languages: zero serious or critical violations (WCAG 2.1 A/AA
 // and axe's best practices). The pages that need a real subscriber (manage, notice objection) are checked in the
 // subscription and notice flows; here they are checked in the state a stale or mistyped link shows.
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, inject, it } from "vitest";
-import { expectAccessible, expectClean, hasChromium, launch, newContext, visit, type Watch, watch } from "./browser.ts";
+import { expectAccessible, expectClean, hasChromium, openPage, visit, type Watch } from "./browser.ts";
 
 const base = inject("baseURL");
 const origin = base ? new URL(base).origin : "";
@@ -37,22 +37,15 @@ const WORKER_PAGES: { path: string; status: number }[] = [
 ];
 
 describe.skipIf(!hasChromium)("accessibility of every page type (axe-core)", () => {
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let w: Watch;
+  let close = async () => {};
 
   beforeAll(async () => {
-    browser = await launch();
-    context = await newContext(browser);
-    page = await context.newPage();
-    w = watch(page, origin);
+    ({ page, w, close } = await openPage(origin));
   });
 
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-  });
+  afterAll(() => close());
 
   for (const lang of ["da", "en"] as const) {
     it(`static pages in ${lang}`, async () => {

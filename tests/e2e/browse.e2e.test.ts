@@ -1,40 +1,23 @@
 // A customer reading the portal: the list in Danish and English, filtered to their region, one sub-processor, the other
 // language, Annex C's history with a version diff, and the DPA archive. Every page is checked for console errors,
 // foreign requests, <title>, <html lang>, one h1 and a skip link, and the main pages are saved as screenshots.
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import {
-  expectClean,
-  expectPageBasics,
-  hasChromium,
-  launch,
-  newContext,
-  screenshot,
-  visit,
-  type Watch,
-  watch,
-} from "./browser.ts";
+import { expectClean, expectPageBasics, hasChromium, openPage, screenshot, visit, type Watch } from "./browser.ts";
 
 const base = inject("baseURL");
 const origin = base ? new URL(base).origin : "";
 
 describe.skipIf(!hasChromium)("browsing the portal", () => {
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let w: Watch;
+  let close = async () => {};
 
   beforeAll(async () => {
-    browser = await launch();
-    context = await newContext(browser);
-    page = await context.newPage();
-    w = watch(page, origin);
+    ({ page, w, close } = await openPage(origin));
   });
 
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-  });
+  afterAll(() => close());
 
   /** Follows a link the way a visitor does, then checks the page it lands on. */
   async function follow(selector: string, lang: "da" | "en"): Promise<void> {

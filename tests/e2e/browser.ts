@@ -142,3 +142,21 @@ export async function expectAccessible(page: Page): Promise<void> {
     `axe serious/critical violations on ${page.url()}`,
   ).toEqual([]);
 }
+
+/** One browser, one context and one watched page for a test file; `close` ends them. */
+export async function openPage(
+  origin: string,
+  options: BrowserContextOptions = {},
+): Promise<{ page: Page; w: Watch; close: () => Promise<void> }> {
+  const browser = await launch();
+  const context = await newContext(browser, options);
+  const page = await context.newPage();
+  return {
+    page,
+    w: watch(page, origin),
+    close: async () => {
+      await context.close();
+      await browser.close();
+    },
+  };
+}

@@ -2,30 +2,23 @@
 // document (no navigation, no forms, no skip link) and Chromium must render it to PDF.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { ARTIFACTS, expectClean, hasChromium, launch, newContext, visit, type Watch, watch } from "./browser.ts";
+import { ARTIFACTS, expectClean, hasChromium, openPage, visit, type Watch } from "./browser.ts";
 
 const base = inject("baseURL");
 const origin = base ? new URL(base).origin : "";
 
 describe.skipIf(!hasChromium)("printing Annex C", () => {
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let w: Watch;
+  let close = async () => {};
 
   beforeAll(async () => {
-    browser = await launch();
-    context = await newContext(browser);
-    page = await context.newPage();
-    w = watch(page, origin);
+    ({ page, w, close } = await openPage(origin));
   });
 
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-  });
+  afterAll(() => close());
 
   it("renders /en/annex-c/ to a multi-page PDF", async () => {
     await visit(page, base, "/en/annex-c/", { lang: "en" });
