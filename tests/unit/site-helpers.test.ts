@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { resolveBuildDate } from "../../content-io/today.ts";
 import type { AnnexCEntry } from "../../domain/annex.ts";
 import { appliesToLabels, formatDate, locationLabel, mechanismLabel, transferLabel } from "../../domain/labels.ts";
 import type { Change } from "../../domain/schema/change.ts";
-import { resolveBuildDate } from "../../site/lib/build-date.ts";
 import { newestFirst, objectionDeadlineFor, upcoming } from "../../site/lib/changes.ts";
 import { annexCsv } from "../../site/lib/csv.ts";
 import { dpaPeriods } from "../../site/lib/dpa.ts";
@@ -59,7 +59,7 @@ describe("labels (domain/labels.ts)", () => {
   });
 });
 
-describe("build date (site/lib/build-date.ts)", () => {
+describe("build date (content-io/today.ts)", () => {
   it("uses BUILD_DATE when given and rejects one that is not a calendar date", () => {
     expect(resolveBuildDate("2026-11-23")).toBe("2026-11-23");
     expect(() => resolveBuildDate("2026-02-30")).toThrow(/BUILD_DATE/);

@@ -3,8 +3,8 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { loadContent } from "../../content-io/load-content.ts";
 import { RULES, type Rule } from "../../domain/validate.ts";
-import { loadContent } from "../../scripts/lib/load-content.ts";
 
 const FIXTURES = "tests/fixtures/bad";
 const TODAY = "2026-11-23";
