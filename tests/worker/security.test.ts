@@ -4,7 +4,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { newToken, SECURITY_HEADERS, secretsEqual, sha256Hex } from "../../worker/security.ts";
-import { call, json, ORIGIN, resetTables, subscribe } from "./helpers.ts";
+import { call, json, ORIGIN, outbox, resetTables, subscribe } from "./helpers.ts";
 
 beforeEach(resetTables);
 
@@ -67,8 +67,7 @@ describe("Origin check on state-changing requests", () => {
       expect(res.status).toBe(403);
       expect(((await res.json()) as { code: string }).code).toBe("forbidden");
     }
-    const count = await call("/api/dev/outbox");
-    expect(await count.json()).toEqual([]);
+    expect(await outbox()).toEqual([]);
   });
 
   it("compares with the request's own origin, not a configured URL", async () => {
