@@ -19,6 +19,8 @@ function expectSecurityHeaders(res: Response) {
   expect(res.headers.get("Referrer-Policy")).toBe("strict-origin-when-cross-origin");
   expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
   expect(res.headers.get("Permissions-Policy")).toContain("camera=()");
+  // Exactly the list the site build writes into _headers (tests/unit/site-build.test.ts checks the built file).
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(res.headers.get(name), name).toBe(value);
 }
 
 describe("security headers on every response", () => {
