@@ -267,24 +267,23 @@ const NOT_ONE_LINE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
 const NOT_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]/u;
 
-/** A one-line field (a name, an organisation): trimmed, not empty, at most `max` characters, no control characters. */
-export function oneLineText(max: number) {
+function freeText(max: number, forbidden: RegExp, message: string) {
   return z
     .string({ error: "must be a string" })
-    .refine((v) => !NOT_ONE_LINE.test(v), "must be one line without control characters or line breaks")
+    .refine((v) => !forbidden.test(v), message)
     .trim()
     .min(1, "is missing")
     .max(max, "is too long");
 }
 
+/** A one-line field (a name, an organisation): trimmed, not empty, at most `max` characters, no control characters. */
+export function oneLineText(max: number) {
+  return freeText(max, NOT_ONE_LINE, "must be one line without control characters or line breaks");
+}
+
 /** A multi-line field (a reason): like `oneLineText`, but line breaks and tabs are allowed. */
 export function multiLineText(max: number) {
-  return z
-    .string({ error: "must be a string" })
-    .refine((v) => !NOT_TEXT.test(v), "must not contain control characters")
-    .trim()
-    .min(1, "is missing")
-    .max(max, "is too long");
+  return freeText(max, NOT_TEXT, "must not contain control characters");
 }
 
 /** Tokens arrive in links, headers and form fields; anything much longer than ours is refused early. */
