@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import type { AnnexCDocument } from "../../domain/annex.ts";
 import { canonicalJson, sha256Hex } from "../../domain/canonical.ts";
-import { SECURITY_HEADERS } from "../../worker/security.ts";
+import { SECURITY_HEADERS } from "../../domain/security-headers.ts";
 
 // Builds the real site from content/ (the shipped vendor) into temporary folders and checks the output as a visitor,
 // a crawler and the worker would see it. Two builds: one "today" (after every change) and one on a day when the
@@ -290,7 +290,7 @@ describe("exports", () => {
     for (const c of doc.changes) expect(xml).toContain(`<id>https://portal.test/en/changes/${c.id}/</id>`);
   });
 
-  it("_headers is built from the worker's own header list: the same values for every path, none added by hand", () => {
+  it("_headers is built from the header list the worker sets (domain/security-headers.ts), none added by hand", () => {
     const blocks = new Map<string, Record<string, string>>();
     let current: Record<string, string> | undefined;
     for (const line of read(out, "_headers").split("\n")) {
