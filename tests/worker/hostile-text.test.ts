@@ -10,9 +10,9 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { resendAccount } from "../../testing/resend-control.ts";
 import { emailTransport } from "../../worker/email/transport.ts";
 import { publish } from "../../worker/notices/publish.ts";
-import { resendAccount } from "../fakes/resend-control.ts";
 import { call, json, LOCAL_DEV, outbox, resetTables, subscribe, tokenFrom } from "./helpers.ts";
 import { assetsServing, capturingQueue, deliver, documents, drain, resetNoticeTables } from "./notices-helpers.ts";
 
