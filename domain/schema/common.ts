@@ -52,8 +52,9 @@ const HOST_NAME = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/
 
 /**
  * A web address starting with https://, stored as the URL parser writes it (`new URL(x).href`): a `"`, `<`, space or
- * backtick in the path, query or fragment is percent-encoded, so it lands in an `href` as a valid URL and cannot end the attribute. The
- * host must be a plain DNS name (the parser lets a `"` through in a host), and there is no user name or password.
+ * backtick in the path, query or fragment is percent-encoded, so it lands in an `href` as a valid URL and cannot end
+ * the attribute. The host must be a plain DNS name (the parser lets a `"` through in a host), and there is no user
+ * name or password.
  */
 export const HttpsUrl = z
   .string({ error: "must be a web address" })

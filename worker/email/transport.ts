@@ -59,14 +59,14 @@ function oneLine(value: string): string {
   return value.replace(HEADER_BREAKS, " ");
 }
 
-/** The message with every line break and control character in its recipient, subject and headers turned into a space. */
+/** The message with each run of line breaks or control characters in recipient, subject and headers made a space. */
 export function headerSafe(message: OutgoingEmail): OutgoingEmail {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(message.headers)) headers[oneLine(name)] = oneLine(value);
   return { ...message, to: oneLine(message.to), subject: oneLine(message.subject), headers };
 }
 
-/** The transport EMAIL_TRANSPORT names: `resend` in production, `outbox` otherwise. Every message passes `headerSafe`. */
+/** The transport EMAIL_TRANSPORT names: `resend` in production, `outbox` otherwise. Each message passes `headerSafe`. */
 export function emailTransport(env: Env, overrides: TransportOverrides = {}): EmailTransport {
   const adapter = env.EMAIL_TRANSPORT === "resend" ? resendTransport(env, overrides) : outboxTransport(env);
   return {
