@@ -106,8 +106,14 @@ export function parseCustomerImport(
   return format === "csv" ? parseCustomerCsv(text, vendor) : parseCustomerJsonLines(text, vendor);
 }
 
+// Errors are listed by line, then in the order of the columns (JSON lines: of the fields), then by name.
+const COLUMN_ORDER = [...CSV_IMPORT_COLUMNS.slice(0, 6), "contacts", ...CSV_IMPORT_COLUMNS.slice(6)];
+
 function fail(errors: ImportError[]): ImportResult {
-  const order = (c: string | null) => (c === null ? -1 : CSV_IMPORT_COLUMNS.indexOf(c as CsvColumn));
+  const order = (c: string | null) => {
+    const i = c === null ? -1 : COLUMN_ORDER.indexOf(c.split(".")[0] ?? "");
+    return c !== null && i < 0 ? COLUMN_ORDER.length : i;
+  };
   errors.sort(
     (a, b) => a.line - b.line || order(a.column) - order(b.column) || (a.column ?? "").localeCompare(b.column ?? ""),
   );

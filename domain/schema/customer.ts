@@ -49,7 +49,7 @@ function oneOf(ids: readonly string[], what: string, r: CustomerRule) {
 const Name = z
   .string()
   .trim()
-  .min(1, { message: "is empty", ...rule("required") })
+  .min(1, "is empty")
   .refine((v) => v.length <= MAX_NAME && !CONTROL.test(v), {
     message: `must be at most ${MAX_NAME} characters without line breaks or tabs`,
     ...rule("invalid-text"),
@@ -114,7 +114,7 @@ export function customerSchema(vendor: CustomerVendor) {
       locale: LocaleField.describe("Language of the customer's notices, unless a contact has its own"),
       contacts: z
         .array(Contact)
-        .min(1, { message: "needs at least one notice contact", ...rule("required") })
+        .min(1, "needs at least one notice contact")
         .superRefine((contacts, ctx) => {
           const seen = new Set<string>();
           contacts.forEach((c, i) => {
@@ -193,5 +193,6 @@ export function customerIssueRule(issue: z.core.$ZodIssue): CustomerRule {
   }
   if (issue.code === "unrecognized_keys") return "unknown-field";
   if (issue.code === "invalid_type" && issue.input === undefined) return "required";
+  if (issue.code === "too_small" && Number(issue.minimum) === 1) return "required";
   return "invalid-value";
 }
