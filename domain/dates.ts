@@ -23,6 +23,19 @@ export function copenhagenDate(instant: Date): IsoDate {
   return parts;
 }
 
+/**
+ * The wall-clock time of an instant in Copenhagen as `HH:MM` (24-hour), summer time included: 14:30 UTC is 15:30 in
+ * winter (CET, UTC+1) and 16:30 in summer (CEST, UTC+2).
+ */
+export function copenhagenTime(instant: Date): string {
+  return new Intl.DateTimeFormat("en-GB", {
+    timeZone: "Europe/Copenhagen",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).format(instant);
+}
+
 /** ISO weekday, 1 = Monday … 7 = Sunday. */
 export function isoWeekday(date: IsoDate): number {
   const day = new Date(`${date}T00:00:00Z`).getUTCDay();
