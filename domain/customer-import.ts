@@ -96,7 +96,7 @@ export function parseCustomerImport(
   if (typeof input === "string") text = input.replace(/^\uFEFF/, "");
   else {
     try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(input);
+      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(input);
     } catch {
       const lossy = new TextDecoder("utf-8").decode(input);
       const line = lossy.slice(0, lossy.indexOf("\uFFFD")).split(/\r\n|\r|\n/).length;
