@@ -202,12 +202,27 @@ export function receivedOn(deliveredAt: Date, vendor: Pick<Vendor, "closingTime"
   return open ? day : addWorkingDays(day, 1, vendor.workingDayCalendar);
 }
 
+/**
+ * Deadlines by receipt day: the evidence of one publication asks for the same few receipt days tens of thousands of
+ * times (one per contact). Bounded, as a long-running isolate sees ever new days.
+ */
+const deadlineCache = new Map<string, IsoDate>();
+const DEADLINE_CACHE_LIMIT = 10_000;
+
 /** DPA 5.3: the last day to object for a notice received on `received` (the receipt day itself never counts). */
 export function deadlineFromReceipt(
   received: IsoDate,
   vendor: Pick<Vendor, "workingDayCalendar" | "objectionWorkingDays">,
 ): IsoDate {
-  return addWorkingDays(received, vendor.objectionWorkingDays, vendor.workingDayCalendar);
+  const calendar = vendor.workingDayCalendar;
+  const key = `${calendar.country}:${[...calendar.extraClosedDays].sort().join(",")}|${vendor.objectionWorkingDays}|${received}`;
+  let deadline = deadlineCache.get(key);
+  if (deadline === undefined) {
+    deadline = addWorkingDays(received, vendor.objectionWorkingDays, calendar);
+    if (deadlineCache.size >= DEADLINE_CACHE_LIMIT) deadlineCache.clear();
+    deadlineCache.set(key, deadline);
+  }
+  return deadline;
 }
 
 export interface NoticeDeadlines {
