@@ -8,6 +8,13 @@ export type Locale = z.infer<typeof Locale>;
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** True for a real calendar date written as `YYYY-MM-DD` (2023-02-30 is written like one but is not). */
+export function isCalendarDate(s: string): boolean {
+  if (!ISO_DATE.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
+
 /** A calendar date as `YYYY-MM-DD`. YAML turns unquoted dates into Date objects; both are accepted. */
 export const IsoDate = z
   .preprocess(
@@ -15,10 +22,7 @@ export const IsoDate = z
     z
       .string()
       .regex(ISO_DATE, "must be a date written as YYYY-MM-DD")
-      .refine((s) => {
-        const d = new Date(`${s}T00:00:00Z`);
-        return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
-      }, "is not a real calendar date"),
+      .refine(isCalendarDate, "is not a real calendar date"),
   )
   .describe("A date written as YYYY-MM-DD");
 export type IsoDate = string;
