@@ -1,6 +1,5 @@
-import { stringify } from "csv-stringify/sync";
 import { noticeDeadlines } from "./calendar.ts";
-import { spreadsheetSafe } from "./csv-cell.ts";
+import { toCsv } from "./csv.ts";
 import type { CustomerNotice } from "./customer-notice.ts";
 import { addDays, copenhagenDate } from "./dates.ts";
 import { isLateObjection, type ObjectionOutcome, type ObjectionState } from "./objection.ts";
@@ -294,7 +293,7 @@ export const EVIDENCE_CSV_COLUMNS = [
  * The evidence as a spreadsheet: one row per customer and contact, a customer's own columns repeated on each of its
  * rows so the sheet can be filtered by any column. Several objections of one customer are joined with "; " in the
  * same order in each objection column. UTF-8 with a byte order mark and CRLF, like /annex-c.csv; every cell is made
- * safe from formula evaluation (domain/csv-cell.ts).
+ * safe from formula evaluation (domain/csv.ts).
  */
 export function evidenceCsv(evidence: PublicationEvidence): string {
   const { publication } = evidence;
@@ -331,8 +330,8 @@ export function evidenceCsv(evidence: PublicationEvidence): string {
         consent_deemed_on: c.consentDeemedOn ?? "",
         not_notified: c.notNotified ? "yes" : "no",
       };
-      return EVIDENCE_CSV_COLUMNS.map((col) => spreadsheetSafe(row[col]));
+      return EVIDENCE_CSV_COLUMNS.map((col) => row[col]);
     });
   });
-  return stringify(rows, { header: true, columns: [...EVIDENCE_CSV_COLUMNS], record_delimiter: "windows", bom: true });
+  return toCsv(EVIDENCE_CSV_COLUMNS, rows, { windows: true, bom: true });
 }

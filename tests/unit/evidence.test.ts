@@ -1,6 +1,6 @@
 import { parse } from "csv-parse/sync";
 import { describe, expect, it } from "vitest";
-import { spreadsheetSafe } from "../../domain/csv-cell.ts";
+import { spreadsheetSafe } from "../../domain/csv.ts";
 import type { CustomerNotice } from "../../domain/customer-notice.ts";
 import {
   type ContactDelivery,
