@@ -9,6 +9,7 @@ import {
   versionDates,
 } from "./annex.ts";
 import { canonicalJson } from "./canonical.ts";
+import { annexCPaths } from "./paths.ts";
 import type { Content } from "./content.ts";
 import { diffAnnexC, isEmptyDiff } from "./diff.ts";
 import type { Change } from "./schema/change.ts";
@@ -27,19 +28,7 @@ import {
 // events with RFC 6902 patches between versions, and the paths every file lives at. Pure: the site writes the files,
 // the worker links them from notices.
 
-/** Where each file of a version lives. One place, so the site, the catalogue and the notice email agree. */
-export const annexCPaths = {
-  json: (date: IsoDate) => `/annex-c/${date}.json`,
-  csv: (date: IsoDate) => `/annex-c/${date}.csv`,
-  audience: (date: IsoDate, a: VersionAudience) => `/annex-c/${date}/${a.region}/${a.cohort}.json`,
-  page: (locale: Locale, date: IsoDate) => `/${locale}/annex-c/${date}/`,
-  change: (locale: Locale, id: string) => `/${locale}/changes/${id}/`,
-  catalogue: "/annex-c/index.json",
-  published: "/annex-c.json",
-  changes: "/changes.json",
-  calendar: "/calendar.ics",
-  regionCalendar: (region: string) => `/calendar/${region}.ics`,
-} as const;
+export { annexCPaths };
 
 /** Every region and cohort pair of vendor.yaml: one per-audience file per version and pair. */
 export function audiences(vendor: Content["vendor"]): VersionAudience[] {
@@ -108,7 +97,7 @@ export function eventOrder(changes: readonly Change[]): Change[] {
 }
 
 /** The version a change moves to (its effective date) and the one before it. */
-function step(dates: readonly IsoDate[], change: Change): { from: IsoDate | null; to: IsoDate } {
+export function stepOf(dates: readonly IsoDate[], change: Change): { from: IsoDate | null; to: IsoDate } {
   const to = dates.filter((d) => d <= change.effective).at(-1) ?? change.effective;
   return { from: dates.filter((d) => d < to).at(-1) ?? null, to };
 }
@@ -211,7 +200,7 @@ export async function changeEvents(content: Content, options: MachineOptions): P
   const patched = new Set<string>();
   const events: ChangeEvent[] = [];
   for (const change of eventOrder(content.changes)) {
-    const { from, to } = step(dates, change);
+    const { from, to } = stepOf(dates, change);
     const key = `${from}→${to}`;
     let patch: ChangeEvent["patch"] = [];
     if (from !== null && !patched.has(key)) {

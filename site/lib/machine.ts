@@ -1,7 +1,8 @@
 import { annexCVersionDocument, type VersionAudience } from "../../domain/annex.ts";
 import { canonicalJson } from "../../domain/canonical.ts";
 import type { Content } from "../../domain/content.ts";
-import type { DocumentOf } from "../../domain/machine.ts";
+import { annexCPaths, type DocumentOf } from "../../domain/machine.ts";
+import type { IsoDate } from "../../domain/schema/common.ts";
 import type { AnnexCDocumentData } from "../../domain/schema/documents.ts";
 import { annexOn } from "./annex.ts";
 
@@ -37,4 +38,20 @@ export function baseUrlOf(site: URL | undefined): string {
 export function jsonResponse(value: unknown, canonical = false): Response {
   const body = canonical ? canonicalJson(value) : JSON.stringify(value);
   return new Response(body, { headers: { "Content-Type": "application/json; charset=utf-8" } });
+}
+
+/** The permanent files of the version a page shows: its JSON (one per cohort on a region page) and its CSV. */
+export interface VersionFiles {
+  json: { href: string; label?: string | undefined }[];
+  csv?: string | undefined;
+}
+
+/** The version in force on `on` (the latest version date not after it), if any. */
+export function versionInForce(dates: readonly IsoDate[], on: IsoDate): IsoDate | undefined {
+  return dates.filter((d) => d <= on).at(-1);
+}
+
+export function versionFiles(date: IsoDate | undefined): VersionFiles {
+  if (!date) return { json: [] };
+  return { json: [{ href: annexCPaths.json(date) }], csv: annexCPaths.csv(date) };
 }

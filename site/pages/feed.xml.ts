@@ -1,6 +1,7 @@
 import type { APIRoute } from "astro";
 import { Feed } from "feed";
 import { changeKindLabel, formatDate } from "../../domain/labels.ts";
+import { annexCPaths } from "../../domain/machine.ts";
 import { href } from "../i18n.ts";
 import { newestFirst } from "../lib/changes.ts";
 import { loadContent } from "../lib/content.ts";
@@ -48,7 +49,18 @@ export const GET: APIRoute = async ({ site }) => {
       ].join(""),
     });
   }
-  return new Response(feed.atom1(), { headers: { "Content-Type": "application/atom+xml; charset=utf-8" } });
+  // Each entry also links its typed event and the permanent JSON of the version it brings (README "Machine-readable
+  // data"). The feed library writes one link per entry, so the two are added after its own.
+  let xml = feed.atom1();
+  for (const c of ordered) {
+    const own = `<link href="${abs(href("en", "changes", c.id))}"/>`;
+    const related = [
+      [`${abs(annexCPaths.changes)}#${c.id}`, "Change event"],
+      [abs(annexCPaths.json(c.effective)), "Annex C version (JSON)"],
+    ].map(([url, title]) => `<link rel="related" type="application/json" href="${url}" title="${title}"/>`);
+    xml = xml.replace(own, [own, ...related].join(""));
+  }
+  return new Response(xml, { headers: { "Content-Type": "application/atom+xml; charset=utf-8" } });
 };
 
 function escapeHtml(s: string): string {
