@@ -9,9 +9,9 @@ import {
   versionDates,
 } from "./annex.ts";
 import { canonicalJson } from "./canonical.ts";
-import { annexCPaths } from "./paths.ts";
 import type { Content } from "./content.ts";
 import { diffAnnexC, isEmptyDiff } from "./diff.ts";
+import { annexCPaths } from "./paths.ts";
 import type { Change } from "./schema/change.ts";
 import type { IsoDate, Locale } from "./schema/common.ts";
 import {

@@ -17,4 +17,3 @@ export const annexCPaths = {
   calendar: "/calendar.ics",
   regionCalendar: (region: string) => `/calendar/${region}.ics`,
 } as const;
-

@@ -1,17 +1,17 @@
+import type { Content } from "../../domain/content.ts";
 import { type AllDayEvent, icsCalendar } from "../../domain/icalendar.ts";
 import { changeKindLabel } from "../../domain/labels.ts";
 import { annexCPaths, stepOf, touchedAudiences } from "../../domain/machine.ts";
 import type { Change } from "../../domain/schema/change.ts";
 import { annexOn, versionDatesOf } from "./annex.ts";
 import { nameAt, objectionDeadlineFor } from "./changes.ts";
-import type { SiteContent } from "./content.ts";
 
 // /calendar.ics and /calendar/<region>.ics: one event on every effective date, and for every change the last day to
 // object to its notice (DPA 5.3) when received on its announcement date. In English with the Danish summary, like
 // the feed: one calendar serves both languages.
 
 /** Changes whose Annex C, for `region`, differs before and after (all changes when no region is given). */
-function concerning(content: SiteContent, region: string | undefined): Change[] {
+function concerning(content: Content, region: string | undefined): Change[] {
   if (region === undefined) return content.changes;
   const dates = versionDatesOf(content);
   return content.changes.filter((change) => {
@@ -21,7 +21,7 @@ function concerning(content: SiteContent, region: string | undefined): Change[] 
   });
 }
 
-export function calendarFile(content: SiteContent, baseUrl: string, region?: string): string {
+export function calendarFile(content: Content, baseUrl: string, region?: string): string {
   const { vendor } = content;
   const abs = (path: string) => new URL(path, baseUrl).href;
   const host = new URL(baseUrl).host;
