@@ -10,15 +10,37 @@ import { nameAt, objectionDeadlineFor } from "./changes.ts";
 // object to its notice (DPA 5.3) when received on its announcement date. In English with the Danish summary, like
 // the feed: one calendar serves both languages.
 
+/**
+ * A day's event lists at most this many changes and links the version page for the rest: a calendar entry is read on
+ * a phone, and the iCalendar writer folds long lines in time that grows with the square of their length (a day with
+ * 80 changes took seconds per calendar in the build benchmark).
+ */
+const LISTED_PER_DAY = 10;
+
+const touched = new WeakMap<object, Map<string, string[]>>();
+
+/** The regions each change touches, computed once per build for all the region calendars. */
+function regionsTouched(content: Content): Map<string, string[]> {
+  let byChange = touched.get(content);
+  if (!byChange) {
+    const dates = versionDatesOf(content);
+    byChange = new Map(
+      content.changes.map((change) => {
+        const { from, to } = stepOf(dates, change);
+        const before = from === null ? [] : annexOn(content, from).entries;
+        return [change.id, touchedAudiences(content, change, before, annexOn(content, to).entries).regions];
+      }),
+    );
+    touched.set(content, byChange);
+  }
+  return byChange;
+}
+
 /** Changes whose Annex C, for `region`, differs before and after (all changes when no region is given). */
 function concerning(content: Content, region: string | undefined): Change[] {
   if (region === undefined) return content.changes;
-  const dates = versionDatesOf(content);
-  return content.changes.filter((change) => {
-    const { from, to } = stepOf(dates, change);
-    const before = from === null ? [] : annexOn(content, from).entries;
-    return touchedAudiences(content, change, before, annexOn(content, to).entries).regions.includes(region);
-  });
+  const regions = regionsTouched(content);
+  return content.changes.filter((change) => regions.get(change.id)?.includes(region));
 }
 
 export function calendarFile(content: Content, baseUrl: string, region?: string): string {
@@ -42,7 +64,13 @@ export function calendarFile(content: Content, baseUrl: string, region?: string)
       uid: `effective-${date}.${region ?? "all"}@${host}`,
       date,
       title: only ? `Takes effect: ${label(only)}` : `${list.length} sub-processor changes take effect`,
-      description: [`Annex C of ${vendor.legalEntity} changes on this day.`, ...list.map(line)].join("\n"),
+      description: [
+        `Annex C of ${vendor.legalEntity} changes on this day.`,
+        ...list.slice(0, LISTED_PER_DAY).map(line),
+        ...(list.length > LISTED_PER_DAY
+          ? [`… and ${list.length - LISTED_PER_DAY} more: ${abs(annexCPaths.page("en", date))}`]
+          : []),
+      ].join("\n"),
       url: abs(only ? annexCPaths.change("en", only.id) : annexCPaths.page("en", date)),
       stamp: list.map((c) => c.announced).sort()[0] ?? date,
     });
