@@ -13,7 +13,7 @@ import type { Content } from "./content.ts";
 import { diffAnnexC, isEmptyDiff } from "./diff.ts";
 import { annexCPaths } from "./paths.ts";
 import type { Change } from "./schema/change.ts";
-import type { IsoDate, Locale } from "./schema/common.ts";
+import type { IsoDate } from "./schema/common.ts";
 import {
   type AnnexCDocumentData,
   CATALOGUE_FORMAT,
