@@ -2,6 +2,7 @@ import { canonicalJson, sha256Hex } from "./canonical.ts";
 import type { Content, DpaVersionInfo } from "./content.ts";
 import type { Change } from "./schema/change.ts";
 import type { IsoDate, Localized } from "./schema/common.ts";
+import { ANNEX_C_FORMAT, type AnnexCDocumentData, schemaPath } from "./schema/documents.ts";
 import type { Applicability, Entity, Location, SubProcessor, SubProcessorState } from "./schema/subprocessor.ts";
 
 /** A customer's point of view: their data-centre region and contract cohort. Absent = every customer. */
@@ -41,7 +42,7 @@ export interface AnnexCSnapshot {
   dpaVersions: { version: string; effectiveFrom: IsoDate }[];
 }
 
-export const ANNEX_C_FORMAT = "annex-c/1";
+export { ANNEX_C_FORMAT };
 
 /** Sub-processor state on `on`: the timeline steps up to that date folded together, or undefined if not listed. */
 export function stateOn(sp: SubProcessor, on: IsoDate): { state: SubProcessorState; since: IsoDate } | undefined {
@@ -163,24 +164,44 @@ export function fingerprint(snapshot: AnnexCSnapshot): Promise<string> {
   return sha256Hex(canonicalJson(snapshot));
 }
 
-/** The document served as /annex-c.json: the worker's input, and what a customer can verify by hand. */
-export interface AnnexCDocument {
-  format: typeof ANNEX_C_FORMAT;
-  /** SHA-256 (hex) of the canonical JSON of `snapshot`. */
-  fingerprint: string;
-  vendor: { name: string; legalEntity: string; registration: string };
-  snapshot: AnnexCSnapshot;
-  regions: { id: string; name: Localized }[];
-  cohorts: { id: string; name: Localized }[];
-  changes: Change[];
+/**
+ * The document served as /annex-c.json (the worker's input, and what a customer can verify by hand) and, for one
+ * version date, as /annex-c/<date>.json. The fingerprint covers `snapshot` only.
+ */
+export type AnnexCDocument = Omit<AnnexCDocumentData, "$schema" | "on"> &
+  // Optional in the type only: documents recorded by the worker before they were added lack them.
+  Partial<Pick<AnnexCDocumentData, "$schema" | "on">>;
+
+/** The customer region and cohort a per-audience document is resolved for. */
+export interface VersionAudience {
+  region: string;
+  cohort: string;
 }
 
-export async function annexCDocument(content: Content): Promise<AnnexCDocument> {
-  const snapshot = publishedSnapshot(content);
+export interface DocumentOptions {
+  /** The portal's address, for `$schema`; without it `$schema` is the path alone (a relative reference). */
+  baseUrl?: string | undefined;
+}
+
+function schemaUrl(baseUrl: string | undefined): string {
+  const path = schemaPath(ANNEX_C_FORMAT);
+  return baseUrl ? new URL(path, baseUrl).href : path;
+}
+
+async function document(
+  content: Content,
+  on: IsoDate,
+  snapshot: AnnexCSnapshot,
+  changes: Change[],
+  options: DocumentOptions & { audience?: VersionAudience | undefined },
+): Promise<AnnexCDocumentData> {
   const { vendor } = content;
   return {
+    $schema: schemaUrl(options.baseUrl),
     format: ANNEX_C_FORMAT,
     fingerprint: await fingerprint(snapshot),
+    on,
+    ...(options.audience ? { audience: { region: options.audience.region, cohort: options.audience.cohort } } : {}),
     vendor: {
       name: vendor.name,
       legalEntity: vendor.legalEntity,
@@ -189,6 +210,43 @@ export async function annexCDocument(content: Content): Promise<AnnexCDocument> 
     snapshot,
     regions: vendor.regions.map(({ id, name }) => ({ id, name })),
     cohorts: vendor.cohorts.map(({ id, name }) => ({ id, name })),
-    changes: [...content.changes].sort((a, b) => a.effective.localeCompare(b.effective) || a.id.localeCompare(b.id)),
+    changes: [...changes].sort((a, b) => a.effective.localeCompare(b.effective) || a.id.localeCompare(b.id)),
   };
+}
+
+export function annexCDocument(content: Content, options: DocumentOptions = {}): Promise<AnnexCDocumentData> {
+  return document(content, horizon(content), publishedSnapshot(content), content.changes, options);
+}
+
+/**
+ * Annex C as it stood on a version date, for every customer or for one region and cohort: /annex-c/<date>.json and
+ * /annex-c/<date>/<region>/<cohort>.json. Everything in it is decided by content dated on or before `on` (the entries
+ * then, the DPA versions started by then, the changes that took effect that day), so adding a later change never
+ * alters it: a version's file is permanent once built (tests/unit/machine-build.test.ts compares two builds' bytes).
+ * It carries only its own day's changes, not the whole log: a vendor with 2,000 changes would otherwise repeat the
+ * log in every version and audience file (hundreds of megabytes); the log is /changes.json.
+ */
+export function annexCVersionDocument(
+  content: Content,
+  on: IsoDate,
+  options: DocumentOptions & {
+    audience?: VersionAudience | undefined;
+    /** Annex C on `on` for every customer, when the caller has it already: the audience's rows are taken from it. */
+    entries?: AnnexCEntry[] | undefined;
+  } = {},
+): Promise<AnnexCDocumentData> {
+  const all = options.entries ?? resolveAnnexC(content, { on }).entries;
+  const snapshot: AnnexCSnapshot = {
+    entries: options.audience ? filterEntries(all, options.audience) : all,
+    dpaVersions: content.dpaVersions
+      .filter((v) => v.effectiveFrom <= on)
+      .map((v) => ({ version: v.version, effectiveFrom: v.effectiveFrom })),
+  };
+  return document(
+    content,
+    on,
+    snapshot,
+    content.changes.filter((c) => c.effective === on),
+    options,
+  );
 }

@@ -60,33 +60,37 @@ const HOST_NAME = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/
  * the attribute. The host must be a plain DNS name (the parser lets a `"` through in a host), and there is no user
  * name or password.
  */
+function parseHttpsUrl(value: string): { href: string } | { problem: string } {
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    return { problem: "must be a web address, e.g. https://example.com/privacy" };
+  }
+  if (url.protocol !== "https:") return { problem: "must start with https://" };
+  if (!HOST_NAME.test(url.hostname)) {
+    return { problem: `must name its host with letters, digits, hyphens and dots (got "${url.hostname}")` };
+  }
+  if (url.username || url.password) return { problem: "must not contain a user name or password" };
+  // The parser writes a bare origin with a trailing "/"; without one as given, it stays without, so addresses that
+  // were already clean keep their text, and Annex C its fingerprint.
+  const bareOrigin = url.pathname === "/" && !url.search && !url.hash && !value.trim().endsWith("/");
+  return { href: bareOrigin ? url.href.slice(0, -1) : url.href };
+}
+
+// A check then an overwrite (not a transform), so the field stays a string with format "uri" in the JSON Schemas
+// generated from it (README "Machine-readable data").
 export const HttpsUrl = z
   .string({ error: "must be a web address" })
-  .transform((value, ctx) => {
-    let url: URL;
-    try {
-      url = new URL(value.trim());
-    } catch {
-      ctx.addIssue({ code: "custom", message: "must be a web address, e.g. https://example.com/privacy" });
-      return z.NEVER;
-    }
-    const problem =
-      url.protocol !== "https:"
-        ? "must start with https://"
-        : !HOST_NAME.test(url.hostname)
-          ? `must name its host with letters, digits, hyphens and dots (got "${url.hostname}")`
-          : url.username || url.password
-            ? "must not contain a user name or password"
-            : undefined;
-    if (problem) {
-      ctx.addIssue({ code: "custom", message: problem });
-      return z.NEVER;
-    }
-    // The parser writes a bare origin with a trailing "/"; without one as given, it stays without, so addresses that
-    // were already clean keep their text, and Annex C its fingerprint.
-    const bareOrigin = url.pathname === "/" && !url.search && !url.hash && !value.trim().endsWith("/");
-    return bareOrigin ? url.href.slice(0, -1) : url.href;
+  .superRefine((value, ctx) => {
+    const parsed = parseHttpsUrl(value);
+    if ("problem" in parsed) ctx.addIssue({ code: "custom", message: parsed.problem });
   })
+  .overwrite((value) => {
+    const parsed = parseHttpsUrl(value);
+    return "href" in parsed ? parsed.href : value;
+  })
+  .meta({ format: "uri" })
   .describe("Web address starting with https://");
 
 export const PostalAddress = z

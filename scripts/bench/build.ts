@@ -59,6 +59,21 @@ export interface BuildBench {
   ratio: number;
   pagesPerSecond: number;
   trivialPagesPerSecond: number;
+  /** Machine-readable files (README "Machine-readable data"): per-version JSON/CSV, schemas, events, calendars. */
+  machineFiles: number;
+  machineMB: number;
+}
+
+/** The machine-readable files of a build and their total size. */
+function machineFiles(out: string): { count: number; bytes: number } {
+  const paths = [
+    ...listFiles(join(out, "annex-c"), ""),
+    ...listFiles(join(out, "schema"), ".json"),
+    ...listFiles(join(out, "calendar"), ".ics"),
+    join(out, "changes.json"),
+    join(out, "calendar.ics"),
+  ];
+  return { count: paths.length, bytes: paths.reduce((sum, p) => sum + statSync(p).size, 0) };
 }
 
 export function benchBuild(options = { subprocessors: 1000, dates: 24 }): BuildBench {
@@ -76,6 +91,7 @@ export function benchBuild(options = { subprocessors: 1000, dates: 24 }): BuildB
       timed(process.execPath, ["scripts/validate.ts", "--root", work], { env }) +
       timed("astro", ["build", "--outDir", out], { env });
     const pages = listFiles(out, ".html").length;
+    const machine = machineFiles(out);
 
     const trivial = join(work, "trivial");
     trivialProject(trivial, pages);
@@ -90,6 +106,8 @@ export function benchBuild(options = { subprocessors: 1000, dates: 24 }): BuildB
       ratio: buildSeconds / trivialSeconds,
       pagesPerSecond: pages / buildSeconds,
       trivialPagesPerSecond: pages / trivialSeconds,
+      machineFiles: machine.count,
+      machineMB: machine.bytes / 1024 / 1024,
     };
   } finally {
     rmSync(work, { recursive: true, force: true });

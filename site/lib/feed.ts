@@ -1,5 +1,6 @@
 import { Feed } from "feed";
 import { changeKindLabel, formatDate } from "../../domain/labels.ts";
+import { annexCPaths } from "../../domain/machine.ts";
 import type { Change } from "../../domain/schema/change.ts";
 import type { Vendor } from "../../domain/schema/vendor.ts";
 import { href } from "../i18n.ts";
@@ -55,7 +56,18 @@ export function changesFeed(
       ].join(""),
     });
   }
-  return feed.atom1();
+  // Each entry also links its typed event and the permanent JSON of the version it brings (README "Machine-readable
+  // data"). The feed library writes one link per entry, so the two are added after its own.
+  let xml = feed.atom1();
+  for (const c of ordered) {
+    const own = `<link href="${abs(href("en", "changes", c.id))}"/>`;
+    const related = [
+      [`${abs(annexCPaths.changes)}#${c.id}`, "Change event"],
+      [abs(annexCPaths.json(c.effective)), "Annex C version (JSON)"],
+    ].map(([url, title]) => `<link rel="related" type="application/json" href="${url}" title="${title}"/>`);
+    xml = xml.replace(own, [own, ...related].join(""));
+  }
+  return xml;
 }
 
 function escapeHtml(s: string): string {

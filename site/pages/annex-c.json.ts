@@ -1,12 +1,13 @@
 import type { APIRoute } from "astro";
 import { annexCDocument } from "../../domain/annex.ts";
 import { loadContent } from "../lib/content.ts";
+import { baseUrlOf } from "../lib/machine.ts";
 
 /**
  * /annex-c.json: exactly the domain's document. The worker reads it to decide whether a notice is due (DESIGN.md
  * "Annex C"), so the site adds nothing and reformats nothing: the fingerprint inside covers `snapshot`.
  */
-export const GET: APIRoute = async () => {
-  const doc = await annexCDocument(await loadContent());
+export const GET: APIRoute = async ({ site }) => {
+  const doc = await annexCDocument(await loadContent(), { baseUrl: baseUrlOf(site) });
   return new Response(JSON.stringify(doc), { headers: { "Content-Type": "application/json; charset=utf-8" } });
 };

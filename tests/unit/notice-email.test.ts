@@ -95,7 +95,9 @@ describe("renderNotice", async () => {
     expect(mail.text).not.toContain("Frankfurt");
     expect(mail.text).toContain(`Fingerprint (SHA-256) of the published list: ${after.fingerprint}`);
     expect(mail.text).toContain(`Previous fingerprint: ${before.fingerprint}`);
-    expect(mail.text).toContain("https://portal.example/annex-c.json");
+    // The permanent JSON of the version it announces, not the moving /annex-c.json.
+    expect(mail.text).toContain("Download Annex C as JSON: https://portal.example/annex-c/2027-01-04.json");
+    expect(mail.text).not.toContain("https://portal.example/annex-c.json");
     expect(mail.html).toContain("Acme &lt;Mail&gt; Ltd");
     expect(mail.html).not.toContain("Acme <Mail>");
     expect(mail.html).toContain('<table role="table"');
@@ -104,6 +106,26 @@ describe("renderNotice", async () => {
       "List-Unsubscribe": `<${links.oneClickUnsubscribe}>`,
       "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     });
+  });
+
+  it("links the audience's own version JSON when its region and cohort are known, and the deadline calendar", () => {
+    const personal = noticeFor(notice, { id: "s", locale: "en", topics: ["subprocessors"], regions: ["uk"] });
+    if (!personal) throw new Error("the UK subscriber should be told");
+    const [region] = content.vendor.regions.map((r) => r.id);
+    const [cohort] = content.vendor.cohorts.map((c) => c.id);
+    const deadlineCalendar = "https://portal.example/api/notices/2/deadline.ics?token=tok";
+    const mail = renderNotice({
+      notice,
+      personal,
+      vendor: content.vendor,
+      baseUrl: "https://portal.example",
+      receivedAt,
+      links: { ...links, deadlineCalendar },
+      audience: { region: region as string, cohort: cohort as string },
+    });
+    expect(mail.text).toContain(`https://portal.example/annex-c/2027-01-04/${region}/${cohort}.json`);
+    expect(mail.text).toContain(`Add the deadline to your calendar: ${deadlineCalendar}`);
+    expect(mail.html).toContain(`<a href="${deadlineCalendar}">Add the deadline to your calendar</a>`);
   });
 
   it("writes the Danish notice in Danish, with Danish dates", () => {

@@ -1,5 +1,4 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,12 +6,12 @@ import { parse as parseYaml } from "yaml";
 import type { AnnexCDocument } from "../../domain/annex.ts";
 import { canonicalJson, sha256Hex } from "../../domain/canonical.ts";
 import { SECURITY_HEADERS } from "../../domain/security-headers.ts";
+import { buildSite, files, ROOT } from "./astro-build.ts";
 
 // Builds the real site from content/ (the shipped vendor) into temporary folders and checks the output as a visitor,
 // a crawler and the worker would see it. Two builds: one "today" (after every change) and one on a day when the
 // 1 July 2024 changes are announced but not yet in effect, so the upcoming/pending rendering is exercised too.
 
-const ROOT = join(import.meta.dirname, "../..");
 const TODAY = "2026-11-23";
 const BEFORE_JULY_2024 = "2024-06-10";
 const KB = 1024;
@@ -20,25 +19,6 @@ const KB = 1024;
 let out: string;
 let pendingOut: string;
 let tmp: string;
-
-function build(outDir: string, buildDate: string): void {
-  execFileSync(join(ROOT, "node_modules/.bin/astro"), ["build", "--outDir", outDir], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      BUILD_DATE: buildDate,
-      PUBLIC_BASE_URL: "https://portal.test",
-      ASTRO_TELEMETRY_DISABLED: "1",
-    },
-    stdio: "pipe",
-  });
-}
-
-function files(dir: string, ext: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: "utf8" })
-    .filter((f) => f.endsWith(ext) && statSync(join(dir, f)).isFile())
-    .map((f) => join(dir, f));
-}
 
 /** RFC 4180 reader, enough for checking our own export (quoted fields, doubled quotes, CRLF). */
 function parseCsv(text: string): Record<string, string>[] {
@@ -93,8 +73,8 @@ beforeAll(() => {
   tmp = mkdtempSync(join(ROOT, ".astro", "site-test-"));
   out = join(tmp, "today");
   pendingOut = join(tmp, "pending");
-  build(out, TODAY);
-  build(pendingOut, BEFORE_JULY_2024);
+  buildSite(out, TODAY);
+  buildSite(pendingOut, BEFORE_JULY_2024);
 }, 300_000);
 
 afterAll(() => {

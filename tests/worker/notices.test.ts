@@ -5,7 +5,9 @@
  * public hash chain and an objection from the notice's own link.
  */
 import { env } from "cloudflare:workers";
+import ICAL from "ical.js";
 import { beforeAll, describe, expect, it } from "vitest";
+import { PublicationsSchema } from "../../domain/schema/documents.ts";
 import { resendAccount } from "../../testing/resend-control.ts";
 import { call, json, outbox, resetTables, subscribe, tokenFrom } from "./helpers.ts";
 import { assetsServing, capturingQueue, documents, drain, resetNoticeTables } from "./notices-helpers.ts";
@@ -102,7 +104,10 @@ describe("publishing change notices", () => {
     expect(to(EN).text).toContain("Frankfurt");
     for (const mail of [da, uk, to(EN)]) {
       expect(mail.text).toContain(changed.fingerprint);
-      expect(mail.text).toContain("https://portal.example/annex-c.json");
+      // The permanent JSON of the version the notice announces, never the moving /annex-c.json.
+      expect(mail.text).toContain("https://portal.example/annex-c/2027-01-04.json");
+      expect(mail.text).not.toContain("https://portal.example/annex-c.json");
+      expect(mail.text).toMatch(/https:\/\/portal\.example\/api\/notices\/2\/deadline\.ics\?token=/);
       expect(mail.headers?.["List-Unsubscribe"]).toMatch(
         /^<https:\/\/portal\.example\/api\/subscriptions\/unsubscribe\?token=/,
       );
@@ -125,9 +130,9 @@ describe("publishing change notices", () => {
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).not.toContain("@");
-    const { publications } = JSON.parse(text) as {
-      publications: { id: number; fingerprint: string; previousFingerprint: string | null; recipientCount: number }[];
-    };
+    // The document its JSON Schema (/schema/publications-1.json, generated from this zod schema) describes.
+    const { $schema, publications } = PublicationsSchema.parse(JSON.parse(text));
+    expect($schema).toBe("https://portal.example/schema/publications-1.json");
     expect(publications.map((p) => [p.id, p.fingerprint, p.previousFingerprint, p.recipientCount])).toEqual([
       [2, changed.fingerprint, base.fingerprint, 3],
       [1, base.fingerprint, null, 0],
@@ -222,6 +227,40 @@ describe("objections from the notice", () => {
     expect(res.headers.get("content-type")).toContain("application/problem+json");
     const problem = (await res.json()) as { detail: string };
     expect(problem.detail).toContain("2026-01-19");
+  });
+
+  it("the notice links the subscriber's own deadline as an all-day iCalendar event", async () => {
+    const mail = (await fake.state()).delivered.find((d) => d.to[0] === UK);
+    const link = /https:\/\/portal\.example(\/api\/notices\/2\/deadline\.ics\?token=[A-Za-z0-9_-]+)/.exec(
+      mail?.text ?? "",
+    );
+    if (!link?.[1]) throw new Error("no deadline.ics link in the notice");
+    const res = await call(link[1]);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/calendar; charset=utf-8");
+    const calendar = new ICAL.Component(ICAL.parse(await res.text()));
+    expect(calendar.getFirstPropertyValue("x-wr-timezone")).toBe("Europe/Copenhagen");
+    const events = calendar.getAllSubcomponents("vevent").map((v) => new ICAL.Event(v));
+    expect(events).toHaveLength(1);
+    const [event] = events;
+    // The deadline stored with the delivery (DPA 5.3, counted from its delivery), as a whole day.
+    const row = await env.DB.prepare("SELECT deadline FROM deliveries WHERE email = ?1")
+      .bind(UK)
+      .first<{ deadline: string }>();
+    expect(event?.startDate.isDate).toBe(true);
+    expect(event?.startDate.toString()).toBe(row?.deadline);
+    expect(event?.summary).toBe("Last day to object to MOCH A/S's notice no. 2");
+    // Fetched twice, the same event (same UID), so a calendar updates it rather than adding another.
+    const again = new ICAL.Component(ICAL.parse(await (await call(link[1])).text()));
+    expect(again.getFirstSubcomponent("vevent")?.getFirstPropertyValue("uid")).toBe(event?.uid);
+  });
+
+  it("deadline.ics needs the subscriber's token and a notice sent to them", async () => {
+    expect((await call("/api/notices/2/deadline.ics?token=wrong-token-wrong-token-wrong")).status).toBe(401);
+    const token = await noticeToken(UK);
+    const unknown = await call(`/api/notices/99/deadline.ics?token=${token}`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get("content-type")).toContain("application/problem+json");
   });
 
   it("refuses an objection without a valid manage token", async () => {

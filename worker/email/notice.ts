@@ -1,4 +1,4 @@
-import type { AnnexCEntry } from "../../domain/annex.ts";
+import type { AnnexCEntry, VersionAudience } from "../../domain/annex.ts";
 import { objectionDeadline } from "../../domain/calendar.ts";
 import type { AnnexCDiff } from "../../domain/diff.ts";
 import {
@@ -10,6 +10,7 @@ import {
   relationshipLabel,
 } from "../../domain/labels.ts";
 import type { Notice, PersonalNotice } from "../../domain/notice.ts";
+import { annexCPaths } from "../../domain/paths.ts";
 import type { IsoDate, Locale } from "../../domain/schema/common.ts";
 import type { Location } from "../../domain/schema/subprocessor.ts";
 import type { Vendor } from "../../domain/schema/vendor.ts";
@@ -34,6 +35,8 @@ export interface NoticeLinks {
   unsubscribe: string;
   /** RFC 8058 one-click endpoint (POST), for List-Unsubscribe. */
   oneClickUnsubscribe: string;
+  /** The subscriber's own objection deadline as an iCalendar file (Resend batch emails carry no attachments). */
+  deadlineCalendar?: string | undefined;
 }
 
 export interface NoticeEmailInput {
@@ -48,6 +51,8 @@ export interface NoticeEmailInput {
   /** When the notice is handed to the provider: DPA 5.3 counts the objection window from receipt. */
   receivedAt: Date;
   links: NoticeLinks;
+  /** The customer region and cohort the notice is for, when known: its JSON link is then that audience's file. */
+  audience?: VersionAudience | undefined;
 }
 
 const T = {
@@ -73,6 +78,7 @@ const T = {
     deadline: (date: string, days: number) =>
       `Du kan gøre indsigelse til og med ${date} (${days} arbejdsdage fra modtagelsen af dette varsel, dansk kalender).`,
     objectButton: "Gør indsigelse",
+    calendar: "Føj fristen til din kalender",
     annexHeading: "Bilag C, som det ser ud efter ændringerne",
     annexIntro: "Hele listen for dine regioner. Datoen efter et navn er den dag, posten gælder fra.",
     colName: "Underdatabehandler",
@@ -113,6 +119,7 @@ const T = {
     deadline: (date: string, days: number) =>
       `You may object up to and including ${date} (${days} working days from receiving this notice, Danish calendar).`,
     objectButton: "Object to this change",
+    calendar: "Add the deadline to your calendar",
     annexHeading: "Annex C as it stands after the changes",
     annexIntro: "The full list for your regions. The date after a name is the day the entry applies from.",
     colName: "Sub-processor",
@@ -231,12 +238,19 @@ function versionDate(notice: NoticeEmailInput["notice"]): IsoDate | undefined {
   return latest;
 }
 
-export function noticeUrls(baseUrl: string, locale: Locale, notice: NoticeEmailInput["notice"]) {
+/** The permanent page and JSON of the version a notice announces (never the moving /annex-c.json). */
+export function noticeUrls(
+  baseUrl: string,
+  locale: Locale,
+  notice: NoticeEmailInput["notice"],
+  audience?: VersionAudience,
+) {
   const base = baseUrl.replace(/\/+$/, "");
   const version = versionDate(notice);
+  if (!version) return { page: `${base}/${locale}/annex-c/`, json: `${base}${annexCPaths.published}` };
   return {
-    page: version ? `${base}/${locale}/annex-c/${version}/` : `${base}/${locale}/annex-c/`,
-    json: `${base}/annex-c.json`,
+    page: `${base}${annexCPaths.page(locale, version)}`,
+    json: `${base}${audience ? annexCPaths.audience(version, audience) : annexCPaths.json(version)}`,
   };
 }
 
@@ -294,7 +308,7 @@ export function renderNotice(input: NoticeEmailInput): RenderedEmail {
   const deadline = deadlineFor(input.receivedAt, vendor);
   const deadlineText = formatDate(deadline, locale);
   const effective = personal.effectiveFrom ? formatDate(personal.effectiveFrom, locale) : undefined;
-  const urls = noticeUrls(input.baseUrl, locale, notice);
+  const urls = noticeUrls(input.baseUrl, locale, notice, input.audience);
   const subject = personal.topics.includes("subprocessors")
     ? t.subject(vendor.name, effective)
     : t.subjectDpa(vendor.name);
@@ -319,6 +333,7 @@ export function renderNotice(input: NoticeEmailInput): RenderedEmail {
     `${t.deadlineHeading}: ${deadlineText}`,
     t.deadline(deadlineText, vendor.objectionWorkingDays),
     `${t.objectButton}: ${links.object}`,
+    ...(links.deadlineCalendar ? [`${t.calendar}: ${links.deadlineCalendar}`] : []),
     "",
     `${t.annexHeading}`,
     t.annexIntro,
@@ -356,6 +371,7 @@ ${effective ? `<p><strong>${escapeHtml(t.effectiveFrom(effective))}</strong></p>
 <h2 style="font-size:18px;margin:20px 0 8px">${escapeHtml(t.deadlineHeading)}: ${escapeHtml(deadlineText)}</h2>
 <p>${escapeHtml(t.deadline(deadlineText, vendor.objectionWorkingDays))}</p>
 <table role="presentation" cellpadding="0" cellspacing="0" border="0"><tr><td style="background:#0b5394;border-radius:4px"><a href="${escapeHtml(links.object)}" style="display:inline-block;padding:10px 18px;color:#ffffff;text-decoration:none;font-weight:bold">${escapeHtml(t.objectButton)}</a></td></tr></table>
+${links.deadlineCalendar ? `<p><a href="${escapeHtml(links.deadlineCalendar)}">${escapeHtml(t.calendar)}</a></p>` : ""}
 <h2 style="font-size:18px;margin:24px 0 8px">${escapeHtml(t.annexHeading)}</h2>
 <p>${escapeHtml(t.annexIntro)}</p>
 ${annex.table}

@@ -187,6 +187,7 @@ export function noticeLinks(baseUrl: string, locale: Locale, publicationId: numb
     unsubscribe: `${base}/${locale}/subscription/unsubscribe?${q}`,
     // Same one-click URL as every other email (worker/subscriptions.ts `links`).
     oneClickUnsubscribe: `${base}/api/subscriptions/unsubscribe?${new URLSearchParams({ token, locale }).toString()}`,
+    deadlineCalendar: `${base}/api/notices/${publicationId}/deadline.ics?${q}`,
   };
 }
 

@@ -1,6 +1,7 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { isWithinObjectionWindow, objectionDeadline } from "../../domain/calendar.ts";
+import { icsCalendar } from "../../domain/icalendar.ts";
 import { formatDate } from "../../domain/labels.ts";
 import { DEFAULT_LOCALE, isLocale, LOCALES, type Locale, publicUrl, vendor } from "../config.ts";
 import { deliveryOf, insertObjection, listPublications } from "../db-notices.ts";
@@ -17,6 +18,8 @@ import { acceptBody, multiLineText, oneLineText, TokenField, validate } from "..
 // Objections to a notice (DPA 5.3: the customer may object within 10 working days from receiving the notice).
 // POST /api/notices/{id}/objections (JSON with a Bearer manage token, or the form below with the token as a field)
 // and the worker-rendered form the notice's "object" button opens: /{locale}/subscription/object/{id}?token=…
+// GET /api/notices/{id}/deadline.ics?token=… is the subscriber's own deadline as a calendar file, linked from the
+// notice (Resend batch emails carry no attachments).
 
 const ObjectionBody = z
   .object({
@@ -143,6 +146,47 @@ notices.post(
     );
   },
 );
+
+const DEADLINE = {
+  da: {
+    title: (id: number, vendor: string) => `Sidste dag for indsigelse mod ${vendor}s varsel nr. ${id}`,
+    description: (days: number, delivered: string, mail: string) =>
+      `Databehandleraftalen 5.3: ${days} arbejdsdage (dansk kalender) fra modtagelsen af varslet den ${delivered}. Brug linket i varslet for at gøre indsigelse, eller skriv til ${mail}.`,
+  },
+  en: {
+    title: (id: number, vendor: string) => `Last day to object to ${vendor}'s notice no. ${id}`,
+    description: (days: number, delivered: string, mail: string) =>
+      `DPA 5.3: ${days} working days (Danish calendar) from receiving the notice on ${delivered}. Use the link in the notice to object, or write to ${mail}.`,
+  },
+} as const;
+
+notices.get("/:id/deadline.ics", validate("query", z.object({ token: TokenField }).strict()), async (c) => {
+  const id = noticeId(c);
+  const subscriber = await authenticate(c.env, c.req.valid("query").token);
+  await noticeExists(c.env, id);
+  const window = await objectionWindow(c.env, id, subscriber.id);
+  const s = DEADLINE[subscriber.locale];
+  const delivered = window.deliveredAt.slice(0, 10);
+  const title = s.title(id, vendor.name);
+  const ics = icsCalendar(title, [
+    {
+      // One subscriber's one deadline: the same UID every time, so adding the file twice updates one event.
+      uid: `objection-${id}-${subscriber.id}@${new URL(publicUrl(c.env, "/")).host}`,
+      date: window.deadline,
+      title,
+      description: s.description(
+        vendor.objectionWorkingDays,
+        formatDate(delivered, subscriber.locale),
+        vendor.privacyContact,
+      ),
+      url: publicUrl(c.env, `/${subscriber.locale}/annex-c/`),
+      stamp: delivered,
+    },
+  ]);
+  c.header("Cache-Control", "no-store");
+  c.header("Content-Type", "text/calendar; charset=utf-8");
+  return c.body(ics);
+});
 
 const PAGE = {
   da: {

@@ -1,4 +1,6 @@
 import { Hono } from "hono";
+import { PUBLICATIONS_FORMAT, type Publications, schemaPath } from "../../domain/schema/documents.ts";
+import { publicUrl } from "../config.ts";
 import { listPublications } from "../db-notices.ts";
 import type { AppEnv } from "../types.ts";
 
@@ -10,6 +12,8 @@ publications.get("/", async (c) => {
   const rows = await listPublications(c.env.DB);
   c.header("Cache-Control", "no-store");
   return c.json({
+    $schema: publicUrl(c.env, schemaPath(PUBLICATIONS_FORMAT)),
+    format: PUBLICATIONS_FORMAT,
     publications: rows.map((p) => ({
       id: p.sequence,
       fingerprint: p.fingerprint,
@@ -18,7 +22,7 @@ publications.get("/", async (c) => {
       recipientCount: p.recipientCount,
       baseline: p.kind === "baseline",
     })),
-  });
+  } satisfies Publications);
 });
 
 export default publications;

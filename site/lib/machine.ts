@@ -1,0 +1,57 @@
+import { annexCVersionDocument, type VersionAudience } from "../../domain/annex.ts";
+import { canonicalJson } from "../../domain/canonical.ts";
+import type { Content } from "../../domain/content.ts";
+import { annexCPaths, type DocumentOf } from "../../domain/machine.ts";
+import type { IsoDate } from "../../domain/schema/common.ts";
+import type { AnnexCDocumentData } from "../../domain/schema/documents.ts";
+import { annexOn } from "./annex.ts";
+
+// The per-version documents are asked for by their own files, the catalogue and the change events alike: each is
+// built once per build and content (keyed by the content object, so `astro dev` never serves a stale one).
+
+const built = new WeakMap<object, Map<string, Promise<AnnexCDocumentData>>>();
+
+export function documentsOf(content: Content, baseUrl: string): DocumentOf {
+  let byKey = built.get(content);
+  if (!byKey) {
+    byKey = new Map();
+    built.set(content, byKey);
+  }
+  const cache = byKey;
+  return (date: string, audience?: VersionAudience) => {
+    const key = `${baseUrl}|${date}|${audience?.region ?? ""}|${audience?.cohort ?? ""}`;
+    let doc = cache.get(key);
+    if (!doc) {
+      doc = annexCVersionDocument(content, date, { baseUrl, audience, entries: annexOn(content, date).entries });
+      cache.set(key, doc);
+    }
+    return doc;
+  };
+}
+
+/** The portal's address as the build knows it (astro.config.mjs `site`, from PUBLIC_BASE_URL). */
+export function baseUrlOf(site: URL | undefined): string {
+  return (site ?? new URL("http://127.0.0.1:8787")).href;
+}
+
+/** A version document as served: canonical JSON, so the same content always gives the same bytes. */
+export function jsonResponse(value: unknown, canonical = false): Response {
+  const body = canonical ? canonicalJson(value) : JSON.stringify(value);
+  return new Response(body, { headers: { "Content-Type": "application/json; charset=utf-8" } });
+}
+
+/** The permanent files of the version a page shows: its JSON (one per cohort on a region page) and its CSV. */
+export interface VersionFiles {
+  json: { href: string; label?: string | undefined }[];
+  csv?: string | undefined;
+}
+
+/** The version in force on `on` (the latest version date not after it), if any. */
+export function versionInForce(dates: readonly IsoDate[], on: IsoDate): IsoDate | undefined {
+  return dates.filter((d) => d <= on).at(-1);
+}
+
+export function versionFiles(date: IsoDate | undefined): VersionFiles {
+  if (!date) return { json: [] };
+  return { json: [{ href: annexCPaths.json(date) }], csv: annexCPaths.csv(date) };
+}

@@ -1,0 +1,11 @@
+import type { APIRoute } from "astro";
+import { changeEvents } from "../../domain/machine.ts";
+import { loadContent } from "../lib/content.ts";
+import { baseUrlOf, documentsOf, jsonResponse } from "../lib/machine.ts";
+
+/** /changes.json: one typed event per change, with the RFC 6902 patch between the versions it moves. */
+export const GET: APIRoute = async ({ site }) => {
+  const content = await loadContent();
+  const baseUrl = baseUrlOf(site);
+  return jsonResponse(await changeEvents(content, { baseUrl, documentOf: documentsOf(content, baseUrl) }));
+};
