@@ -1,18 +1,42 @@
 import { stringify } from "csv-stringify/sync";
 import type { AnnexCEntry } from "../../domain/annex.ts";
-import { appliesToLabels, mechanismLabel } from "../../domain/labels.ts";
-import type { Vendor } from "../../domain/schema/vendor.ts";
+import { type AudienceNames, appliesToLabels, mechanismLabel } from "../../domain/labels.ts";
+import type { Entity, Location } from "../../domain/schema/subprocessor.ts";
 
-export const CSV_COLUMNS = ["id", "name", "entity", "country", "city", "applies_to", "mechanism", "since"] as const;
+export const CSV_COLUMNS = [
+  "id",
+  "name",
+  "entity",
+  "country",
+  "city",
+  "applies_to",
+  "mechanism",
+  "since",
+  "subprocessor_of",
+  "own_list",
+  "not_stated_in_dpa",
+] as const;
+
+/** The fields of a row the DPA does not state (content `unconfirmed` flags), as `entity.address; transfer`. */
+function notStated(entity: Entity, location: Location, top: readonly string[] = []): string {
+  const fields = [
+    ...top,
+    ...(entity.address ? (entity.unconfirmed ?? []).map((k) => `entity.${k}`) : ["entity.address"]),
+    ...(location.unconfirmed ?? []),
+  ];
+  return fields.join("; ");
+}
 
 /**
  * Annex C as a spreadsheet: one row per sub-processor and location (English words, ISO country codes), so a
- * customer can filter it by country or by who it applies to. It starts with a UTF-8 byte order mark, without which
- * spreadsheet programs misread names such as "København".
+ * customer can filter it by country or by who it applies to; then one row per location of each sub-processor's own
+ * sub-processors, naming the sub-processor in `subprocessor_of` (EDPB Opinion 22/2024: the whole chain). It starts
+ * with a UTF-8 byte order mark, without which spreadsheet programs misread names such as "København".
  */
-export function annexCsv(entries: AnnexCEntry[], vendor: Pick<Vendor, "regions" | "cohorts">): string {
-  const rows = entries.flatMap((e) =>
-    e.locations.map((l) => [
+export function annexCsv(entries: AnnexCEntry[], vendor: AudienceNames): string {
+  const rows = entries.flatMap((e) => {
+    const ownList = e.subprocessorList ? `${e.subprocessorList.url} (checked ${e.subprocessorList.checked})` : "";
+    const own = e.locations.map((l) => [
       e.id,
       e.name,
       e.entity.name,
@@ -21,7 +45,26 @@ export function annexCsv(entries: AnnexCEntry[], vendor: Pick<Vendor, "regions" 
       appliesToLabels(l.appliesTo, vendor, "en").join("; "),
       mechanismLabel(l, "en"),
       e.since,
-    ]),
-  );
+      "",
+      ownList,
+      notStated(e.entity, l, e.unconfirmed),
+    ]);
+    const chain = (e.subprocessors ?? []).flatMap((c) =>
+      c.locations.map((l) => [
+        e.id,
+        c.name,
+        c.entity.name,
+        l.country,
+        l.city ?? "",
+        appliesToLabels(l.appliesTo, vendor, "en").join("; "),
+        mechanismLabel(l, "en"),
+        e.since,
+        e.name,
+        "",
+        notStated(c.entity, l, c.unconfirmed),
+      ]),
+    );
+    return [...own, ...chain];
+  });
   return stringify(rows, { header: true, columns: [...CSV_COLUMNS], record_delimiter: "windows", bom: true });
 }
