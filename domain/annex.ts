@@ -93,7 +93,7 @@ function locationKey(l: Location): string {
 
 /**
  * `appliesTo` is a set of rules, each over sets of regions and cohorts: the order staff happen to write them in carries
- * no meaning, so it is normalised here. Otherwise reordering `regions: [ca, eea-ch]` would change the fingerprint and
+ * no meaning, so it is normalised here. Otherwise reordering `regions: [ca, eea]` would change the fingerprint and
  * send every subscriber a notice about nothing (tests/unit/domain.property.test.ts, fingerprint stability).
  */
 function normaliseAppliesTo(location: Location): Location {

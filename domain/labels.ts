@@ -1,5 +1,5 @@
 import { countryName, isInEEA } from "./countries.ts";
-import type { ChangeAspect } from "./schema/change.ts";
+import type { Change, ChangeAspect } from "./schema/change.ts";
 import type { IsoDate, Locale, Localized } from "./schema/common.ts";
 import type { Applicability, ChainEntry, Entity, Location, SubProcessor } from "./schema/subprocessor.ts";
 import type { Transfer, TransferMechanismId } from "./schema/transfer.ts";
@@ -95,10 +95,19 @@ export function notStated(locale: Locale): string {
   return NOT_STATED[locale];
 }
 
+/** When a change was announced; "not stated in the DPA" when its date is flagged unconfirmed (taken from no source). */
+export function announcedLabel(change: Pick<Change, "announced" | "unconfirmed">, locale: Locale): string {
+  return change.unconfirmed?.includes("announced") ? upperFirst(NOT_STATED[locale]) : formatDate(change.announced, locale);
+}
+
+function upperFirst(s: string): string {
+  return s.charAt(0).toLocaleUpperCase() + s.slice(1);
+}
+
 /** "Toldbodgade 51C, 1253 København, Danmark"; "not stated in the DPA" when none is given, or flagged when unconfirmed. */
 export function addressLabel(entity: Pick<Entity, "address" | "unconfirmed">, locale: Locale): string {
   const a = entity.address;
-  if (!a) return NOT_STATED[locale];
+  if (!a) return upperFirst(NOT_STATED[locale]);
   const text = [a.street, [a.postalCode, a.city].filter(Boolean).join(" "), countryName(a.country, locale)].join(", ");
   return withProvenance(text, entity.unconfirmed?.includes("address") ?? false, locale);
 }

@@ -47,10 +47,10 @@ const today = buildDate();
 const production = values.production === true || isProductionBuild();
 const { content, errors, warnings } = loadContent(root, today, { production });
 
-for (const warning of warnings) console.warn(`warning: ${formatError(warning)}`);
+for (const warning of warnings) console.log(`warning: ${formatError(warning)}`);
 annotate(warnings, "warning");
 if (warnings.length > 0) {
-  console.warn(`⚠ ${warnings.length} warning${warnings.length === 1 ? "" : "s"}: a production build refuses them.\n`);
+  console.log(`⚠ ${warnings.length} warning${warnings.length === 1 ? "" : "s"}: a production build refuses them.\n`);
 }
 
 if (errors.length > 0) {

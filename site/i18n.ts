@@ -92,6 +92,12 @@ const da = {
     stepChanged: (fields: string) => `Ændret: ${fields}`,
     explainedBy: "Se ændringen",
     lastKnown: "Oplysningerne herunder er de seneste, fra før den blev fjernet.",
+    chain: "Dens egne underdatabehandlere",
+    chainIntro:
+      "De behandlere længere nede i kæden, som behandler personoplysninger for denne underdatabehandler (EDPB's udtalelse 22/2024).",
+    chainNone: "Ingen egne underdatabehandlere er oplyst.",
+    ownList: "Dens egen liste over underdatabehandlere",
+    checked: (date: string) => `senest kontrolleret ${date}`,
   },
   changes: {
     title: "Ændringslog",
@@ -101,6 +107,7 @@ const da = {
     announced: "Varslet",
     effective: "Træder i kraft",
     deadline: "Frist for indsigelse",
+    noDeadline: (why: string) => `Varslingsdatoen er ${why}, så fristen kan ikke beregnes.`,
     deadlineNote: (date: string, days: number) =>
       `hvis varslet blev modtaget ${date} (pkt. 5.3: ${days} arbejdsdage fra modtagelsen; weekender, helligdage og sædvanlige lukkedage tæller ikke med).`,
     kind: "Type",
@@ -166,6 +173,10 @@ const da = {
     none: "Ingen version af databehandleraftalen er offentliggjort endnu.",
     readCurrent: "Læs den gældende version",
     notInLocale: "Denne version er ikke offentliggjort på dette sprog.",
+    // The agreement is made and published in Danish: the Danish text is the one that binds (README, Content model).
+    languageNote:
+      "Databehandleraftalen er indgået og offentliggjort på dansk, og den danske tekst har forrang. Den engelske udgave af siden er en oversættelse.",
+    otherLanguage: "Read the English translation",
   },
   subscribe: {
     title: "Få besked om ændringer",
@@ -304,6 +315,11 @@ const en: Strings = {
     stepChanged: (fields: string) => `Changed: ${fields}`,
     explainedBy: "See the change",
     lastKnown: "The details below are the last ones, from before it was removed.",
+    chain: "Its own sub-processors",
+    chainIntro: "The processors further down the chain that process personal data for this sub-processor (EDPB Opinion 22/2024).",
+    chainNone: "No sub-processors of its own are given.",
+    ownList: "Its own list of sub-processors",
+    checked: (date: string) => `last checked ${date}`,
   },
   changes: {
     title: "Change log",
@@ -313,6 +329,7 @@ const en: Strings = {
     announced: "Announced",
     effective: "Takes effect",
     deadline: "Objection deadline",
+    noDeadline: (why: string) => `The notice date is ${why}, so no deadline can be given.`,
     deadlineNote: (date: string, days: number) =>
       `if the notice was received on ${date} (DPA 5.3: ${days} working days from receipt; weekends, public holidays and customary closing days do not count).`,
     kind: "Kind",
@@ -378,6 +395,9 @@ const en: Strings = {
     none: "No version of the data processing agreement has been published yet.",
     readCurrent: "Read the version in force",
     notInLocale: "This version is not published in this language.",
+    languageNote:
+      "English translation. The data processing agreement is made and published in Danish, and the Danish text prevails over this translation.",
+    otherLanguage: "Læs den danske udgave, som har forrang",
   },
   subscribe: {
     title: "Get notified of changes",
