@@ -95,9 +95,16 @@ export function notStated(locale: Locale): string {
   return NOT_STATED[locale];
 }
 
-/** When a change was announced; "not stated in the DPA" when its date is flagged unconfirmed (taken from no source). */
+/**
+ * When a change was announced, flagged when the DPA gives no notice date: the date is then only the one the DPA 5.2
+ * check counts from, and the objection deadline counted from it is flagged with it.
+ */
 export function announcedLabel(change: Pick<Change, "announced" | "unconfirmed">, locale: Locale): string {
-  return change.unconfirmed?.includes("announced") ? upperFirst(NOT_STATED[locale]) : formatDate(change.announced, locale);
+  return withProvenance(
+    formatDate(change.announced, locale),
+    change.unconfirmed?.includes("announced") ?? false,
+    locale,
+  );
 }
 
 function upperFirst(s: string): string {
@@ -169,11 +176,7 @@ export interface AudienceNames {
  * Who a location applies to, one phrase per rule, e.g. ["United Kingdom – customers contracted after 5 July 2023"].
  * `undefined` rules mean every customer. Region and cohort names come from vendor.yaml.
  */
-export function appliesToLabels(
-  rules: Applicability[] | undefined,
-  vendor: AudienceNames,
-  locale: Locale,
-): string[] {
+export function appliesToLabels(rules: Applicability[] | undefined, vendor: AudienceNames, locale: Locale): string[] {
   if (!rules) return [locale === "da" ? "Alle kunder" : "All customers"];
   const all = locale === "da" ? "Alle kunder" : "All customers";
   if (!rules) return [all];

@@ -35,7 +35,8 @@ export const ADEQUACY: Readonly<Record<string, Validity>> = {
   GB: {
     validFrom: "2021-06-28",
     validUntil: "2031-12-27",
-    source: "Implementing Decision (EU) 2021/1772, renewed by the Commission on 19 December 2025 until 27 December 2031",
+    source:
+      "Implementing Decision (EU) 2021/1772, renewed by the Commission on 19 December 2025 until 27 December 2031",
   },
   GG: { validFrom: "2003-11-21", source: "Decision 2003/821/EC" },
   IL: { validFrom: "2011-01-31", source: "Decision 2011/61/EU" },

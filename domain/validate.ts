@@ -230,7 +230,13 @@ function duplicates(items: [string, string][], errors: ContentError[]): void {
   }
 }
 
-function checkSubProcessor(file: string, sp: SubProcessor, vendor: Vendor, today: string, errors: ContentError[]): void {
+function checkSubProcessor(
+  file: string,
+  sp: SubProcessor,
+  vendor: Vendor,
+  today: string,
+  errors: ContentError[],
+): void {
   sp.timeline.forEach((step, i) => {
     if (step.removed) return;
     const at = `timeline.${i}`;
@@ -254,7 +260,14 @@ function checkSubProcessor(file: string, sp: SubProcessor, vendor: Vendor, today
       sp.timeline.slice(i + 1).find((s) => s.removed || key in s)?.from;
     const period = { from: step.from, until: until("locations"), today };
     step.locations?.forEach((location, j) => {
-      checkLocation(file, `${at}.locations.${j}`, location, { ...period, relationship: sp.relationship }, vendor, errors);
+      checkLocation(
+        file,
+        `${at}.locations.${j}`,
+        location,
+        { ...period, relationship: sp.relationship },
+        vendor,
+        errors,
+      );
     });
     step.subprocessors?.forEach((entry, k) => {
       entry.locations.forEach((location, j) => {
@@ -345,13 +358,18 @@ function checkLocation(
   }
   const origin = originProblem(transfer, lawsServed(location, vendor));
   if (origin) {
-    const originField = origin.rule === "uk-transfer-instrument" && transfer.mechanism === "scc-2021" ? `${lf}.transfer.ukAddendum` : field;
+    const originField =
+      origin.rule === "uk-transfer-instrument" && transfer.mechanism === "scc-2021"
+        ? `${lf}.transfer.ukAddendum`
+        : field;
     errors.push({ file, field: originField, rule: origin.rule, message: origin.message });
   }
   const validity = mechanismValidity(location.country, transfer);
   const problem = validity && periodProblem(validity, listed.from, listed.until, listed.today);
   if (validity && problem) {
-    const period = validity.validUntil ? `${validity.validFrom} to ${validity.validUntil}` : `from ${validity.validFrom}`;
+    const period = validity.validUntil
+      ? `${validity.validFrom} to ${validity.validUntil}`
+      : `from ${validity.validFrom}`;
     const span = listed.until ? `until ${listed.until}` : `with no end date (checked on ${listed.today})`;
     errors.push({
       file,
@@ -564,11 +582,21 @@ function checkContacts(
   const contact = (file: string, field: string, who: string, c: SubProcessor["contact"], flagged: boolean) => {
     for (const value of [c.email, c.url]) {
       if (value && isPlaceholderAddress(value)) {
-        out.push({ file, field, rule, message: `${who}: ${value} is a placeholder (RFC 2606 reserved domain) ${tail}` });
+        out.push({
+          file,
+          field,
+          rule,
+          message: `${who}: ${value} is a placeholder (RFC 2606 reserved domain) ${tail}`,
+        });
       }
     }
     if (flagged) {
-      out.push({ file, field, rule, message: `${who}: the contact point is marked unconfirmed (not stated in the DPA); confirm it and remove it from unconfirmed ${tail}` });
+      out.push({
+        file,
+        field,
+        rule,
+        message: `${who}: the contact point is marked unconfirmed (not stated in the DPA); confirm it and remove it from unconfirmed ${tail}`,
+      });
     }
   };
   const entity = (file: string, field: string, who: string, e: Entity) => {
@@ -594,7 +622,8 @@ function checkContacts(
     const inForce = new Set([given("entity"), given("subprocessors")]);
     const relevant = [...sp.timeline.map((step, i) => ({ step, i })).filter(({ i }) => inForce.has(i)), ...steps];
     for (const { step, i } of relevant) {
-      if (step.entity && (i > current || i === given("entity"))) entity(file, `timeline.${i}.entity`, sp.id, step.entity);
+      if (step.entity && (i > current || i === given("entity")))
+        entity(file, `timeline.${i}.entity`, sp.id, step.entity);
       if (i <= current && i !== given("subprocessors")) continue;
       step.subprocessors?.forEach((entry, k) => {
         const at = `timeline.${i}.subprocessors.${k}`;

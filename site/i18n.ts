@@ -107,7 +107,6 @@ const da = {
     announced: "Varslet",
     effective: "Træder i kraft",
     deadline: "Frist for indsigelse",
-    noDeadline: (why: string) => `Varslingsdatoen er ${why}, så fristen kan ikke beregnes.`,
     deadlineNote: (date: string, days: number) =>
       `hvis varslet blev modtaget ${date} (pkt. 5.3: ${days} arbejdsdage fra modtagelsen; weekender, helligdage og sædvanlige lukkedage tæller ikke med).`,
     kind: "Type",
@@ -316,7 +315,8 @@ const en: Strings = {
     explainedBy: "See the change",
     lastKnown: "The details below are the last ones, from before it was removed.",
     chain: "Its own sub-processors",
-    chainIntro: "The processors further down the chain that process personal data for this sub-processor (EDPB Opinion 22/2024).",
+    chainIntro:
+      "The processors further down the chain that process personal data for this sub-processor (EDPB Opinion 22/2024).",
     chainNone: "No sub-processors of its own are given.",
     ownList: "Its own list of sub-processors",
     checked: (date: string) => `last checked ${date}`,
@@ -329,7 +329,6 @@ const en: Strings = {
     announced: "Announced",
     effective: "Takes effect",
     deadline: "Objection deadline",
-    noDeadline: (why: string) => `The notice date is ${why}, so no deadline can be given.`,
     deadlineNote: (date: string, days: number) =>
       `if the notice was received on ${date} (DPA 5.3: ${days} working days from receipt; weekends, public holidays and customary closing days do not count).`,
     kind: "Kind",

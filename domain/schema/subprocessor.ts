@@ -32,7 +32,9 @@ export type Location = z.infer<typeof Location>;
 export const Entity = z
   .object({
     name: z.string().min(1).describe("Legal name of the contracting entity"),
-    address: PostalAddress.optional().describe("Registered address; leave out when it is not known (shown as not stated)"),
+    address: PostalAddress.optional().describe(
+      "Registered address; leave out when it is not known (shown as not stated)",
+    ),
     registration: z.string().min(1).optional().describe("Company registration number, if known"),
     unconfirmed: unconfirmed(["name", "address", "registration"]),
   })

@@ -21,7 +21,8 @@ export const CSV_COLUMNS = [
 function notStated(entity: Entity, location: Location, top: readonly string[] = []): string {
   const fields = [
     ...top,
-    ...(entity.address ? (entity.unconfirmed ?? []).map((k) => `entity.${k}`) : ["entity.address"]),
+    ...(entity.unconfirmed ?? []).map((k) => `entity.${k}`),
+    ...(entity.address ? [] : ["entity.address"]),
     ...(location.unconfirmed ?? []),
   ];
   return fields.join("; ");

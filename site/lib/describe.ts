@@ -43,7 +43,8 @@ export function describeField(field: string, value: unknown, vendor: Vendor, loc
       return (value as Location[]).map((l) => describeLocation(l, vendor, locale));
     case "subprocessors":
       return (value as ChainEntry[]).map(
-        (c) => `${chainEntryLabel(c, locale)} · ${c.locations.map((l) => describeLocation(l, vendor, locale)).join("; ")}`,
+        (c) =>
+          `${chainEntryLabel(c, locale)} · ${c.locations.map((l) => describeLocation(l, vendor, locale)).join("; ")}`,
       );
     case "contact": {
       const c = value as SubProcessor["contact"];

@@ -91,8 +91,8 @@ describe("content validator", () => {
       encoding: "utf8",
       env: { ...process.env, BUILD_DATE: TODAY, PORTAL_BUILD: "" },
     });
-    expect(run.stderr).toContain("warning: content/vendor.yaml: privacyContact: [unconfirmed-contact]");
-    expect(run.stderr).not.toMatch(/^(?!warning:|⚠|$).*/m);
+    expect(run.stdout).toContain("warning: content/vendor.yaml: privacyContact: [unconfirmed-contact]");
+    expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
   });
 

@@ -58,13 +58,13 @@ describe("0004: the region eea-ch becomes eea and ch", () => {
       .bind(JSON.stringify({ locale: "da", topics: ["dpa"], regions: ["eea-ch", "uk"] }))
       .run();
     await rerun("0004_");
-    const request = await env.DB.prepare("SELECT request FROM subscription_tokens WHERE token_hash = 'h1'").first<
-      string
-    >("request");
+    const request = await env.DB.prepare(
+      "SELECT request FROM subscription_tokens WHERE token_hash = 'h1'",
+    ).first<string>("request");
     expect(JSON.parse(request ?? "null")).toEqual({ locale: "da", topics: ["dpa"], regions: ["eea", "ch", "uk"] });
-    expect(await env.DB.prepare("SELECT request FROM subscription_tokens WHERE token_hash = 'h2'").first("request")).toBe(
-      null,
-    );
+    expect(
+      await env.DB.prepare("SELECT request FROM subscription_tokens WHERE token_hash = 'h2'").first("request"),
+    ).toBe(null);
   });
 
   it("run twice changes nothing more", async () => {

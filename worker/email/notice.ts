@@ -292,7 +292,14 @@ function annexCBlocks(personal: PersonalNotice, vendor: NoticeEmailInput["vendor
 ${rows
   .map(
     ({ entry, locations }) =>
-      `<tr><th scope="row" ${cell}>${escapeHtml(entry.name)}<br><span style="font-weight:normal;color:#555">${escapeHtml(relationshipLabel(entry.relationship, locale))}; ${escapeHtml(t.since)} ${escapeHtml(formatDate(entry.since, locale))}</span></th><td ${cell}>${escapeHtml(entry.entity.name)}<br>${escapeHtml(addressLine(entry, locale))}</td><td ${cell}>${escapeHtml(entry.purpose[locale])}${chainLines(entry, locale).map((line) => `<br><span style="color:#555">${escapeHtml(line)}</span>`).join("")}</td><td ${cell}>${locations.map((l) => `${escapeHtml(l.where)}<br><span style="color:#555">${escapeHtml(l.detail)}</span>`).join("<br><br>")}</td></tr>`,
+      `<tr><th scope="row" ${cell}>${escapeHtml(entry.name)}<br><span style="font-weight:normal;color:#555">${escapeHtml(relationshipLabel(entry.relationship, locale))}; ${escapeHtml(t.since)} ${escapeHtml(formatDate(entry.since, locale))}</span></th><td ${cell}>${escapeHtml(entry.entity.name)}<br>${escapeHtml(addressLine(entry, locale))}</td><td ${cell}>${escapeHtml(entry.purpose[locale])}${chainLines(
+        entry,
+        locale,
+      )
+        .map((line) => `<br><span style="color:#555">${escapeHtml(line)}</span>`)
+        .join(
+          "",
+        )}</td><td ${cell}>${locations.map((l) => `${escapeHtml(l.where)}<br><span style="color:#555">${escapeHtml(l.detail)}</span>`).join("<br><br>")}</td></tr>`,
   )
   .join("\n")}
 </tbody>
