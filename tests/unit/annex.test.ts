@@ -120,6 +120,27 @@ describe("Annex C of the DPA effective 1 July 2024", () => {
   });
 });
 
+describe("services, as each version of Annex C gives them", () => {
+  const group = ["metacompliance-gmbh", "metacompliance-limited", "metacompliance-portugal", "moch"];
+  const services = (on: string, id: string) =>
+    resolveAnnexC(content, { on }).entries.find((e) => e.id === id)?.services;
+  it("2024: customer-account and support services for all four group companies", () => {
+    for (const id of group) expect(services("2024-07-01", id), id).toEqual(["account-management", "customer-support"]);
+  });
+  it("2023: support only, no account management", () => {
+    for (const id of [...group.filter((id) => id !== "moch"), "metacompliance-ireland"]) {
+      expect(services("2023-10-01", id), id).toEqual(["customer-support"]);
+    }
+  });
+  it("a branch is listed under the legal entity it belongs to", () => {
+    const portugal = resolveAnnexC(content, { on: "2024-07-01" }).entries.find(
+      (e) => e.id === "metacompliance-portugal",
+    );
+    expect(portugal?.name).toBe("MetaCompliance Ireland Ltd Sucursal Portugal");
+    expect(portugal?.entity.name).toBe("MetaCompliance Ireland Ltd");
+  });
+});
+
 describe("diff between the two versions", () => {
   const before = resolveAnnexC(content, { on: "2023-10-01" }).entries;
   const after = resolveAnnexC(content, { on: "2024-07-01" }).entries;

@@ -229,6 +229,8 @@ export function changeSentences(diff: AnnexCDiff, personal: PersonalNotice, loca
   const out: string[] = [];
   for (const e of diff.added) out.push(t.added(e.name));
   for (const e of diff.removed) out.push(t.removed(e.name));
+  // A new processor down the chain is announced like a new sub-processor (EDPB Opinion 22/2024, DPA 5.2).
+  for (const c of diff.changed) for (const sub of c.subprocessorsAdded ?? []) out.push(t.chainAdded(c.name, sub.name));
   for (const c of diff.changed) {
     const fields = c.fields.filter((f) => f.field !== "locations").map((f) => fieldLabel(f.field, locale));
     const locs = [
