@@ -255,5 +255,36 @@ function choiceList<T extends z.ZodType<string>>(item: T, options: number, noun:
 export const Topics = choiceList(TopicField, TOPICS.length, "topics");
 export const Regions = choiceList(RegionField, REGION_IDS.length, "regions");
 
+// ---------------------------------------------------------------------------------------------
+// Free text
+
+// A line break inside a one-line field is how text escapes into an email header (a CR/LF in an objection's
+// organisation would start a new header line in the vendor alert's Subject). One-line fields refuse every C0 control
+// (TAB, CR and LF included), DEL, the C1 controls and the Unicode line and paragraph separators; multi-line fields
+// allow TAB, CR and LF and refuse the rest. Checked before trimming, so a trailing CR/LF is refused too.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+const NOT_ONE_LINE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+const NOT_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]/u;
+
+function freeText(max: number, forbidden: RegExp, message: string) {
+  return z
+    .string({ error: "must be a string" })
+    .refine((v) => !forbidden.test(v), message)
+    .trim()
+    .min(1, "is missing")
+    .max(max, "is too long");
+}
+
+/** A one-line field (a name, an organisation): trimmed, not empty, at most `max` characters, no control characters. */
+export function oneLineText(max: number) {
+  return freeText(max, NOT_ONE_LINE, "must be one line without control characters or line breaks");
+}
+
+/** A multi-line field (a reason): like `oneLineText`, but line breaks and tabs are allowed. */
+export function multiLineText(max: number) {
+  return freeText(max, NOT_TEXT, "must not contain control characters");
+}
+
 /** Tokens arrive in links, headers and form fields; anything much longer than ours is refused early. */
 export const TokenField = z.string({ error: "must be a string" }).min(1, "is missing").max(128, "is too long");

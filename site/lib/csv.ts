@@ -1,5 +1,5 @@
-import { stringify } from "csv-stringify/sync";
 import type { AnnexCEntry } from "../../domain/annex.ts";
+import { toCsv } from "../../domain/csv.ts";
 import { type AudienceNames, appliesToLabels, mechanismLabel } from "../../domain/labels.ts";
 import type { Entity, Location } from "../../domain/schema/subprocessor.ts";
 
@@ -31,8 +31,8 @@ function notStated(entity: Entity, location: Location, top: readonly string[] = 
 /**
  * Annex C as a spreadsheet: one row per sub-processor and location (English words, ISO country codes), so a
  * customer can filter it by country or by who it applies to; then one row per location of each sub-processor's own
- * sub-processors, naming the sub-processor in `subprocessor_of` (EDPB Opinion 22/2024: the whole chain). It starts
- * with a UTF-8 byte order mark, without which spreadsheet programs misread names such as "København".
+ * sub-processors, naming the sub-processor in `subprocessor_of` (EDPB Opinion 22/2024: the whole chain). With a byte
+ * order mark, and no cell that a spreadsheet would run as a formula (domain/csv.ts).
  */
 export function annexCsv(entries: AnnexCEntry[], vendor: AudienceNames): string {
   const rows = entries.flatMap((e) => {
@@ -67,5 +67,5 @@ export function annexCsv(entries: AnnexCEntry[], vendor: AudienceNames): string 
     );
     return [...own, ...chain];
   });
-  return stringify(rows, { header: true, columns: [...CSV_COLUMNS], record_delimiter: "windows", bom: true });
+  return toCsv(CSV_COLUMNS, rows, { windows: true, bom: true });
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { readRawContent } from "../../content-io/load-content.ts";
 import { annexCDocument, resolveAnnexC } from "../../domain/annex.ts";
 import { diffAnnexC } from "../../domain/diff.ts";
 import { buildNotice, noticeFor } from "../../domain/notice.ts";
@@ -12,7 +13,6 @@ import {
   type TransferLaw,
 } from "../../domain/transfer.ts";
 import { isPlaceholderAddress, type RawContent, validateContent } from "../../domain/validate.ts";
-import { readRawContent } from "../../scripts/lib/load-content.ts";
 import { changeSentences, renderNotice } from "../../worker/email/notice.ts";
 
 // The stricter transfer rules one by one (domain/transfer.ts), then through the validator for what the fixtures under
