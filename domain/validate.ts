@@ -54,9 +54,6 @@ export const RULES = {
 } as const;
 export type Rule = keyof typeof RULES;
 
-/** Rules that only fail a production build (PORTAL_BUILD=production); a local build reports them as warnings. */
-export const PRODUCTION_RULES: ReadonlySet<Rule> = new Set(["unconfirmed-contact"]);
-
 export interface ContentError {
   file: string;
   /** Dotted path to the field inside the file, e.g. `timeline.1.locations.0.transfer.mechanism`. */
@@ -123,13 +120,13 @@ function parse<T>(schema: z.ZodType<T>, file: RawFile, errors: ContentError[]): 
 export interface ValidateOptions {
   /** Finds the DPA version in force and judges open-ended transfer mechanisms with an end date. */
   today: string;
-  /** A production build: PRODUCTION_RULES are errors instead of warnings. */
+  /** A production build: unconfirmed-contact findings are errors instead of warnings. */
   production?: boolean;
 }
 
 /**
  * Checks all content against the schemas and the rules in README.md. Pure: the caller reads the files and
- * passes `today`. Warnings (PRODUCTION_RULES outside a production build) never stop a build.
+ * passes `today`. Warnings (unconfirmed-contact outside a production build) never stop a build.
  */
 export function validateContent(
   raw: RawContent,
@@ -610,28 +607,24 @@ function checkContacts(
     if (problem) out.push({ file, field: `${field}.address`, rule, message: `${who} (${e.name}): ${problem} ${tail}` });
   };
   for (const { file, sp } of subprocessors) {
-    // What is in force today (a field given in an earlier step still counts) and what is announced; a sub-processor
-    // removed by today describes nobody's processor any more.
+    // A step describes a processor someone relies on when it is in force today or announced for later. A field
+    // keeps the value of the last step that gave it, so the entity (or chain) in force may come from an older step.
     const current = sp.timeline.reduce((found, step, i) => (step.from <= today ? i : found), 0);
-    const given = (key: "entity" | "subprocessors") =>
+    const lastGiven = (key: "entity" | "subprocessors") =>
       sp.timeline.reduce((found, step, i) => (i <= current && key in step ? i : found), -1);
-    const steps = sp.timeline.map((step, i) => ({ step, i })).filter(({ i }) => i > current);
-    const now = sp.timeline[current];
-    if (now?.removed && steps.every(({ step }) => step.removed)) continue;
+    const relied = (key: "entity" | "subprocessors", i: number) => i > current || i === lastGiven(key);
+    if (sp.timeline.slice(current).every((step) => step.removed)) continue;
     contact(file, "contact", sp.id, sp.contact, sp.unconfirmed?.includes("contact") ?? false);
-    const inForce = new Set([given("entity"), given("subprocessors")]);
-    const relevant = [...sp.timeline.map((step, i) => ({ step, i })).filter(({ i }) => inForce.has(i)), ...steps];
-    for (const { step, i } of relevant) {
-      if (step.entity && (i > current || i === given("entity")))
-        entity(file, `timeline.${i}.entity`, sp.id, step.entity);
-      if (i <= current && i !== given("subprocessors")) continue;
+    sp.timeline.forEach((step, i) => {
+      if (step.entity && relied("entity", i)) entity(file, `timeline.${i}.entity`, sp.id, step.entity);
+      if (!relied("subprocessors", i)) return;
       step.subprocessors?.forEach((entry, k) => {
         const at = `timeline.${i}.subprocessors.${k}`;
         const who = `${sp.id} → ${entry.name}`;
         contact(file, `${at}.contact`, who, entry.contact, entry.unconfirmed?.includes("contact") ?? false);
         entity(file, `${at}.entity`, who, entry.entity);
       });
-    }
+    });
   }
 }
 

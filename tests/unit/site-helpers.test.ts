@@ -183,9 +183,9 @@ describe("CSV export (site/lib/csv.ts)", () => {
     } as unknown as AnnexCEntry;
     const rows = annexCsv([entry], vendor).slice(1).split("\r\n").slice(1, -1);
     expect(rows).toEqual([
-      `evil,"'=HYPERLINK(""https://evil.example"",""Click"")",'+1 Corp,DK,'@SUM(A1:A9),All customers,Within the EEA – no transfer,2024-07-01`,
-      `evil,"'=HYPERLINK(""https://evil.example"",""Click"")",'+1 Corp,DK,'-2+3,All customers,Within the EEA – no transfer,2024-07-01`,
-      `evil,"'=HYPERLINK(""https://evil.example"",""Click"")",'+1 Corp,DK,'\tTab,All customers,Within the EEA – no transfer,2024-07-01`,
+      `evil,"'=HYPERLINK(""https://evil.example"",""Click"")",'+1 Corp,DK,'@SUM(A1:A9),All customers,Within the EEA – no transfer,2024-07-01,,,`,
+      `evil,"'=HYPERLINK(""https://evil.example"",""Click"")",'+1 Corp,DK,'-2+3,All customers,Within the EEA – no transfer,2024-07-01,,,`,
+      `evil,"'=HYPERLINK(""https://evil.example"",""Click"")",'+1 Corp,DK,'\tTab,All customers,Within the EEA – no transfer,2024-07-01,,,`,
     ]);
   });
 });

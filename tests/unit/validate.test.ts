@@ -30,7 +30,7 @@ interface Expectation {
   file: string;
   field: string;
   today?: string;
-  /** Judged as a production build (PORTAL_BUILD=production): PRODUCTION_RULES are errors there, warnings elsewhere. */
+  /** Judged as a production build (PORTAL_BUILD=production): unconfirmed-contact is an error there, warnings elsewhere. */
   production?: boolean;
 }
 

@@ -182,10 +182,6 @@ export function listUnsubscribeHeaders(oneClickUrl: string): Record<string, stri
   return { "List-Unsubscribe": `<${oneClickUrl}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" };
 }
 
-function addressLine(entry: AnnexCEntry, locale: Locale): string {
-  return addressLabel(entry.entity, locale);
-}
-
 /** The entry's own sub-processors (EDPB Opinion 22/2024), one line each, and the link to its own list if it has one. */
 function chainLines(entry: AnnexCEntry, locale: Locale): string[] {
   const t = T[locale];
@@ -280,7 +276,7 @@ function annexCBlocks(personal: PersonalNotice, vendor: NoticeEmailInput["vendor
   }));
   const text = rows.flatMap(({ entry, locations }, i) => [
     `${i + 1}. ${entry.name} (${relationshipLabel(entry.relationship, locale)}; ${t.since} ${formatDate(entry.since, locale)})`,
-    `   ${entry.entity.name}, ${addressLine(entry, locale)}`,
+    `   ${entry.entity.name}, ${addressLabel(entry.entity, locale)}`,
     `   ${t.colPurpose}: ${entry.purpose[locale]}`,
     ...locations.map((l) => `   - ${l.where}: ${l.detail}`),
     ...chainLines(entry, locale).map((line) => `   ${line}`),
@@ -294,7 +290,7 @@ function annexCBlocks(personal: PersonalNotice, vendor: NoticeEmailInput["vendor
 ${rows
   .map(
     ({ entry, locations }) =>
-      `<tr><th scope="row" ${cell}>${escapeHtml(entry.name)}<br><span style="font-weight:normal;color:#555">${escapeHtml(relationshipLabel(entry.relationship, locale))}; ${escapeHtml(t.since)} ${escapeHtml(formatDate(entry.since, locale))}</span></th><td ${cell}>${escapeHtml(entry.entity.name)}<br>${escapeHtml(addressLine(entry, locale))}</td><td ${cell}>${escapeHtml(entry.purpose[locale])}${chainLines(
+      `<tr><th scope="row" ${cell}>${escapeHtml(entry.name)}<br><span style="font-weight:normal;color:#555">${escapeHtml(relationshipLabel(entry.relationship, locale))}; ${escapeHtml(t.since)} ${escapeHtml(formatDate(entry.since, locale))}</span></th><td ${cell}>${escapeHtml(entry.entity.name)}<br>${escapeHtml(addressLabel(entry.entity, locale))}</td><td ${cell}>${escapeHtml(entry.purpose[locale])}${chainLines(
         entry,
         locale,
       )
