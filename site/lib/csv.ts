@@ -35,37 +35,32 @@ function notStated(entity: Entity, location: Location, top: readonly string[] = 
  * order mark, and no cell that a spreadsheet would run as a formula (domain/csv.ts).
  */
 export function annexCsv(entries: AnnexCEntry[], vendor: AudienceNames): string {
+  /** One row: `who` is the entry itself or one of its own sub-processors (then `of` names the entry). */
+  const row = (
+    e: AnnexCEntry,
+    who: { name: string; entity: Entity; unconfirmed?: readonly string[] | undefined },
+    l: Location,
+    of: string,
+    ownList: string,
+  ) => [
+    e.id,
+    who.name,
+    who.entity.name,
+    l.country,
+    l.city ?? "",
+    appliesToLabels(l.appliesTo, vendor, "en").join("; "),
+    mechanismLabel(l, "en"),
+    e.since,
+    of,
+    ownList,
+    notStated(who.entity, l, who.unconfirmed),
+  ];
   const rows = entries.flatMap((e) => {
     const ownList = e.subprocessorList ? `${e.subprocessorList.url} (checked ${e.subprocessorList.checked})` : "";
-    const own = e.locations.map((l) => [
-      e.id,
-      e.name,
-      e.entity.name,
-      l.country,
-      l.city ?? "",
-      appliesToLabels(l.appliesTo, vendor, "en").join("; "),
-      mechanismLabel(l, "en"),
-      e.since,
-      "",
-      ownList,
-      notStated(e.entity, l, e.unconfirmed),
-    ]);
-    const chain = (e.subprocessors ?? []).flatMap((c) =>
-      c.locations.map((l) => [
-        e.id,
-        c.name,
-        c.entity.name,
-        l.country,
-        l.city ?? "",
-        appliesToLabels(l.appliesTo, vendor, "en").join("; "),
-        mechanismLabel(l, "en"),
-        e.since,
-        e.name,
-        "",
-        notStated(c.entity, l, c.unconfirmed),
-      ]),
-    );
-    return [...own, ...chain];
+    return [
+      ...e.locations.map((l) => row(e, e, l, "", ownList)),
+      ...(e.subprocessors ?? []).flatMap((c) => c.locations.map((l) => row(e, c, l, e.name, ""))),
+    ];
   });
   return toCsv(CSV_COLUMNS, rows, { windows: true, bom: true });
 }
