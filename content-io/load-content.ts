@@ -54,6 +54,15 @@ export function readRawContent(root: string): RawContent {
   };
 }
 
-export function loadContent(root: string, today = buildDate()): { content?: Content; errors: ContentError[] } {
-  return validateContent(readRawContent(root), { today });
+/** A production build (the deploy workflow sets PORTAL_BUILD=production): placeholder contact data is an error. */
+export function isProductionBuild(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.PORTAL_BUILD === "production";
+}
+
+export function loadContent(
+  root: string,
+  today = buildDate(),
+  options: { production?: boolean } = {},
+): { content?: Content; errors: ContentError[]; warnings: ContentError[] } {
+  return validateContent(readRawContent(root), { today, production: options.production ?? false });
 }

@@ -3,7 +3,14 @@ import type { Content, DpaVersionInfo } from "./content.ts";
 import type { Change } from "./schema/change.ts";
 import type { IsoDate, Localized } from "./schema/common.ts";
 import { ANNEX_C_FORMAT, type AnnexCDocumentData, schemaPath } from "./schema/documents.ts";
-import type { Applicability, Entity, Location, SubProcessor, SubProcessorState } from "./schema/subprocessor.ts";
+import type {
+  Applicability,
+  ChainEntry,
+  Entity,
+  Location,
+  SubProcessor,
+  SubProcessorState,
+} from "./schema/subprocessor.ts";
 
 /** A customer's point of view: their data-centre region and contract cohort. Absent = every customer. */
 export interface Audience {
@@ -25,6 +32,12 @@ export interface AnnexCEntry {
   services: string[];
   dataCategories: string[];
   locations: Location[];
+  /** Its own sub-processors (EDPB Opinion 22/2024), with the locations that apply to the audience. */
+  subprocessors?: ChainEntry[];
+  /** Its own published list of sub-processors, and when staff last checked it. */
+  subprocessorList?: SubProcessor["subprocessorList"];
+  /** Top-level fields (website, contact) the DPA does not state: shown as "not stated in the DPA". */
+  unconfirmed?: SubProcessor["unconfirmed"];
   /** Effective date of the entry's current state: a date after today marks a pending entry. */
   since: IsoDate;
 }
@@ -81,7 +94,7 @@ function locationKey(l: Location): string {
 
 /**
  * `appliesTo` is a set of rules, each over sets of regions and cohorts: the order staff happen to write them in carries
- * no meaning, so it is normalised here. Otherwise reordering `regions: [ca, eea-ch]` would change the fingerprint and
+ * no meaning, so it is normalised here. Otherwise reordering `regions: [ca, eea]` would change the fingerprint and
  * send every subscriber a notice about nothing (tests/unit/domain.property.test.ts, fingerprint stability).
  */
 function normaliseAppliesTo(location: Location): Location {
@@ -99,14 +112,28 @@ function sortLocations(locations: Location[]): Location[] {
   return locations.map(normaliseAppliesTo).sort((a, b) => locationKey(a).localeCompare(locationKey(b)));
 }
 
-/** Keeps the locations that apply to the audience; an entry with none left does not apply at all. */
+/**
+ * Keeps the locations that apply to the audience; an entry with none left does not apply at all. The same goes for
+ * the entry's own sub-processors: a customer sees the part of the chain that processes its data.
+ */
 export function filterEntries(entries: AnnexCEntry[], audience: Audience): AnnexCEntry[] {
   const out: AnnexCEntry[] = [];
   for (const entry of entries) {
     const locations = entry.locations.filter((l) => appliesTo(l.appliesTo, audience));
-    if (locations.length > 0) out.push({ ...entry, locations });
+    if (locations.length === 0) continue;
+    const chain = entry.subprocessors
+      ?.map((c) => ({ ...c, locations: c.locations.filter((l) => appliesTo(l.appliesTo, audience)) }))
+      .filter((c) => c.locations.length > 0);
+    out.push({ ...entry, locations, ...(chain ? { subprocessors: chain.length > 0 ? chain : undefined } : {}) });
   }
   return out;
+}
+
+function sortChain(chain: ChainEntry[] | undefined): ChainEntry[] | undefined {
+  if (!chain) return undefined;
+  return chain
+    .map((c) => ({ ...c, locations: sortLocations(c.locations) }))
+    .sort((a, b) => a.entity.name.localeCompare(b.entity.name) || a.name.localeCompare(b.name));
 }
 
 /** Annex C on a date, optionally for one customer region and cohort. Never written by hand: always derived. */
@@ -128,6 +155,10 @@ export function resolveAnnexC(content: Pick<Content, "subprocessors">, options: 
       services: [...state.services].sort(),
       dataCategories: [...state.dataCategories].sort(),
       locations: sortLocations(state.locations),
+      // Absent rather than undefined keys would be the same in canonical JSON; spread keeps the object tidy for JSON.
+      ...(state.subprocessors ? { subprocessors: sortChain(state.subprocessors) } : {}),
+      ...(sp.subprocessorList ? { subprocessorList: sp.subprocessorList } : {}),
+      ...(sp.unconfirmed ? { unconfirmed: [...sp.unconfirmed].sort() } : {}),
       since,
     });
   }

@@ -1,6 +1,6 @@
 import type { AnnexCEntry } from "./annex.ts";
 import { canonicalJson } from "./canonical.ts";
-import type { Location } from "./schema/subprocessor.ts";
+import type { ChainEntry, Location } from "./schema/subprocessor.ts";
 
 /** Fields of an entry compared by the diff; `since` is bookkeeping and never counts as a change by itself. */
 export const COMPARED_FIELDS = [
@@ -13,6 +13,9 @@ export const COMPARED_FIELDS = [
   "services",
   "dataCategories",
   "locations",
+  "subprocessors",
+  "subprocessorList",
+  "unconfirmed",
 ] as const satisfies readonly (keyof AnnexCEntry)[];
 export type ComparedField = (typeof COMPARED_FIELDS)[number];
 
@@ -28,6 +31,9 @@ export interface EntryChange {
   fields: FieldChange[];
   locationsAdded: Location[];
   locationsRemoved: Location[];
+  /** Processors down the chain the entry starts or stops using (compared by legal entity): announced like additions. */
+  subprocessorsAdded?: ChainEntry[];
+  subprocessorsRemoved?: ChainEntry[];
   /** Effective date of the new state. */
   since: string;
 }
@@ -59,6 +65,8 @@ export function diffAnnexC(before: AnnexCEntry[], after: AnnexCEntry[]): AnnexCD
       }
     }
     if (fields.length === 0) continue;
+    const chainBefore = new Set((prev.subprocessors ?? []).map((c) => c.entity.name));
+    const chainAfter = new Set((entry.subprocessors ?? []).map((c) => c.entity.name));
     const prevKeys = new Set(prev.locations.map((l) => canonicalJson(l)));
     const nextKeys = new Set(entry.locations.map((l) => canonicalJson(l)));
     diff.changed.push({
@@ -67,6 +75,8 @@ export function diffAnnexC(before: AnnexCEntry[], after: AnnexCEntry[]): AnnexCD
       fields,
       locationsAdded: entry.locations.filter((l) => !prevKeys.has(canonicalJson(l))),
       locationsRemoved: prev.locations.filter((l) => !nextKeys.has(canonicalJson(l))),
+      subprocessorsAdded: (entry.subprocessors ?? []).filter((c) => !chainBefore.has(c.entity.name)),
+      subprocessorsRemoved: (prev.subprocessors ?? []).filter((c) => !chainAfter.has(c.entity.name)),
       since: entry.since,
     });
   }

@@ -48,6 +48,7 @@ const TIMELINE_FIELDS: ReadonlySet<ComparedField> = new Set([
   "services",
   "dataCategories",
   "locations",
+  "subprocessors",
 ]);
 
 export function subprocessorFile(id: string): string {

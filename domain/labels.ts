@@ -1,9 +1,9 @@
 import { countryName, isInEEA } from "./countries.ts";
-import type { ChangeAspect } from "./schema/change.ts";
+import type { Change, ChangeAspect } from "./schema/change.ts";
 import type { IsoDate, Locale, Localized } from "./schema/common.ts";
-import type { Applicability, Location, SubProcessor } from "./schema/subprocessor.ts";
+import type { Applicability, ChainEntry, Entity, Location, SubProcessor } from "./schema/subprocessor.ts";
 import type { Transfer, TransferMechanismId } from "./schema/transfer.ts";
-import type { Vendor } from "./schema/vendor.ts";
+import type { Cohort, Region } from "./schema/vendor.ts";
 
 // Plain-word labels for the facts the domain computes, in both languages. Pure: used by the site and by notices,
 // so a customer reads the same words on the page and in the email.
@@ -20,6 +20,11 @@ export function formatDate(date: IsoDate, locale: Locale): string {
 const MECHANISMS: Record<TransferMechanismId, Localized> = {
   adequacy: { da: "EU-tilstrækkelighedsafgørelse", en: "EU adequacy decision" },
   "eu-us-dpf": { da: "EU-US Data Privacy Framework", en: "EU-US Data Privacy Framework" },
+  "uk-us-dpf": {
+    da: "Britisk udvidelse af EU-US Data Privacy Framework (UK Extension)",
+    en: "UK Extension to the EU-US Data Privacy Framework",
+  },
+  "swiss-us-dpf": { da: "Swiss-US Data Privacy Framework", en: "Swiss-US Data Privacy Framework" },
   "scc-2021": { da: "EU's standardkontraktbestemmelser", en: "Standard Contractual Clauses" },
   "uk-idta": {
     da: "Britisk aftale om international dataoverførsel (IDTA)",
@@ -33,7 +38,10 @@ const MECHANISMS: Record<TransferMechanismId, Localized> = {
  * The legal basis of a transfer in plain words, e.g. "Standard Contractual Clauses (module 3)". A location inside
  * the EEA needs none and says so; one outside without a mechanism says that too rather than staying blank.
  */
-export function mechanismLabel(location: Pick<Location, "country" | "transfer">, locale: Locale): string {
+export function mechanismLabel(
+  location: Pick<Location, "country" | "transfer" | "unconfirmed">,
+  locale: Locale,
+): string {
   const t = location.transfer;
   if (!t) {
     if (isInEEA(location.country)) {
@@ -41,7 +49,7 @@ export function mechanismLabel(location: Pick<Location, "country" | "transfer">,
     }
     return locale === "da" ? "Intet overførselsgrundlag angivet" : "No transfer mechanism given";
   }
-  return transferLabel(t, locale);
+  return withProvenance(transferLabel(t, locale), location.unconfirmed?.includes("transfer") ?? false, locale);
 }
 
 export function transferLabel(t: Transfer, locale: Locale): string {
@@ -77,7 +85,59 @@ const ASPECTS: Record<ChangeAspect, Localized> = {
   dataCategories: { da: "kategorier af personoplysninger", en: "categories of personal data" },
   locations: { da: "behandlingssteder", en: "processing locations" },
   transfer: { da: "overførselsgrundlag", en: "transfer mechanism" },
+  subprocessors: { da: "egne underdatabehandlere", en: "own sub-processors" },
 };
+
+/** Shown next to every field flagged `unconfirmed` in the content: the DPA is the source, and it does not say this. */
+export const NOT_STATED: Localized = { da: "ikke oplyst i databehandleraftalen", en: "not stated in the DPA" };
+
+export function notStated(locale: Locale): string {
+  return NOT_STATED[locale];
+}
+
+/**
+ * When a change was announced, flagged when the DPA gives no notice date: the date is then only the one the DPA 5.2
+ * check counts from, and the objection deadline counted from it is flagged with it.
+ */
+export function announcedLabel(change: Pick<Change, "announced" | "unconfirmed">, locale: Locale): string {
+  return withProvenance(
+    formatDate(change.announced, locale),
+    change.unconfirmed?.includes("announced") ?? false,
+    locale,
+  );
+}
+
+function upperFirst(s: string): string {
+  return s.charAt(0).toLocaleUpperCase() + s.slice(1);
+}
+
+/** "Toldbodgade 51C, 1253 København, Danmark"; "not stated in the DPA" when none is given, or flagged when unconfirmed. */
+export function addressLabel(entity: Pick<Entity, "address" | "unconfirmed">, locale: Locale): string {
+  const a = entity.address;
+  if (!a) return upperFirst(NOT_STATED[locale]);
+  const text = [a.street, [a.postalCode, a.city].filter(Boolean).join(" "), countryName(a.country, locale)].join(", ");
+  return withProvenance(text, entity.unconfirmed?.includes("address") ?? false, locale);
+}
+
+/** A contact point in one line: email and/or web address, flagged when unconfirmed. */
+export function contactLabel(contact: SubProcessor["contact"], unconfirmed: boolean, locale: Locale): string {
+  const text = [contact.email, contact.url].filter((x): x is string => x !== undefined).join(", ");
+  return withProvenance(text, unconfirmed, locale);
+}
+
+/**
+ * A processor down the chain in one line, for the CSV and the notice: "Name (entity, address; contact): purpose".
+ * Its locations are given separately (locationLabel, mechanismLabel).
+ */
+export function chainEntryLabel(entry: ChainEntry, locale: Locale): string {
+  const contact = contactLabel(entry.contact, entry.unconfirmed?.includes("contact") ?? false, locale);
+  return `${entry.name} (${entry.entity.name}, ${addressLabel(entry.entity, locale)}; ${contact}): ${entry.purpose[locale]}`;
+}
+
+/** "Dublin, Irland" plus "(ikke oplyst i databehandleraftalen)" when the value is flagged unconfirmed. */
+export function withProvenance(text: string, unconfirmed: boolean, locale: Locale): string {
+  return unconfirmed ? `${text} (${NOT_STATED[locale]})` : text;
+}
 
 export function aspectLabel(aspect: ChangeAspect, locale: Locale): string {
   return ASPECTS[aspect][locale];
@@ -96,24 +156,27 @@ export function fieldLabel(field: string, locale: Locale): string {
 }
 
 /** "Dublin, Irland" / "Ireland" when no city is given. */
-export function locationLabel(location: Pick<Location, "country" | "city">, locale: Locale): string {
+export function locationLabel(location: Pick<Location, "country" | "city" | "unconfirmed">, locale: Locale): string {
   const country = countryName(location.country, locale);
-  return location.city ? `${location.city}, ${country}` : country;
+  if (!location.city) return country;
+  return `${withProvenance(location.city, location.unconfirmed?.includes("city") ?? false, locale)}, ${country}`;
 }
 
 function listJoin(items: string[], locale: Locale, kind: "conjunction" | "disjunction"): string {
   return new Intl.ListFormat(INTL_LOCALE[locale], { type: kind }).format(items);
 }
 
+/** The region and cohort names that labels need from vendor.yaml. */
+export interface AudienceNames {
+  regions: readonly Pick<Region, "id" | "name">[];
+  cohorts: readonly Pick<Cohort, "id" | "name">[];
+}
+
 /**
  * Who a location applies to, one phrase per rule, e.g. ["United Kingdom – customers contracted after 5 July 2023"].
  * `undefined` rules mean every customer. Region and cohort names come from vendor.yaml.
  */
-export function appliesToLabels(
-  rules: Applicability[] | undefined,
-  vendor: Pick<Vendor, "regions" | "cohorts">,
-  locale: Locale,
-): string[] {
+export function appliesToLabels(rules: Applicability[] | undefined, vendor: AudienceNames, locale: Locale): string[] {
   if (!rules) return [locale === "da" ? "Alle kunder" : "All customers"];
   const all = locale === "da" ? "Alle kunder" : "All customers";
   if (!rules) return [all];

@@ -5,9 +5,17 @@ import { isInEEA } from "./countries.ts";
 import { daysBetween } from "./dates.ts";
 import { Change } from "./schema/change.ts";
 import { DpaVersion } from "./schema/dpa.ts";
+import type { Entity, Location } from "./schema/subprocessor.ts";
 import { SubProcessor, type SubProcessorState } from "./schema/subprocessor.ts";
 import { Vendor } from "./schema/vendor.ts";
-import { coversPeriod, mechanismMismatch, mechanismValidity } from "./transfer.ts";
+import {
+  mechanismMismatch,
+  mechanismValidity,
+  originProblem,
+  periodProblem,
+  sccModuleProblem,
+  type TransferLaw,
+} from "./transfer.ts";
 
 /**
  * The named rules a content error can break. Each error says which file, which field and which rule, so a
@@ -20,9 +28,23 @@ export const RULES = {
   "id-matches-file": "An id must equal its file or folder name",
   "duplicate-id": "Ids must be unique",
   "unknown-reference": "A reference must name something that exists",
-  "notice-period": "DPA 5.2: a new sub-processor may start no earlier than the notice period after the notice",
+  "notice-period":
+    "DPA 5.2: a new sub-processor, also one further down the chain, may start no earlier than the notice period after the notice",
+  "entity-replaced-notice":
+    "DPA 5.2: a new contracting legal entity is a new sub-processor and needs the notice period of an addition",
+  "unconfirmed-contact":
+    "EDPB Opinion 22/2024: a production build needs real, confirmed contact data (address and contact point) for the vendor and every processor in the chain",
   "transfer-mechanism-required": "GDPR Chapter V: a location outside the EEA needs a transfer mechanism",
   "transfer-mechanism-invalid": "The transfer mechanism must fit the country and be valid on every day it is relied on",
+  "mechanism-expired":
+    "A transfer mechanism may not be relied on after its end date (EU adequacy for the UK: renewed 19 December 2025, until 27 December 2031)",
+  "mechanism-origin":
+    "The EU-US DPF (from 10 July 2023), its UK Extension (from 12 October 2023) and the Swiss-US DPF (from 15 September 2024) each cover only data exported under their own law",
+  "uk-transfer-instrument":
+    "UK GDPR Art. 46: the UK IDTA and the UK Addendum carry only UK customers' data, and UK customers' data under the SCCs needs the Addendum",
+  "scc-module":
+    "Implementing Decision (EU) 2021/914: a sub-processor of the processor receives data processor to processor, SCC module 3; other modules are refused",
+  "bcr-affiliate": "GDPR Arts. 4(20) and 47: Binding Corporate Rules only cover transfers within a corporate group",
   "privacy-shield": "The EU-US Privacy Shield has been invalid since 16 July 2020 (CJEU C-311/18, Schrems II)",
   "unexplained-change": "Every change to Annex C needs a change entry with the same effective date",
   "change-without-effect": "A change entry must match a step in the sub-processor's timeline",
@@ -95,15 +117,23 @@ function parse<T>(schema: z.ZodType<T>, file: RawFile, errors: ContentError[]): 
   return undefined;
 }
 
+export interface ValidateOptions {
+  /** Finds the DPA version in force and judges open-ended transfer mechanisms with an end date. */
+  today: string;
+  /** A production build: unconfirmed-contact findings are errors instead of warnings. */
+  production?: boolean;
+}
+
 /**
- * Checks all content against the schemas and the rules in DESIGN.md. Pure: the caller reads the files and
- * passes `today` (used only to find the DPA version in force).
+ * Checks all content against the schemas and the rules in README.md. Pure: the caller reads the files and
+ * passes `today`. Warnings (unconfirmed-contact outside a production build) never stop a build.
  */
 export function validateContent(
   raw: RawContent,
-  options: { today: string },
-): { content?: Content; errors: ContentError[] } {
+  options: ValidateOptions,
+): { content?: Content; errors: ContentError[]; warnings: ContentError[] } {
   const errors: ContentError[] = [];
+  const warnings: ContentError[] = [];
   const vendor = parse(Vendor, raw.vendor, errors);
 
   const subprocessors: { file: string; sp: SubProcessor }[] = [];
@@ -167,14 +197,16 @@ export function validateContent(
   );
 
   if (vendor) {
-    for (const { file, sp } of subprocessors) checkSubProcessor(file, sp, vendor, errors);
+    for (const { file, sp } of subprocessors) checkSubProcessor(file, sp, vendor, options.today, errors);
     checkChangeLog(subprocessors, changes, vendor, new Set(dpa.map((d) => d.version.version)), errors);
     checkDpa(dpa, vendor, options.today, errors);
+    checkContacts(raw.vendor.path, vendor, subprocessors, options.today, options.production ? errors : warnings);
   }
 
-  if (!vendor || errors.length > 0) return { errors };
+  if (!vendor || errors.length > 0) return { errors, warnings };
   return {
     errors,
+    warnings,
     content: {
       vendor,
       subprocessors: subprocessors.map((s) => s.sp).sort((a, b) => a.id.localeCompare(b.id)),
@@ -195,9 +227,13 @@ function duplicates(items: [string, string][], errors: ContentError[]): void {
   }
 }
 
-function checkSubProcessor(file: string, sp: SubProcessor, vendor: Vendor, errors: ContentError[]): void {
-  const regions = new Set(vendor.regions.map((r) => r.id));
-  const cohorts = new Set(vendor.cohorts.map((c) => c.id));
+function checkSubProcessor(
+  file: string,
+  sp: SubProcessor,
+  vendor: Vendor,
+  today: string,
+  errors: ContentError[],
+): void {
   sp.timeline.forEach((step, i) => {
     if (step.removed) return;
     const at = `timeline.${i}`;
@@ -216,71 +252,129 @@ function checkSubProcessor(file: string, sp: SubProcessor, vendor: Vendor, error
         }
       });
     }
-    // A location is relied on from this step until the next step that replaces the locations (or removes the entry).
-    const until = sp.timeline.slice(i + 1).find((s) => s.removed || "locations" in s)?.from;
+    // A location is relied on from this step until the next step that replaces the list it is in (or removes the entry).
+    const until = (key: "locations" | "subprocessors") =>
+      sp.timeline.slice(i + 1).find((s) => s.removed || key in s)?.from;
+    const period = { from: step.from, until: until("locations"), today };
     step.locations?.forEach((location, j) => {
-      const lf = `${at}.locations.${j}`;
-      location.appliesTo?.forEach((rule, k) => {
-        rule.regions?.forEach((r, m) => {
-          if (!regions.has(r))
-            errors.push({
-              file,
-              field: `${lf}.appliesTo.${k}.regions.${m}`,
-              rule: "unknown-reference",
-              message: `region "${r}" is not defined in content/vendor.yaml`,
-            });
-        });
-        rule.cohorts?.forEach((c, m) => {
-          if (!cohorts.has(c))
-            errors.push({
-              file,
-              field: `${lf}.appliesTo.${k}.cohorts.${m}`,
-              rule: "unknown-reference",
-              message: `cohort "${c}" is not defined in content/vendor.yaml`,
-            });
-        });
+      checkLocation(
+        file,
+        `${at}.locations.${j}`,
+        location,
+        { ...period, relationship: sp.relationship },
+        vendor,
+        errors,
+      );
+    });
+    step.subprocessors?.forEach((entry, k) => {
+      entry.locations.forEach((location, j) => {
+        const field = `${at}.subprocessors.${k}.locations.${j}`;
+        const chainPeriod = { from: step.from, until: until("subprocessors"), today };
+        checkLocation(file, field, location, { ...chainPeriod, relationship: entry.relationship }, vendor, errors);
       });
-      if (isInEEA(location.country)) return;
-      const transfer = location.transfer;
-      if (!transfer) {
-        errors.push({
-          file,
-          field: `${lf}.transfer`,
-          rule: "transfer-mechanism-required",
-          message: `${location.country} is outside the EEA, so the location needs a transfer mechanism (adequacy, eu-us-dpf, scc-2021, uk-idta or bcr)`,
-        });
-        return;
-      }
-      const field = `${lf}.transfer.mechanism`;
-      if (transfer.mechanism === "privacy-shield") {
-        errors.push({
-          file,
-          field,
-          rule: "privacy-shield",
-          message:
-            "the EU-US Privacy Shield was invalidated by the CJEU on 16 July 2020 (C-311/18, Schrems II) and cannot be relied on; use eu-us-dpf for a certified recipient or scc-2021",
-        });
-        return;
-      }
-      const mismatch = mechanismMismatch(location.country, transfer);
-      if (mismatch) {
-        errors.push({ file, field, rule: "transfer-mechanism-invalid", message: mismatch });
-        return;
-      }
-      const validity = mechanismValidity(location.country, transfer);
-      if (validity && !coversPeriod(validity, step.from, until)) {
-        const period = validity.validUntil
-          ? `${validity.validFrom} to ${validity.validUntil}`
-          : `from ${validity.validFrom}`;
-        errors.push({
-          file,
-          field,
-          rule: "transfer-mechanism-invalid",
-          message: `${transfer.mechanism} is only valid ${period} (${validity.source}) but this location is listed from ${step.from}${until ? ` until ${until}` : " with no end date"}`,
-        });
-      }
     });
   });
+}
+
+/** The laws of every region a location serves: its rules' regions, or every region when a rule names none. */
+function lawsServed(location: Location, vendor: Vendor): Set<TransferLaw> {
+  const law = new Map(vendor.regions.map((r) => [r.id, r.law]));
+  const all = vendor.regions.map((r) => r.id);
+  const ids = location.appliesTo ? location.appliesTo.flatMap((rule) => rule.regions ?? all) : all;
+  return new Set(ids.map((id) => law.get(id)).filter((l) => l !== undefined));
+}
+
+/** One location of a sub-processor or of one of its own sub-processors: references and GDPR Chapter V. */
+function checkLocation(
+  file: string,
+  lf: string,
+  location: Location,
+  listed: { from: string; until: string | undefined; today: string; relationship: SubProcessor["relationship"] },
+  vendor: Vendor,
+  errors: ContentError[],
+): void {
+  const regions = new Set(vendor.regions.map((r) => r.id));
+  const cohorts = new Set(vendor.cohorts.map((c) => c.id));
+  location.appliesTo?.forEach((rule, k) => {
+    rule.regions?.forEach((r, m) => {
+      if (!regions.has(r))
+        errors.push({
+          file,
+          field: `${lf}.appliesTo.${k}.regions.${m}`,
+          rule: "unknown-reference",
+          message: `region "${r}" is not defined in content/vendor.yaml`,
+        });
+    });
+    rule.cohorts?.forEach((c, m) => {
+      if (!cohorts.has(c))
+        errors.push({
+          file,
+          field: `${lf}.appliesTo.${k}.cohorts.${m}`,
+          rule: "unknown-reference",
+          message: `cohort "${c}" is not defined in content/vendor.yaml`,
+        });
+    });
+  });
+  if (isInEEA(location.country)) return;
+  const transfer = location.transfer;
+  if (!transfer) {
+    errors.push({
+      file,
+      field: `${lf}.transfer`,
+      rule: "transfer-mechanism-required",
+      message: `${location.country} is outside the EEA, so the location needs a transfer mechanism (GDPR Chapter V: adequacy, eu-us-dpf, uk-us-dpf, swiss-us-dpf, scc-2021, uk-idta or bcr)`,
+    });
+    return;
+  }
+  const field = `${lf}.transfer.mechanism`;
+  if (transfer.mechanism === "privacy-shield") {
+    errors.push({
+      file,
+      field,
+      rule: "privacy-shield",
+      message:
+        "the EU-US Privacy Shield was invalidated by the CJEU on 16 July 2020 (C-311/18, Schrems II) and cannot be relied on; use eu-us-dpf for a certified recipient or scc-2021",
+    });
+    return;
+  }
+  const mismatch = mechanismMismatch(location.country, transfer);
+  if (mismatch) {
+    errors.push({ file, field, rule: "transfer-mechanism-invalid", message: mismatch });
+    return;
+  }
+  const module = sccModuleProblem(transfer);
+  if (module) errors.push({ file, field: `${lf}.transfer.sccModule`, rule: "scc-module", message: module });
+  if (transfer.mechanism === "bcr" && listed.relationship !== "affiliate") {
+    errors.push({
+      file,
+      field,
+      rule: "bcr-affiliate",
+      message:
+        "Binding Corporate Rules only cover transfers within one corporate group (GDPR Arts. 4(20) and 47), and this processor is a third party; use scc-2021 module 3 or another mechanism",
+    });
+  }
+  const origin = originProblem(transfer, lawsServed(location, vendor));
+  if (origin) {
+    const originField =
+      origin.rule === "uk-transfer-instrument" && transfer.mechanism === "scc-2021"
+        ? `${lf}.transfer.ukAddendum`
+        : field;
+    errors.push({ file, field: originField, rule: origin.rule, message: origin.message });
+  }
+  const validity = mechanismValidity(location.country, transfer);
+  const problem = validity && periodProblem(validity, listed.from, listed.until, listed.today);
+  if (validity && problem) {
+    const period = validity.validUntil
+      ? `${validity.validFrom} to ${validity.validUntil}`
+      : `from ${validity.validFrom}`;
+    const span = listed.until ? `until ${listed.until}` : `with no end date (checked on ${listed.today})`;
+    errors.push({
+      file,
+      field,
+      rule: problem === "expired" ? "mechanism-expired" : "transfer-mechanism-invalid",
+      message: `${transfer.mechanism} is only valid ${period} (${validity.source}) but this location is listed from ${listed.from} ${span}${problem === "expired" ? "; end the listing by then or rely on another mechanism" : ""}`,
+    });
+  }
 }
 
 type Aspect = NonNullable<Change["aspects"]>[number];
@@ -293,6 +387,7 @@ function changedAspects(before: SubProcessorState, after: SubProcessorState): Se
   if (!same(before.purpose, after.purpose)) aspects.add("purpose");
   if (!same(before.services, after.services)) aspects.add("services");
   if (!same(before.dataCategories, after.dataCategories)) aspects.add("dataCategories");
+  if (!same(before.subprocessors ?? [], after.subprocessors ?? [])) aspects.add("subprocessors");
   // A new or dropped location is a location change; "transfer" means the same location under another mechanism.
   const key = (l: SubProcessorState["locations"][number]) => JSON.stringify([l.country, l.city, l.appliesTo, l.note]);
   const beforeKeys = new Map(before.locations.map((l) => [key(l), l]));
@@ -373,6 +468,7 @@ function checkChangeLog(
           message: `${id} is ${actual} on ${change.effective} according to ${entry.file}, but this entry says ${change.kind}`,
         });
       } else if (actual === "changed" && before && after) {
+        checkAdditionsInChange(file, id, change, before, after, vendor, errors);
         const aspects = changedAspects(before, after);
         const declared = new Set(change.aspects ?? []);
         const missing = [...aspects].filter((a) => !declared.has(a));
@@ -398,6 +494,136 @@ function checkChangeLog(
           message: `Annex C changes for ${sp.id} on ${step.from} but no file in content/changes/ has effective ${step.from} and names ${sp.id}`,
         });
       }
+    });
+  }
+}
+
+/**
+ * Parts of a `changed` entry that DPA 5.2 treats as engaging a new sub-processor, so they need the notice period of an
+ * addition: another contracting legal entity, and a new sub-processor down the chain (EDPB Opinion 22/2024).
+ */
+function checkAdditionsInChange(
+  file: string,
+  id: string,
+  change: Change,
+  before: SubProcessorState,
+  after: SubProcessorState,
+  vendor: Vendor,
+  errors: ContentError[],
+): void {
+  const days = daysBetween(change.announced, change.effective);
+  if (days >= vendor.noticePeriodDays) return;
+  const notice = `${vendor.noticePeriodDays} days' written notice (DPA 5.2), but only ${days} days separate announced ${change.announced} and effective ${change.effective}`;
+  if (replacesEntity(before.entity, after.entity)) {
+    errors.push({
+      file,
+      field: "effective",
+      rule: "entity-replaced-notice",
+      message: `${id} changes its contracting legal entity from "${before.entity.name}" to "${after.entity.name}": a new legal entity is a new sub-processor and needs ${notice}. If the same company was only renamed, give its unchanged registration number in both timeline steps`,
+    });
+  }
+  const known = new Set((before.subprocessors ?? []).map((e) => e.entity.name));
+  for (const entry of after.subprocessors ?? []) {
+    if (known.has(entry.entity.name)) continue;
+    errors.push({
+      file,
+      field: "effective",
+      rule: "notice-period",
+      message: `${id} engages its own sub-processor ${entry.name} (${entry.entity.name}): a new processor down the chain is announced like a new sub-processor and needs ${notice}`,
+    });
+  }
+}
+
+/** Another legal entity, not the same one renamed: a registration number given in both states and unchanged says so. */
+function replacesEntity(before: Entity, after: Entity): boolean {
+  if (before.registration !== undefined && before.registration === after.registration) return false;
+  return before.name !== after.name || before.registration !== after.registration;
+}
+
+/** RFC 2606 and RFC 6761 reserve these names for documentation and tests: an address on them reaches nobody. */
+export function isPlaceholderAddress(value: string): boolean {
+  let host = value.includes("@") ? (value.split("@").at(-1) ?? "") : value;
+  try {
+    if (!value.includes("@")) host = new URL(value).hostname;
+  } catch {
+    return false;
+  }
+  const h = host.toLowerCase().replace(/\.$/, "");
+  return /(^|\.)(example|test|invalid|localhost)$/.test(h) || /(^|\.)example\.(com|net|org)$/.test(h);
+}
+
+const PLACEHOLDER_TEXT = /to be confirmed|placeholder|\btbc\b|\btbd\b/i;
+
+/**
+ * The vendor's privacy mailbox and every processor's address and contact point in the list as it stands today and as
+ * announced (EDPB Opinion 22/2024: the controller must have them for the whole chain). Placeholders, missing addresses
+ * and fields flagged `unconfirmed` are reported; the caller decides whether they are errors (production) or warnings.
+ */
+function checkContacts(
+  vendorFile: string,
+  vendor: Vendor,
+  subprocessors: { file: string; sp: SubProcessor }[],
+  today: string,
+  out: ContentError[],
+): void {
+  const rule = "unconfirmed-contact";
+  const tail = "(a production build, PORTAL_BUILD=production as the deploy workflow sets, refuses it)";
+  if (isPlaceholderAddress(vendor.privacyContact)) {
+    out.push({
+      file: vendorFile,
+      field: "privacyContact",
+      rule,
+      message: `${vendor.privacyContact} is on a domain reserved for examples (RFC 2606) and reaches nobody; customers send objections here (DPA 5.3). Put the real privacy mailbox here ${tail}`,
+    });
+  }
+  const contact = (file: string, field: string, who: string, c: SubProcessor["contact"], flagged: boolean) => {
+    for (const value of [c.email, c.url]) {
+      if (value && isPlaceholderAddress(value)) {
+        out.push({
+          file,
+          field,
+          rule,
+          message: `${who}: ${value} is a placeholder (RFC 2606 reserved domain) ${tail}`,
+        });
+      }
+    }
+    if (flagged) {
+      out.push({
+        file,
+        field,
+        rule,
+        message: `${who}: the contact point is marked unconfirmed (not stated in the DPA); confirm it and remove it from unconfirmed ${tail}`,
+      });
+    }
+  };
+  const entity = (file: string, field: string, who: string, e: Entity) => {
+    const problem = !e.address
+      ? "no address is given"
+      : e.unconfirmed?.includes("address")
+        ? "the address is marked unconfirmed (not stated in the DPA)"
+        : PLACEHOLDER_TEXT.test(e.address.street)
+          ? `the address "${e.address.street}" is a placeholder`
+          : undefined;
+    if (problem) out.push({ file, field: `${field}.address`, rule, message: `${who} (${e.name}): ${problem} ${tail}` });
+  };
+  for (const { file, sp } of subprocessors) {
+    // A step describes a processor someone relies on when it is in force today or announced for later. A field
+    // keeps the value of the last step that gave it, so the entity (or chain) in force may come from an older step.
+    const current = sp.timeline.reduce((found, step, i) => (step.from <= today ? i : found), 0);
+    const lastGiven = (key: "entity" | "subprocessors") =>
+      sp.timeline.reduce((found, step, i) => (i <= current && key in step ? i : found), -1);
+    const relied = (key: "entity" | "subprocessors", i: number) => i > current || i === lastGiven(key);
+    if (sp.timeline.slice(current).every((step) => step.removed)) continue;
+    contact(file, "contact", sp.id, sp.contact, sp.unconfirmed?.includes("contact") ?? false);
+    sp.timeline.forEach((step, i) => {
+      if (step.entity && relied("entity", i)) entity(file, `timeline.${i}.entity`, sp.id, step.entity);
+      if (!relied("subprocessors", i)) return;
+      step.subprocessors?.forEach((entry, k) => {
+        const at = `timeline.${i}.subprocessors.${k}`;
+        const who = `${sp.id} → ${entry.name}`;
+        contact(file, `${at}.contact`, who, entry.contact, entry.unconfirmed?.includes("contact") ?? false);
+        entity(file, `${at}.entity`, who, entry.entity);
+      });
     });
   }
 }

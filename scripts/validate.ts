@@ -1,10 +1,11 @@
-// `npm run validate [-- --root <dir>] [-- --base <git ref>]`: checks content/ and prints one line per error
-// (file: field: [rule] message). With --base (pull requests), it also compares the content with that revision and
-// applies the history rules in domain/history.ts.
+// `npm run validate [-- --root <dir>] [-- --base <git ref>] [-- --production]`: checks content/ and prints one line
+// per error (file: field: [rule] message). With --base (pull requests), it also compares the content with that
+// revision and applies the history rules in domain/history.ts. With --production (or PORTAL_BUILD=production, as the
+// deploy workflow sets), placeholder or unconfirmed contact data is an error; otherwise it is printed as a warning.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { CONTENT_DIR, frontmatter, loadContent } from "../content-io/load-content.ts";
+import { CONTENT_DIR, frontmatter, isProductionBuild, loadContent } from "../content-io/load-content.ts";
 import { buildDate } from "../content-io/today.ts";
 import { checkHistory, formatHistoryError } from "../domain/history.ts";
 import { formatError } from "../domain/validate.ts";
@@ -14,13 +15,16 @@ import { contentAtRef, GitError } from "./lib/git.ts";
  * In GitHub Actions, each error is also printed as a workflow command, so it shows on the file in the pull request.
  * https://docs.github.com/actions/reference/workflow-commands-for-github-actions#setting-an-error-message
  */
-function annotate(errors: { file: string; field: string; rule: string; message: string }[]): void {
+function annotate(
+  errors: { file: string; field: string; rule: string; message: string }[],
+  level: "error" | "warning" = "error",
+): void {
   if (process.env.GITHUB_ACTIONS !== "true") return;
   const data = (s: string) => s.replaceAll("%", "%25").replaceAll("\r", "%0D").replaceAll("\n", "%0A");
   const property = (s: string) => data(s).replaceAll(":", "%3A").replaceAll(",", "%2C");
   for (const e of errors) {
     console.log(
-      `::error file=${property(e.file)},title=${property(`[${e.rule}] ${e.field || "(file)"}`)}::${data(e.message)}`,
+      `::${level} file=${property(e.file)},title=${property(`[${e.rule}] ${e.field || "(file)"}`)}::${data(e.message)}`,
     );
   }
 }
@@ -36,10 +40,19 @@ function changeBodies(root: string): Map<string, string> {
   return bodies;
 }
 
-const { values } = parseArgs({ options: { root: { type: "string", default: "." }, base: { type: "string" } } });
+const { values } = parseArgs({
+  options: { root: { type: "string", default: "." }, base: { type: "string" }, production: { type: "boolean" } },
+});
 const root = values.root ?? ".";
 const today = buildDate();
-const { content, errors } = loadContent(root, today);
+const production = values.production === true || isProductionBuild();
+const { content, errors, warnings } = loadContent(root, today, { production });
+
+for (const warning of warnings) console.log(`warning: ${formatError(warning)}`);
+annotate(warnings, "warning");
+if (warnings.length > 0) {
+  console.log(`⚠ ${warnings.length} warning${warnings.length === 1 ? "" : "s"}: a production build refuses them.\n`);
+}
 
 if (errors.length > 0) {
   for (const error of errors) console.error(formatError(error));

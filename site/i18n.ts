@@ -92,6 +92,12 @@ const da = {
     stepChanged: (fields: string) => `Ændret: ${fields}`,
     explainedBy: "Se ændringen",
     lastKnown: "Oplysningerne herunder er de seneste, fra før den blev fjernet.",
+    chain: "Dens egne underdatabehandlere",
+    chainIntro:
+      "De behandlere længere nede i kæden, som behandler personoplysninger for denne underdatabehandler (EDPB's udtalelse 22/2024).",
+    chainNone: "Ingen egne underdatabehandlere er oplyst.",
+    ownList: "Dens egen liste over underdatabehandlere",
+    checked: (date: string) => `senest kontrolleret ${date}`,
   },
   changes: {
     title: "Ændringslog",
@@ -166,6 +172,10 @@ const da = {
     none: "Ingen version af databehandleraftalen er offentliggjort endnu.",
     readCurrent: "Læs den gældende version",
     notInLocale: "Denne version er ikke offentliggjort på dette sprog.",
+    // The agreement is made and published in Danish: the Danish text is the one that binds (README, Content model).
+    languageNote:
+      "Databehandleraftalen er indgået og offentliggjort på dansk, og den danske tekst har forrang. Den engelske udgave af siden er en oversættelse.",
+    otherLanguage: "Read the English translation",
   },
   subscribe: {
     title: "Få besked om ændringer",
@@ -304,6 +314,12 @@ const en: Strings = {
     stepChanged: (fields: string) => `Changed: ${fields}`,
     explainedBy: "See the change",
     lastKnown: "The details below are the last ones, from before it was removed.",
+    chain: "Its own sub-processors",
+    chainIntro:
+      "The processors further down the chain that process personal data for this sub-processor (EDPB Opinion 22/2024).",
+    chainNone: "No sub-processors of its own are given.",
+    ownList: "Its own list of sub-processors",
+    checked: (date: string) => `last checked ${date}`,
   },
   changes: {
     title: "Change log",
@@ -378,6 +394,9 @@ const en: Strings = {
     none: "No version of the data processing agreement has been published yet.",
     readCurrent: "Read the version in force",
     notInLocale: "This version is not published in this language.",
+    languageNote:
+      "English translation. The data processing agreement is made and published in Danish, and the Danish text prevails over this translation.",
+    otherLanguage: "Læs den danske udgave, som har forrang",
   },
   subscribe: {
     title: "Get notified of changes",

@@ -9,7 +9,7 @@ export const vendor: Vendor = Vendor.parse(parse(vendorYaml));
 export { LOCALES, type Locale };
 export const DEFAULT_LOCALE: Locale = vendor.defaultLocale;
 
-/** Customer regions a subscriber may follow (content/vendor.yaml, e.g. uk, de, ca, eea-ch). */
+/** Customer regions a subscriber may follow (content/vendor.yaml, e.g. uk, de, ca, eea, ch). */
 export const REGION_IDS: readonly string[] = vendor.regions.map((r) => r.id);
 
 /** What a subscriber can be told about: sub-processor changes and new DPA versions. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { IsoDate, Localized, Slug } from "./common.ts";
+import { IsoDate, Localized, Slug, unconfirmed } from "./common.ts";
 
 /** What a `changed` entry changes; used in notices ("the location changed") and checked against the timeline. */
 export const CHANGE_ASPECTS = [
@@ -10,6 +10,7 @@ export const CHANGE_ASPECTS = [
   "dataCategories",
   "locations",
   "transfer",
+  "subprocessors",
 ] as const;
 export type ChangeAspect = (typeof CHANGE_ASPECTS)[number];
 
@@ -25,6 +26,9 @@ export const Change = z
     subprocessors: z.array(Slug).min(1).describe("Ids of the sub-processors concerned"),
     summary: Localized.describe("One or two sentences for the change log and the notice"),
     dpaVersion: Slug.optional().describe("The DPA version this change was published with, if any"),
+    // A change taken over from a DPA that gives no notice date still needs `announced` for the DPA 5.2 check; listing
+    // it here shows it as "not stated in the DPA" instead of as a fact (README, Content model).
+    unconfirmed: unconfirmed(["announced"]),
   })
   .strict()
   .superRefine((c, ctx) => {

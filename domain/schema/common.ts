@@ -93,6 +93,27 @@ export const HttpsUrl = z
   .meta({ format: "uri" })
   .describe("Web address starting with https://");
 
+/**
+ * Which keys of the object around it the source (the DPA) does not state and nobody has confirmed yet. The site, the
+ * JSON and the CSV show each of them as "not stated in the DPA"; a production build refuses unconfirmed contact
+ * data (domain/validate.ts, rule unconfirmed-contact).
+ */
+export function unconfirmed<const K extends string>(keys: readonly [K, ...K[]]) {
+  return z
+    .array(z.enum(keys))
+    .min(1)
+    .optional()
+    .describe(`Keys the DPA does not state and that are not confirmed yet (${keys.join(", ")})`);
+}
+
+/** Privacy contact point of a processor in the chain (EDPB Opinion 22/2024: name, address and contact of each). */
+export const Contact = z
+  .object({ email: Email.optional(), url: HttpsUrl.optional() })
+  .strict()
+  .refine((c) => c.email !== undefined || c.url !== undefined, "give a contact email or url")
+  .describe("Privacy contact point (EDPB Opinion 22/2024)");
+export type Contact = z.infer<typeof Contact>;
+
 export const PostalAddress = z
   .object({
     street: z.string().min(1),

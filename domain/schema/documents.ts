@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { CHANGE_ASPECTS, Change } from "./change.ts";
 import { HttpsUrl, IsoDate, Localized, Slug } from "./common.ts";
-import { Entity, Location, SubProcessor } from "./subprocessor.ts";
+import { Entity, Location, SubProcessor, SubProcessorState } from "./subprocessor.ts";
 
 // The JSON documents the portal serves, as zod schemas: the site and the worker build them, and /schema/ publishes
 // them as JSON Schema (draft 2020-12) generated from these (domain/json-schema.ts). Each document names its format
@@ -39,6 +39,9 @@ export const AnnexCEntrySchema = z
     services: z.array(Slug),
     dataCategories: z.array(Slug),
     locations: z.array(Location),
+    subprocessors: SubProcessorState.shape.subprocessors,
+    subprocessorList: SubProcessor.shape.subprocessorList,
+    unconfirmed: SubProcessor.shape.unconfirmed,
     since: IsoDate.describe("Effective date of the entry's current state; a date after `on` marks a pending entry"),
   })
   .strict()

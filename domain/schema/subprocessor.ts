@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CountryCode, Email, HttpsUrl, IsoDate, Localized, PostalAddress, Slug } from "./common.ts";
+import { Contact, CountryCode, HttpsUrl, IsoDate, Localized, PostalAddress, Slug, unconfirmed } from "./common.ts";
 import { Transfer } from "./transfer.ts";
 
 /** Who a location applies to. Every listed condition must hold; an absent condition means "all". */
@@ -22,19 +22,47 @@ export const Location = z
       .optional()
       .describe("Which customers this location serves; any one rule matching is enough. Omit for all customers"),
     transfer: Transfer.optional().describe("Required for every country outside the EEA"),
+    unconfirmed: unconfirmed(["city", "transfer"]),
   })
   .strict()
+  .superRefine((l, ctx) => presentKeys(l, ctx))
   .describe("A place where personal data is processed");
 export type Location = z.infer<typeof Location>;
 
 export const Entity = z
   .object({
     name: z.string().min(1).describe("Legal name of the contracting entity"),
-    address: PostalAddress,
+    address: PostalAddress.optional().describe(
+      "Registered address; leave out when it is not known (shown as not stated)",
+    ),
     registration: z.string().min(1).optional().describe("Company registration number, if known"),
+    unconfirmed: unconfirmed(["name", "address", "registration"]),
   })
-  .strict();
+  .strict()
+  .superRefine((e, ctx) => presentKeys(e, ctx));
 export type Entity = z.infer<typeof Entity>;
+
+/**
+ * A processor further down the chain: a sub-processor's own sub-processor (EDPB Opinion 22/2024: the controller should
+ * have the name, address and contact of every processor in the chain at all times). Its locations follow the same
+ * transfer rules as the sub-processor's own.
+ */
+export const ChainEntry = z
+  .object({
+    name: z.string().min(1).describe("Name customers know the service by"),
+    relationship: z
+      .enum(["affiliate", "third-party"])
+      .default("third-party")
+      .describe("Relation to the sub-processor that engages it: affiliate (same group) or third-party"),
+    entity: Entity,
+    contact: Contact,
+    purpose: Localized,
+    locations: z.array(Location).min(1),
+    unconfirmed: unconfirmed(["contact"]),
+  })
+  .strict()
+  .describe("A sub-processor of the sub-processor");
+export type ChainEntry = z.infer<typeof ChainEntry>;
 
 /** Everything about a sub-processor that can change over time and therefore needs a change entry. */
 export const SubProcessorState = z
@@ -45,6 +73,11 @@ export const SubProcessorState = z
     services: z.array(Slug).min(1).describe("Product services it supports (ids, e.g. platform-hosting)"),
     dataCategories: z.array(Slug).min(1).describe("Categories of personal data it processes (ids)"),
     locations: z.array(Location).min(1),
+    subprocessors: z
+      .array(ChainEntry)
+      .min(1)
+      .optional()
+      .describe("Its own sub-processors; adding one is announced like a new sub-processor (DPA 5.2)"),
   })
   .strict();
 export type SubProcessorState = z.infer<typeof SubProcessorState>;
@@ -71,15 +104,21 @@ export const SubProcessor = z
     id: Slug.describe("Stable id; must equal the file name"),
     relationship: z.enum(["affiliate", "third-party"]).describe("affiliate (same corporate group) or third-party"),
     website: HttpsUrl,
-    contact: z
-      .object({ email: Email.optional(), url: HttpsUrl.optional() })
+    contact: Contact,
+    subprocessorList: z
+      .object({
+        url: HttpsUrl.describe("Where the sub-processor publishes its own list of sub-processors"),
+        checked: IsoDate.describe("When staff last read that list"),
+      })
       .strict()
-      .refine((c) => c.email !== undefined || c.url !== undefined, "give a contact email or url")
-      .describe("Privacy contact point of the sub-processor (EDPB Opinion 22/2024)"),
+      .optional()
+      .describe("Instead of (or besides) listing its sub-processors here: a link to its own published list"),
+    unconfirmed: unconfirmed(["website", "contact"]),
     timeline: z.array(TimelineStep).min(1).describe("History, oldest first"),
   })
   .strict()
   .superRefine((sp, ctx) => {
+    presentKeys(sp, ctx);
     const first = sp.timeline[0];
     if (first && (first.removed || !SubProcessorState.safeParse(stripFrom(first)).success)) {
       ctx.addIssue({
@@ -102,6 +141,19 @@ export const SubProcessor = z
     }
   });
 export type SubProcessor = z.infer<typeof SubProcessor>;
+
+/** An `unconfirmed` key must name a field the object has: flagging an absent field says nothing. */
+function presentKeys(value: { unconfirmed?: readonly string[] | undefined }, ctx: z.RefinementCtx): void {
+  value.unconfirmed?.forEach((key, i) => {
+    if ((value as Record<string, unknown>)[key] === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["unconfirmed", i],
+        message: `"${key}" is not given here; leave it out of unconfirmed`,
+      });
+    }
+  });
+}
 
 function stripFrom(step: TimelineStep): Record<string, unknown> {
   const { from: _from, ...rest } = step as Record<string, unknown>;

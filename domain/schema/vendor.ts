@@ -7,6 +7,11 @@ export const Region = z
     id: Slug.describe("Region id used in URLs and subscriptions, e.g. uk"),
     name: Localized,
     description: Localized.optional(),
+    law: z
+      .enum(["eu", "uk", "ch"])
+      .describe(
+        "Law the region's customer data is exported under: eu (GDPR), uk (UK GDPR), ch (Swiss FADP); decides which transfer instruments fit",
+      ),
   })
   .strict()
   .describe("A customer region whose data-centre defaults differ (e.g. UK customers use UK data centres)");

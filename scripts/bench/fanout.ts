@@ -136,7 +136,7 @@ export async function benchFanout(options: FanoutBenchOptions = {}): Promise<Fan
   });
   const notice = buildNotice(before, after, { publicationId: "2", sequence: 2, publishedAt: new Date().toISOString() });
 
-  const regionChoices: string[][] = [[], ["uk"], ["de"], ["ca"], ["eea-ch"], ["uk", "de"]];
+  const regionChoices: string[][] = [[], ["uk"], ["de"], ["ca"], ["eea"], ["ch"], ["uk", "de"]];
   const subscribers: LiveSubscriber[] = Array.from({ length: total }, (_, i) => ({
     id: `s${String(i).padStart(6, "0")}`,
     email: `subscriber${i}@bench.example`,

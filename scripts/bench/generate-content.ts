@@ -5,7 +5,7 @@ import { stringify } from "yaml";
 import { addDays } from "../../domain/dates.ts";
 
 const COUNTRIES = ["IE", "NL", "DE", "FR", "SE", "DK", "FI", "PT", "ES", "IT"] as const;
-const REGIONS = ["uk", "de", "ca", "eea-ch"] as const;
+const REGIONS = ["uk", "de", "ca", "eea", "ch"] as const;
 
 export interface GeneratedContent {
   subprocessors: number;

@@ -1,7 +1,13 @@
-import { countryName } from "../../domain/countries.ts";
-import { appliesToLabels, locationLabel, mechanismLabel, relationshipLabel } from "../../domain/labels.ts";
+import {
+  addressLabel,
+  appliesToLabels,
+  chainEntryLabel,
+  locationLabel,
+  mechanismLabel,
+  relationshipLabel,
+} from "../../domain/labels.ts";
 import type { Locale, Localized } from "../../domain/schema/common.ts";
-import type { Entity, Location, SubProcessor } from "../../domain/schema/subprocessor.ts";
+import type { ChainEntry, Entity, Location, SubProcessor } from "../../domain/schema/subprocessor.ts";
 import type { Vendor } from "../../domain/schema/vendor.ts";
 
 // Turns the values a diff reports (domain/diff.ts FieldChange.before/after) into words, for "what changed" pages.
@@ -16,8 +22,7 @@ export function describeLocation(loc: Location, vendor: Vendor, locale: Locale):
 }
 
 export function describeEntity(e: Entity, locale: Locale): string {
-  const a = e.address;
-  return `${e.name}, ${a.street}, ${a.postalCode ? `${a.postalCode} ` : ""}${a.city}, ${countryName(a.country, locale)}`;
+  return `${e.name}, ${addressLabel(e, locale)}`;
 }
 
 /** Words for a field value; lists become several lines. Unknown shapes fall back to JSON rather than vanish. */
@@ -36,6 +41,11 @@ export function describeField(field: string, value: unknown, vendor: Vendor, loc
       return (value as string[]).map((id) => vendor.dataCategories[id]?.[locale] ?? id);
     case "locations":
       return (value as Location[]).map((l) => describeLocation(l, vendor, locale));
+    case "subprocessors":
+      return (value as ChainEntry[]).map(
+        (c) =>
+          `${chainEntryLabel(c, locale)} · ${c.locations.map((l) => describeLocation(l, vendor, locale)).join("; ")}`,
+      );
     case "contact": {
       const c = value as SubProcessor["contact"];
       return [c.email, c.url].filter((x): x is string => x !== undefined);

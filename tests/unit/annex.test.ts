@@ -75,15 +75,37 @@ describe("Annex C of the DPA effective 1 July 2024", () => {
     expect(places(on, "microsoft-azure", current("uk"))).toEqual(["GB"]);
     expect(places(on, "microsoft-azure", current("de"))).toEqual(["DE"]);
     expect(places(on, "microsoft-azure", current("ca"))).toEqual(["CA"]);
-    expect(places(on, "microsoft-azure", current("eea-ch"))).toEqual(["IE", "NL"]);
+    expect(places(on, "microsoft-azure", current("eea"))).toEqual(["IE", "NL"]);
+    expect(places(on, "microsoft-azure", current("ch"))).toEqual(["IE", "NL"]);
     expect(places(on, "aws-europe", current("uk"))).toEqual(["GB"]);
     expect(places(on, "aws-europe", current("ca"))).toEqual(["CA"]);
-    expect(places(on, "aws-europe", current("eea-ch"))).toEqual(["IE"]);
     expect(ids(on, current("ca"))).not.toContain("twilio-sendgrid");
+  });
+  it("gives every EEA and Swiss customer contracted after 5 July 2023 both EU-based AWS data centres: Dublin and Germany", () => {
+    for (const region of ["eea", "de", "ch"]) {
+      const aws = resolveAnnexC(content, { on, region, cohort: "current" }).entries.find((e) => e.id === "aws-europe");
+      expect(aws?.locations.map((l) => [l.country, l.city ?? null]).sort(), region).toEqual([
+        ["DE", null],
+        ["IE", "Dublin"],
+      ]);
+    }
+  });
+  it("sends a Swiss customer contracted on or before 5 July 2023 through Twilio SendGrid, with its transfer mechanism", () => {
+    const swiss = resolveAnnexC(content, { on, region: "ch", cohort: "legacy" }).entries;
+    const twilio = swiss.find((e) => e.id === "twilio-sendgrid");
+    expect(twilio?.locations.map((l) => l.country)).toEqual(["US"]);
+    expect(twilio?.locations[0]?.transfer).toMatchObject({ mechanism: "scc-2021", sccModule: 3 });
+    // The DPA does not state the mechanism: the entry says so rather than presenting it as a fact.
+    expect(twilio?.locations[0]?.unconfirmed).toContain("transfer");
+    // Switzerland is outside the EEA, so AWS Europe (for customers based in the UK or the EEA) is not in its list.
+    expect(swiss.map((e) => e.id)).not.toContain("aws-europe");
+    // An EEA customer of the same cohort is the other way round.
+    expect(ids(on, { region: "eea", cohort: "legacy" })).not.toContain("twilio-sendgrid");
+    expect(places(on, "aws-europe", { region: "eea", cohort: "legacy" })).toEqual(["IE"]);
   });
   it("keeps customers contracted on or before 5 July 2023 in Dublin and Amsterdam, with SendGrid outside the UK/EEA", () => {
     const legacy = (region: string) => ({ region, cohort: "legacy" });
-    for (const region of ["uk", "de", "ca", "eea-ch"]) {
+    for (const region of ["uk", "de", "ca", "eea", "ch"]) {
       expect(places(on, "microsoft-azure", legacy(region))).toEqual(["IE", "NL"]);
     }
     expect(places(on, "twilio-sendgrid", legacy("ca"))).toEqual(["US"]);
@@ -95,6 +117,27 @@ describe("Annex C of the DPA effective 1 July 2024", () => {
     for (const entry of resolveAnnexC(content, { on }).entries) {
       for (const l of entry.locations) if (["GB", "CA", "US"].includes(l.country)) expect(l.transfer).toBeDefined();
     }
+  });
+});
+
+describe("services, as each version of Annex C gives them", () => {
+  const group = ["metacompliance-gmbh", "metacompliance-limited", "metacompliance-portugal", "moch"];
+  const services = (on: string, id: string) =>
+    resolveAnnexC(content, { on }).entries.find((e) => e.id === id)?.services;
+  it("2024: customer-account and support services for all four group companies", () => {
+    for (const id of group) expect(services("2024-07-01", id), id).toEqual(["account-management", "customer-support"]);
+  });
+  it("2023: support only, no account management", () => {
+    for (const id of [...group.filter((id) => id !== "moch"), "metacompliance-ireland"]) {
+      expect(services("2023-10-01", id), id).toEqual(["customer-support"]);
+    }
+  });
+  it("a branch is listed under the legal entity it belongs to", () => {
+    const portugal = resolveAnnexC(content, { on: "2024-07-01" }).entries.find(
+      (e) => e.id === "metacompliance-portugal",
+    );
+    expect(portugal?.name).toBe("MetaCompliance Ireland Ltd Sucursal Portugal");
+    expect(portugal?.entity.name).toBe("MetaCompliance Ireland Ltd");
   });
 });
 
@@ -110,8 +153,11 @@ describe("diff between the two versions", () => {
       "aws-europe",
       "metacompliance-gmbh",
       "metacompliance-limited",
+      "metacompliance-portugal",
       "microsoft-azure",
     ]);
+    // The 2024 Annex C gives all four group companies customer-account services; 2023 gave them support only.
+    expect(changed["metacompliance-portugal"]).toEqual(["purpose", "services"]);
     expect(changed["metacompliance-gmbh"]).toEqual(expect.arrayContaining(["name", "entity"]));
     expect(changed["microsoft-azure"]).toEqual(["locations"]);
   });

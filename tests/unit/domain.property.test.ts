@@ -62,7 +62,7 @@ const PLACES: { country: string; city?: string; transfers: (Record<string, unkno
   {
     country: "US",
     city: "Ashburn",
-    transfers: [{ mechanism: "eu-us-dpf" }, { mechanism: "scc-2021", sccModule: 2, supplementary: true }],
+    transfers: [{ mechanism: "eu-us-dpf" }, { mechanism: "scc-2021", sccModule: 3, supplementary: true }],
   },
   { country: "IN", city: "Mumbai", transfers: [{ mechanism: "scc-2021", sccModule: 3, ukAddendum: true }] },
 ];
@@ -71,9 +71,28 @@ const location = fc.oneof(
   ...PLACES.map((p) =>
     fc
       .record({ transfer: fc.constantFrom(...p.transfers), appliesTo })
-      .map(({ transfer, appliesTo }) => clean({ country: p.country, city: p.city, transfer, appliesTo })),
+      .map(({ transfer, appliesTo }) =>
+        clean({ country: p.country, city: p.city, transfer: fitLaws(transfer, appliesTo), appliesTo }),
+      ),
   ),
 );
+
+/**
+ * A mechanism that fits the laws of the regions served (domain/transfer.ts originProblem): the EU-US DPF only for
+ * customers exported under the GDPR, the SCCs with the UK Addendum exactly when UK customers are among them.
+ */
+function fitLaws(
+  transfer: Record<string, unknown> | undefined,
+  rules: { regions?: string[] }[] | undefined,
+): Record<string, unknown> | undefined {
+  const served = new Set((rules ?? [{}]).flatMap((r) => r.regions ?? REGIONS));
+  const laws = new Set(vendor.regions.filter((r) => served.has(r.id)).map((r) => r.law));
+  const scc = (t: Record<string, unknown>) => ({ ...t, ukAddendum: laws.has("uk") || undefined });
+  if (transfer?.mechanism === "eu-us-dpf" && [...laws].some((l) => l !== "eu")) {
+    return scc({ mechanism: "scc-2021", sccModule: 3 });
+  }
+  return transfer?.mechanism === "scc-2021" ? scc(transfer) : transfer;
+}
 
 const state = fc.record({
   name: fc.constantFrom("Cloudy", "Mailer", "Vault Backup", "Helpdesk"),
@@ -137,7 +156,8 @@ const subprocessor = (id: string) =>
         listed = kind !== "removed";
         timeline.push(step);
         // DPA 5.2: an addition is announced at least the notice period ahead; other changes any time before.
-        const lead = kind === "added" ? vendor.noticePeriodDays + draft.lead : draft.lead;
+        // A step that gives the entity may name another legal entity, which DPA 5.2 treats as an addition too.
+        const lead = kind === "added" || "entity" in step ? vendor.noticePeriodDays + draft.lead : draft.lead;
         const changeId = `${from}-${id}`;
         changes.push(
           clean({

@@ -39,13 +39,13 @@ function change(content: Content, id: string): Change {
   return found;
 }
 
-/** A pending change to AWS Europe: Montreal is replaced by Toronto for Canadian customers from 4 January 2027. */
+/** A pending change to AWS Europe: Canadian customers are served from Toronto (named from 4 January 2027). */
 function withPendingMove(content: Content, announced = "2026-12-01"): Content {
   const aws = sp(content, "aws-europe");
   const current = aws.timeline[1]?.locations ?? [];
   aws.timeline.push({
     from: "2027-01-04",
-    locations: current.map((l) => (l.city === "Montreal" ? { ...l, city: "Toronto" } : l)),
+    locations: current.map((l) => (l.country === "CA" ? { ...l, city: "Toronto" } : l)),
   });
   content.changes.push({
     id: "2027-01-04-aws-toronto",
@@ -155,7 +155,7 @@ describe("history rules (validate --base)", () => {
         }),
       ]);
       expect(errors[0]?.message).toContain("effective 2024-07-01 or 2027-01-04");
-      // Only Canadian customers of the current cohort have Montreal in their list, and only they see the change.
+      // Only Canadian customers of the current cohort have AWS in Canada in their list, and only they see the change.
       expect(errors[0]?.message).toContain("(seen by region ca; cohort current)");
     });
 
@@ -400,16 +400,16 @@ describe("npm run validate -- --base <ref> on a real git history", { timeout: 30
   it("reads the content tree of a revision without touching the working tree", () => {
     const dir = repo();
     const file = join(dir, "content/subprocessors/moch.mdx");
-    writeFileSync(file, readFileSync(file, "utf8").replace("København K", "Aarhus C"));
+    writeFileSync(file, readFileSync(file, "utf8").replace("Toldbodgade 51C", "Havnegade 1"));
     const base = contentAtRef("HEAD", dir);
     try {
       expect(base.hasContent).toBe(true);
-      expect(readFileSync(join(base.root, "content/subprocessors/moch.mdx"), "utf8")).toContain("København K");
+      expect(readFileSync(join(base.root, "content/subprocessors/moch.mdx"), "utf8")).toContain("Toldbodgade 51C");
       expect(validateContent(readRawContent(base.root), { today: TODAY }).errors).toEqual([]);
     } finally {
       base.cleanup();
     }
-    expect(readFileSync(file, "utf8")).toContain("Aarhus C");
+    expect(readFileSync(file, "utf8")).toContain("Havnegade 1");
   });
 
   it("fails with file, field and rule when a past location is rewritten in a commit", () => {

@@ -57,7 +57,7 @@ function doc(entries: AnnexCEntry[], changes: Change[], dpa = ["2024-07-01"]): A
 
 const base = [
   entry("aws", [
-    { country: "IE", city: "Dublin", appliesTo: [{ regions: ["eea-ch", "de"] }] },
+    { country: "IE", city: "Dublin", appliesTo: [{ regions: ["eea", "de"] }] },
     { country: "GB", city: "London", appliesTo: [{ regions: ["uk"] }], transfer: { mechanism: "adequacy" } },
   ]),
 ];

@@ -204,13 +204,13 @@ describe("npm run preview-notice -- --base <ref>", { timeout: 30_000 }, () => {
     git(["add", "-A"]);
     git(["commit", "-q", "-m", "base"]);
     const aws = join(dir, "content/subprocessors/aws-europe.mdx");
-    // A pending change for Canadian customers: Montreal becomes Toronto on 4 January 2027.
+    // A pending change for Canadian customers: AWS in Canada is named as Toronto from 4 January 2027.
     const source = readFileSync(aws, "utf8").replace(/\n---\s*$/, "");
-    // The 2024 step again, from 4 January 2027 and with Toronto for Canadian customers instead of Montreal.
+    // The 2024 step again, from 4 January 2027 and with Toronto as the city for Canadian customers.
     const step = source
       .slice(source.indexOf("  - from: 2024-07-01"))
       .replace("from: 2024-07-01", "from: 2027-01-04")
-      .replace("city: Montreal", "city: Toronto");
+      .replace("      - country: CA\n", "      - country: CA\n        city: Toronto\n");
     writeFileSync(aws, `${source}\n${step}\n---\n`);
     writeFileSync(
       join(dir, "content/changes/2027-01-04-aws-toronto.mdx"),
@@ -222,8 +222,8 @@ kind: changed
 aspects: [locations]
 subprocessors: [aws-europe]
 summary:
-  da: Canadiske kunders e-mails sendes fra Toronto i stedet for Montreal.
-  en: Email for Canadian customers is sent from Toronto instead of Montreal.
+  da: Canadiske kunders e-mails sendes fra Toronto.
+  en: Email for Canadian customers is sent from Toronto.
 ---
 `,
     );

@@ -218,8 +218,8 @@ describe("pages", () => {
 
   it("a region page lists, per cohort, only what applies to that region", () => {
     const html = read(out, "en/regions/uk/index.html");
-    expect(html).toContain("London, United Kingdom");
-    expect(html).not.toContain("Toronto, Canada");
+    expect(html).toContain('data-label="Locations">United Kingdom');
+    expect(html).not.toContain('data-label="Locations">Canada');
     expect(html).toContain("Customers contracted after 5 July 2023");
   });
 
@@ -257,9 +257,47 @@ describe("exports", () => {
       "applies_to",
       "mechanism",
       "since",
+      "subprocessor_of",
+      "own_list",
+      "not_stated_in_dpa",
     ]);
     const twilio = rows.find((r) => r.id === "twilio-sendgrid");
-    expect(twilio?.mechanism).toBe("EU-US Data Privacy Framework");
+    // The DPA names no transfer mechanism for Twilio: the CSV says so in the mechanism and in its own column.
+    expect(twilio?.mechanism).toBe(
+      "Standard Contractual Clauses (module 3) with the UK Addendum (not stated in the DPA)",
+    );
+    expect(twilio?.not_stated_in_dpa).toContain("transfer");
+    expect(rows.find((r) => r.id === "moch")?.not_stated_in_dpa).toBe("website");
+  });
+
+  it("/annex-c.json marks what the DPA does not state, for the JSON reader as for the page", () => {
+    const doc = JSON.parse(read(out, "annex-c.json")) as AnnexCDocument;
+    const twilio = doc.snapshot.entries.find((e) => e.id === "twilio-sendgrid");
+    expect(twilio?.unconfirmed).toEqual(["contact", "website"]);
+    expect(twilio?.entity.unconfirmed).toEqual(["name", "address"]);
+    expect(twilio?.locations[0]?.unconfirmed).toEqual(["transfer"]);
+    expect(doc.changes.every((c) => c.unconfirmed?.includes("announced"))).toBe(true);
+    const page = read(out, "en/subprocessors/twilio-sendgrid/index.html");
+    expect(page.match(/not stated in the DPA/g)?.length).toBeGreaterThanOrEqual(4);
+    expect(read(out, "da/subprocessors/twilio-sendgrid/index.html")).toContain("ikke oplyst i databehandleraftalen");
+  });
+
+  it("the DPA pages say the Danish text prevails and mark the English one as a translation", () => {
+    expect(read(out, "da/dpa/2024-07-01/index.html")).toContain("den danske tekst har forrang");
+    const en = read(out, "en/dpa/2024-07-01/index.html");
+    expect(en).toContain("English translation.");
+    expect(en).toContain('href="/da/dpa/2024-07-01/"');
+  });
+
+  it("the old region pages of eea-ch redirect to the EEA page (Workers Static Assets _redirects)", () => {
+    const rules = read(out, "_redirects")
+      .split("\n")
+      .filter((l) => l && !l.startsWith("#"))
+      .map((l) => l.split(/\s+/));
+    for (const locale of ["da", "en"]) {
+      expect(rules).toContainEqual([`/${locale}/regions/eea-ch/`, `/${locale}/regions/eea/`, "301"]);
+      expect(read(out, `${locale}/regions/eea/index.html`)).toContain(`href="/${locale}/regions/ch/"`);
+    }
   });
 
   it("/feed.xml is Atom with one entry per change", () => {

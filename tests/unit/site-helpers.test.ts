@@ -130,9 +130,41 @@ describe("CSV export (site/lib/csv.ts)", () => {
     const csv = annexCsv([entry], vendor);
     expect(csv.startsWith("\uFEFF")).toBe(true);
     expect(csv.slice(1).split("\r\n")).toEqual([
-      "id,name,entity,country,city,applies_to,mechanism,since",
-      'acme,"Acme, Inc.",Acme Inc.,US,Denver,All customers,Standard Contractual Clauses (module 3),2024-07-01',
-      'acme,"Acme, Inc.",Acme Inc.,DE,,Customers in Germany,Within the EEA – no transfer,2024-07-01',
+      "id,name,entity,country,city,applies_to,mechanism,since,subprocessor_of,own_list,not_stated_in_dpa",
+      'acme,"Acme, Inc.",Acme Inc.,US,Denver,All customers,Standard Contractual Clauses (module 3),2024-07-01,,,',
+      'acme,"Acme, Inc.",Acme Inc.,DE,,Customers in Germany,Within the EEA – no transfer,2024-07-01,,,',
+      "",
+    ]);
+  });
+
+  it("adds the chain: a row per location of each of the entry's own sub-processors, and what the DPA does not state", () => {
+    const entry = {
+      id: "mailer",
+      name: "Mailer",
+      entity: { name: "Mailer Ltd", unconfirmed: ["name"] },
+      unconfirmed: ["contact"],
+      locations: [{ country: "IE", city: "Dublin", unconfirmed: ["city"] }],
+      subprocessorList: { url: "https://mailer.example/subprocessors", checked: "2026-11-20" },
+      subprocessors: [
+        {
+          name: "Relay",
+          relationship: "third-party",
+          entity: {
+            name: "Relay Inc.",
+            address: { street: "1 Road", city: "Town", country: "US" },
+            unconfirmed: ["address"],
+          },
+          contact: { email: "privacy@relay.example" },
+          purpose: { da: "Videresender e-mail", en: "Relays email" },
+          locations: [{ country: "US", transfer: { mechanism: "scc-2021", sccModule: 3 }, unconfirmed: ["transfer"] }],
+        },
+      ],
+      since: "2024-07-01",
+    } as unknown as AnnexCEntry;
+    expect(annexCsv([entry], vendor).slice(1).split("\r\n")).toEqual([
+      "id,name,entity,country,city,applies_to,mechanism,since,subprocessor_of,own_list,not_stated_in_dpa",
+      "mailer,Mailer,Mailer Ltd,IE,Dublin,All customers,Within the EEA – no transfer,2024-07-01,,https://mailer.example/subprocessors (checked 2026-11-20),contact; entity.name; entity.address; city",
+      "mailer,Relay,Relay Inc.,US,,All customers,Standard Contractual Clauses (module 3) (not stated in the DPA),2024-07-01,Mailer,,entity.address; transfer",
       "",
     ]);
   });
@@ -151,9 +183,9 @@ describe("CSV export (site/lib/csv.ts)", () => {
     } as unknown as AnnexCEntry;
     const rows = annexCsv([entry], vendor).slice(1).split("\r\n").slice(1, -1);
     expect(rows).toEqual([
-      `evil,"'=HYPERLINK(""https://evil.example"",""Click"")",'+1 Corp,DK,'@SUM(A1:A9),All customers,Within the EEA – no transfer,2024-07-01`,
-      `evil,"'=HYPERLINK(""https://evil.example"",""Click"")",'+1 Corp,DK,'-2+3,All customers,Within the EEA – no transfer,2024-07-01`,
-      `evil,"'=HYPERLINK(""https://evil.example"",""Click"")",'+1 Corp,DK,'\tTab,All customers,Within the EEA – no transfer,2024-07-01`,
+      `evil,"'=HYPERLINK(""https://evil.example"",""Click"")",'+1 Corp,DK,'@SUM(A1:A9),All customers,Within the EEA – no transfer,2024-07-01,,,`,
+      `evil,"'=HYPERLINK(""https://evil.example"",""Click"")",'+1 Corp,DK,'-2+3,All customers,Within the EEA – no transfer,2024-07-01,,,`,
+      `evil,"'=HYPERLINK(""https://evil.example"",""Click"")",'+1 Corp,DK,'\tTab,All customers,Within the EEA – no transfer,2024-07-01,,,`,
     ]);
   });
 });

@@ -20,7 +20,7 @@ const weird = fc.oneof(
   fc.constantFrom("2024-02-30", "2024-13-01", "24-01-01", "2023-10-01", "2099-12-31", "1970-01-01", "2024-07-01"),
   fc.date({ min: new Date("1990-01-01"), max: new Date("2040-01-01"), noInvalidDate: false }),
   fc.constantFrom("DK", "US", "GB", "XX", "dk", "ZZ", "EU", "UK", "USA", "CA", "IN"),
-  fc.constantFrom("aws-europe", "microsoft-azure", "moch", "ghost", "Bad Slug", "legacy", "uk", "eea-ch"),
+  fc.constantFrom("aws-europe", "microsoft-azure", "moch", "ghost", "Bad Slug", "legacy", "uk", "eea"),
   fc.integer(),
   fc.double(),
   fc.boolean(),

@@ -394,7 +394,7 @@ const cases: Case[] = [
   {
     name: "regions longer than the list of regions",
     path: "/api/subscriptions",
-    init: signup({ email: "a@example.com", regions: ["uk", "de", "ca", "eea-ch", "uk"] }),
+    init: signup({ email: "a@example.com", regions: ["uk", "de", "ca", "eea", "ch", "uk"] }),
     status: 422,
     code: "invalid_input",
   },

@@ -15,7 +15,7 @@ describe.each(["da", "en"] as const)("%s", (locale) => {
     manageUrl: `https://portal.example/${locale}/subscription/manage?token=M`,
     unsubscribeUrl,
     topics: ["subprocessors"],
-    regions: ["uk", "eea-ch"],
+    regions: ["uk", "ch"],
   });
 
   it("confirmation: subject, html with lang and the link, text with the link, 48-hour note", () => {
@@ -30,7 +30,7 @@ describe.each(["da", "en"] as const)("%s", (locale) => {
   it("welcome: the manage link, the chosen topics and regions by name", () => {
     expect(welcome.text).toContain(`https://portal.example/${locale}/subscription/manage?token=M`);
     expect(welcome.text).toContain(locale === "da" ? "Storbritannien" : "United Kingdom");
-    expect(welcome.text).toContain(locale === "da" ? "EØS og Schweiz" : "EEA and Switzerland");
+    expect(welcome.text).toContain(locale === "da" ? "Schweiz" : "Switzerland");
     expect(welcome.html).not.toContain("Canada"); // not chosen
   });
 

@@ -111,7 +111,7 @@ async function seedSubscribers(): Promise<{ id: string; email: string }[]> {
     const locale = i % 2 === 0 ? "da" : "en";
     // Every 10th follows only DPA versions: the sub-processor change is not theirs.
     const topics = i % 10 === 9 ? ["dpa"] : ["subprocessors", "dpa"];
-    const regions = i % 3 === 0 ? ["uk"] : i % 3 === 1 ? ["de", "eea-ch"] : [];
+    const regions = i % 3 === 0 ? ["uk"] : i % 3 === 1 ? ["de", "eea"] : [];
     return { id, email: `person${i}@customer${i % 7}.example`, locale, topics, regions };
   });
   await env.DB.batch(

@@ -100,8 +100,8 @@ describe("publishing change notices", () => {
     expect(uk.subject).toBe("Change to MOCH A/S's sub-processors from 4 January 2027");
     expect(uk.text).toContain("This notice covers customers in: United Kingdom.");
     expect(uk.text).toContain("London, United Kingdom");
-    expect(uk.text).not.toContain("Frankfurt");
-    expect(to(EN).text).toContain("Frankfurt");
+    expect(uk.text).not.toMatch(/^ {3}- Canada/m);
+    expect(to(EN).text).toMatch(/^ {3}- Canada/m);
     for (const mail of [da, uk, to(EN)]) {
       expect(mail.text).toContain(changed.fingerprint);
       // The permanent JSON of the version the notice announces, never the moving /annex-c.json.

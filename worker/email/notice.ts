@@ -2,7 +2,9 @@ import type { AnnexCEntry, VersionAudience } from "../../domain/annex.ts";
 import { objectionDeadline } from "../../domain/calendar.ts";
 import type { AnnexCDiff } from "../../domain/diff.ts";
 import {
+  addressLabel,
   appliesToLabels,
+  chainEntryLabel,
   fieldLabel,
   formatDate as formatDateUncached,
   locationLabel,
@@ -70,6 +72,9 @@ const T = {
     removed: (name: string) => `${name} fjernes som underdatabehandler.`,
     changedFields: (name: string, fields: string) => `${name}: ændret ${fields}.`,
     locationAdded: (where: string) => `nyt behandlingssted: ${where}`,
+    chain: "Egen underdatabehandler",
+    chainList: (url: string, date: string) => `Egen liste over underdatabehandlere: ${url} (kontrolleret ${date})`,
+    chainAdded: (name: string, sub: string) => `${name} tager ${sub} i brug som sin egen underdatabehandler.`,
     locationRemoved: (where: string) => `behandlingssted ophører: ${where}`,
     dpaAdded: (version: string, date: string) => `Ny version af databehandleraftalen (${version}) gælder fra ${date}.`,
     effective: "Træder i kraft",
@@ -110,6 +115,9 @@ const T = {
     removed: (name: string) => `${name} is removed as a sub-processor.`,
     changedFields: (name: string, fields: string) => `${name}: ${fields} changed.`,
     locationAdded: (where: string) => `new processing location: ${where}`,
+    chain: "Own sub-processor",
+    chainList: (url: string, date: string) => `Own list of sub-processors: ${url} (checked ${date})`,
+    chainAdded: (name: string, sub: string) => `${name} engages ${sub} as its own sub-processor.`,
     locationRemoved: (where: string) => `processing location ends: ${where}`,
     dpaAdded: (version: string, date: string) =>
       `A new version of the data processing agreement (${version}) applies from ${date}.`,
@@ -181,9 +189,18 @@ export function listUnsubscribeHeaders(oneClickUrl: string): Record<string, stri
   return { "List-Unsubscribe": `<${oneClickUrl}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" };
 }
 
-function addressLine(entry: AnnexCEntry): string {
-  const a = entry.entity.address;
-  return [a.street, [a.postalCode, a.city].filter(Boolean).join(" "), a.country].join(", ");
+/** The entry's own sub-processors (EDPB Opinion 22/2024), one line each, and the link to its own list if it has one. */
+function chainLines(entry: AnnexCEntry, locale: Locale): string[] {
+  const t = T[locale];
+  return [
+    ...(entry.subprocessors ?? []).map(
+      (c) =>
+        `${t.chain}: ${chainEntryLabel(c, locale)} – ${c.locations.map((l) => `${locationLabel(l, locale)}: ${mechanismLabel(l, locale)}`).join("; ")}`,
+    ),
+    ...(entry.subprocessorList
+      ? [t.chainList(entry.subprocessorList.url, formatDate(entry.subprocessorList.checked, locale))]
+      : []),
+  ];
 }
 
 function locationLines(
@@ -215,6 +232,8 @@ export function changeSentences(diff: AnnexCDiff, personal: PersonalNotice, loca
   const out: string[] = [];
   for (const e of diff.added) out.push(t.added(e.name));
   for (const e of diff.removed) out.push(t.removed(e.name));
+  // A new processor down the chain is announced like a new sub-processor (EDPB Opinion 22/2024, DPA 5.2).
+  for (const c of diff.changed) for (const sub of c.subprocessorsAdded ?? []) out.push(t.chainAdded(c.name, sub.name));
   for (const c of diff.changed) {
     const fields = c.fields.filter((f) => f.field !== "locations").map((f) => fieldLabel(f.field, locale));
     const locs = [
@@ -271,9 +290,10 @@ function annexCBlocks(personal: PersonalNotice, vendor: NoticeEmailInput["vendor
   }));
   const text = rows.flatMap(({ entry, locations }, i) => [
     `${i + 1}. ${entry.name} (${relationshipLabel(entry.relationship, locale)}; ${t.since} ${formatDate(entry.since, locale)})`,
-    `   ${entry.entity.name}, ${addressLine(entry)}`,
+    `   ${entry.entity.name}, ${addressLabel(entry.entity, locale)}`,
     `   ${t.colPurpose}: ${entry.purpose[locale]}`,
     ...locations.map((l) => `   - ${l.where}: ${l.detail}`),
+    ...chainLines(entry, locale).map((line) => `   ${line}`),
     "",
   ]);
   const cell = 'style="border:1px solid #c8c8c8;padding:6px 8px;vertical-align:top;text-align:left"';
@@ -284,7 +304,14 @@ function annexCBlocks(personal: PersonalNotice, vendor: NoticeEmailInput["vendor
 ${rows
   .map(
     ({ entry, locations }) =>
-      `<tr><th scope="row" ${cell}>${escapeHtml(entry.name)}<br><span style="font-weight:normal;color:#555">${escapeHtml(relationshipLabel(entry.relationship, locale))}; ${escapeHtml(t.since)} ${escapeHtml(formatDate(entry.since, locale))}</span></th><td ${cell}>${escapeHtml(entry.entity.name)}<br>${escapeHtml(addressLine(entry))}</td><td ${cell}>${escapeHtml(entry.purpose[locale])}</td><td ${cell}>${locations.map((l) => `${escapeHtml(l.where)}<br><span style="color:#555">${escapeHtml(l.detail)}</span>`).join("<br><br>")}</td></tr>`,
+      `<tr><th scope="row" ${cell}>${escapeHtml(entry.name)}<br><span style="font-weight:normal;color:#555">${escapeHtml(relationshipLabel(entry.relationship, locale))}; ${escapeHtml(t.since)} ${escapeHtml(formatDate(entry.since, locale))}</span></th><td ${cell}>${escapeHtml(entry.entity.name)}<br>${escapeHtml(addressLabel(entry.entity, locale))}</td><td ${cell}>${escapeHtml(entry.purpose[locale])}${chainLines(
+        entry,
+        locale,
+      )
+        .map((line) => `<br><span style="color:#555">${escapeHtml(line)}</span>`)
+        .join(
+          "",
+        )}</td><td ${cell}>${locations.map((l) => `${escapeHtml(l.where)}<br><span style="color:#555">${escapeHtml(l.detail)}</span>`).join("<br><br>")}</td></tr>`,
   )
   .join("\n")}
 </tbody>
