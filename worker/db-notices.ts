@@ -119,7 +119,8 @@ export async function insertPublication(db: D1Database, p: NewPublication): Prom
     db
       .prepare(
         "INSERT INTO publications (sequence, fingerprint, previous_fingerprint, kind, published_at, document, diff, " +
-          "announced, recipient_count, fanout_enqueued_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+          "announced, recipient_count, fanout_enqueued_at, fanout_completed_at) " +
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
       )
       .bind(
         p.sequence,
