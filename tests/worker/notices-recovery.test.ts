@@ -14,6 +14,8 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { resendAccount } from "../../testing/resend-control.ts";
+import type { Reply } from "../../testing/resend-server.ts";
 import worker from "../../worker/index.ts";
 import { SEND_LEASE_MS } from "../../worker/notices/fanout.ts";
 import { publish } from "../../worker/notices/publish.ts";
@@ -24,8 +26,6 @@ import {
   reconcileFanouts,
   recoveryDeps,
 } from "../../worker/notices/recovery.ts";
-import { resendAccount } from "../fakes/resend-control.ts";
-import type { Reply } from "../fakes/resend-server.ts";
 import { call, outbox, resetTables } from "./helpers.ts";
 import {
   assetsServing,
