@@ -7,10 +7,9 @@
 //
 // Send lease and grace period are shortened with `--var` (NOTICE_SEND_LEASE_SECONDS, NOTICE_RECOVERY_GRACE_SECONDS),
 // and the send rate kept low enough that the first kill lands mid-fan-out.
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addDays, copenhagenDate } from "../../domain/dates.ts";
+import { addSubProcessor } from "./content-change.ts";
 import { copyCheckout, freePort, outbox, type Portal, queryLocalD1, removeCopy, startPortal } from "./server.ts";
 
 const SUBSCRIBERS = 1_500;
@@ -30,57 +29,6 @@ const VARS = [
 const SLOW_RPS = 3;
 /** The recovered fan-out runs at full speed. */
 const FAST_RPS = 10;
-
-const today = copenhagenDate(new Date());
-// DPA 5.2: a new sub-processor may start no earlier than 30 days after the notice; a day more for good measure.
-const effective = addDays(today, 31);
-
-/** Staff's change: one new sub-processor for every customer and its "added" change entry. */
-function addSubProcessor(dir: string, id: string, name: string): void {
-  writeFileSync(
-    join(dir, "content/subprocessors", `${id}.mdx`),
-    `---
-id: ${id}
-relationship: third-party
-website: https://${id}.example
-contact:
-  email: privacy@${id}.example
-timeline:
-  - from: ${effective}
-    name: ${name}
-    entity:
-      name: ${name} ApS
-      address:
-        street: Testvej 1
-        postalCode: "8000"
-        city: Aarhus C
-        country: DK
-    purpose:
-      da: Helpdesk-system, som kundesupporten besvarer henvendelser i.
-      en: Helpdesk system in which customer support answers enquiries.
-    services: [customer-support]
-    dataCategories: [name, email-address]
-    locations:
-      - country: DK
-        city: Aarhus
----
-`,
-  );
-  writeFileSync(
-    join(dir, "content/changes", `${effective}-${id}-added.mdx`),
-    `---
-id: ${effective}-${id}-added
-announced: ${today}
-effective: ${effective}
-kind: added
-subprocessors: [${id}]
-summary:
-  da: ${name} ApS bliver underdatabehandler for kundesupporten med data i Danmark.
-  en: ${name} ApS becomes a sub-processor for customer support, with data kept in Denmark.
----
-`,
-  );
-}
 
 /** Runs `fn` over `items` with `n` requests in flight. */
 async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
