@@ -27,6 +27,8 @@ export interface PublicationRow {
   publishedAt: string;
   recipientCount: number;
   fanoutEnqueuedAt: string | null;
+  fanoutCompletedAt: string | null;
+  fanoutStalledAt: string | null;
 }
 
 interface RawPublication {
@@ -37,10 +39,13 @@ interface RawPublication {
   published_at: string;
   recipient_count: number;
   fanout_enqueued_at: string | null;
+  fanout_completed_at: string | null;
+  fanout_stalled_at: string | null;
 }
 
 const PUBLICATION_COLUMNS =
-  "sequence, fingerprint, previous_fingerprint, kind, published_at, recipient_count, fanout_enqueued_at";
+  "sequence, fingerprint, previous_fingerprint, kind, published_at, recipient_count, fanout_enqueued_at, " +
+  "fanout_completed_at, fanout_stalled_at";
 
 function toPublication(r: RawPublication): PublicationRow {
   return {
@@ -51,6 +56,8 @@ function toPublication(r: RawPublication): PublicationRow {
     publishedAt: r.published_at,
     recipientCount: r.recipient_count,
     fanoutEnqueuedAt: r.fanout_enqueued_at,
+    fanoutCompletedAt: r.fanout_completed_at,
+    fanoutStalledAt: r.fanout_stalled_at,
   };
 }
 
@@ -112,7 +119,8 @@ export async function insertPublication(db: D1Database, p: NewPublication): Prom
     db
       .prepare(
         "INSERT INTO publications (sequence, fingerprint, previous_fingerprint, kind, published_at, document, diff, " +
-          "announced, recipient_count, fanout_enqueued_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+          "announced, recipient_count, fanout_enqueued_at, fanout_completed_at) " +
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
       )
       .bind(
         p.sequence,
@@ -181,6 +189,173 @@ export async function markEnqueued(db: D1Database, messages: readonly FanoutMess
       )
       .bind(now),
   ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recovery of a fan-out that stopped (notices/recovery.ts)
+
+/** A chunk handed to the queue whose message is lost: nothing touched it for the grace period and rows are open. */
+export interface StrandedChunk {
+  message: FanoutMessage;
+  requeues: number;
+}
+
+/**
+ * Chunks of unfinished publications handed to the queue at or before `cutoff` whose deliveries are missing, or open
+ * (pending, or sending without a live send lease), and none of whose rows changed after `cutoff`. A chunk with any
+ * live lease is being sent right now and is left alone.
+ */
+export async function strandedChunks(
+  db: D1Database,
+  cutoff: string,
+  nowMs: number,
+  limit: number,
+): Promise<StrandedChunk[]> {
+  const { results } = await db
+    .prepare(
+      "WITH open_pubs AS (SELECT sequence FROM publications WHERE fanout_completed_at IS NULL), " +
+        "state AS (SELECT publication_id, chunk, COUNT(*) AS n, " +
+        "SUM(status = 'pending' OR (status = 'sending' AND COALESCE(lease_until_ms, 0) <= ?2)) AS unleased, " +
+        "SUM(status = 'sending' AND lease_until_ms > ?2) AS leased, MAX(updated_at) AS touched " +
+        "FROM deliveries WHERE publication_id IN (SELECT sequence FROM open_pubs) GROUP BY publication_id, chunk) " +
+        "SELECT c.publication_id, c.chunk, c.subscriber_ids, c.requeues FROM fanout_chunks c " +
+        "LEFT JOIN state s ON s.publication_id = c.publication_id AND s.chunk = c.chunk " +
+        "WHERE c.publication_id IN (SELECT sequence FROM open_pubs) AND c.enqueued_at IS NOT NULL " +
+        "AND c.enqueued_at <= ?1 AND COALESCE(s.leased, 0) = 0 AND COALESCE(s.touched, '') <= ?1 " +
+        "AND (COALESCE(s.n, 0) < json_array_length(c.subscriber_ids) OR s.unleased > 0) " +
+        "ORDER BY c.publication_id, c.chunk LIMIT ?3",
+    )
+    .bind(cutoff, nowMs, limit)
+    .all<{ publication_id: number; chunk: number; subscriber_ids: string; requeues: number }>();
+  return results.map((r) => ({
+    message: {
+      publicationId: r.publication_id,
+      chunk: r.chunk,
+      subscriberIds: JSON.parse(r.subscriber_ids) as string[],
+    },
+    requeues: r.requeues,
+  }));
+}
+
+/** The chunks are on the queue again: counted, and their hand-off time restarts the grace period. */
+export async function markRequeued(db: D1Database, messages: readonly FanoutMessage[], now: string): Promise<void> {
+  if (messages.length === 0) return;
+  await db
+    .prepare(
+      "UPDATE fanout_chunks SET requeues = requeues + 1, enqueued_at = ?2 WHERE EXISTS " +
+        "(SELECT 1 FROM json_each(?1) j WHERE json_extract(j.value, '$[0]') = publication_id " +
+        "AND json_extract(j.value, '$[1]') = chunk)",
+    )
+    .bind(JSON.stringify(messages.map((m) => [m.publicationId, m.chunk])), now)
+    .run();
+}
+
+/**
+ * The reconciler gives a chunk up: in one write, its missing rows are created, its open rows listed in the dead
+ * letters and ended — dead when never handed to the provider, stuck when a call under their key may have gone
+ * through. Rows under a live send lease are left to their sender. Returns how many rows were given up.
+ */
+export async function giveUpChunk(
+  db: D1Database,
+  chunk: StrandedChunk,
+  detail: string,
+  now: string,
+  nowMs: number,
+): Promise<number> {
+  const { publicationId, subscriberIds } = chunk.message;
+  const open =
+    "publication_id = ?1 AND chunk = ?2 AND (status = 'pending' OR " +
+    "(status = 'sending' AND COALESCE(lease_until_ms, 0) <= ?3))";
+  const [, , ended] = await db.batch([
+    db
+      .prepare(
+        "INSERT OR IGNORE INTO deliveries (publication_id, subscriber_id, chunk, status, updated_at) " +
+          "SELECT ?1, value, ?2, 'pending', ?3 FROM json_each(?4)",
+      )
+      .bind(publicationId, chunk.message.chunk, now, JSON.stringify(subscriberIds)),
+    db
+      .prepare(
+        "INSERT INTO dead_letters (publication_id, chunk, subscriber_ids, reason, attempts, created_at, source) " +
+          `SELECT ?1, ?2, json_group_array(subscriber_id), ?4, ?5, ?6, 'reconciler' FROM deliveries WHERE ${open} ` +
+          "HAVING COUNT(*) > 0",
+      )
+      .bind(publicationId, chunk.message.chunk, nowMs, detail, chunk.requeues, now),
+    db
+      .prepare(
+        "UPDATE deliveries SET status = CASE WHEN batch_key IS NULL THEN 'dead' ELSE 'stuck' END, detail = ?4, " +
+          `updated_at = ?5, lease_owner = NULL, lease_until_ms = NULL WHERE ${open}`,
+      )
+      .bind(publicationId, chunk.message.chunk, nowMs, detail, now),
+  ]);
+  return ended?.meta.changes ?? 0;
+}
+
+/** Publications whose every planned delivery has ended are marked complete; returns their ids. */
+export async function settleFanouts(db: D1Database, now: string): Promise<number[]> {
+  const { results } = await db
+    .prepare(
+      "UPDATE publications SET fanout_completed_at = ?1 WHERE fanout_completed_at IS NULL " +
+        "AND fanout_enqueued_at IS NOT NULL AND recipient_count = (SELECT COUNT(*) FROM deliveries d " +
+        "WHERE d.publication_id = publications.sequence AND d.status IN ('sent', 'suppressed', 'dead', 'stuck')) " +
+        "RETURNING sequence",
+    )
+    .bind(now)
+    .all<{ sequence: number }>();
+  return results.map((r) => r.sequence).sort((a, b) => a - b);
+}
+
+/** Publications not (yet) marked complete, oldest first: cheap, for GET /api/health. */
+export async function unfinishedFanouts(
+  db: D1Database,
+): Promise<{ sequence: number; publishedAt: string; stalledAt: string | null }[]> {
+  const { results } = await db
+    .prepare(
+      "SELECT sequence, published_at, fanout_stalled_at FROM publications WHERE fanout_completed_at IS NULL " +
+        "ORDER BY sequence",
+    )
+    .all<{ sequence: number; published_at: string; fanout_stalled_at: string | null }>();
+  return results.map((r) => ({ sequence: r.sequence, publishedAt: r.published_at, stalledAt: r.fanout_stalled_at }));
+}
+
+/** Flags a publication stalled; true only for the one call that set the flag (the vendor is alerted once). */
+export async function markStalled(db: D1Database, sequence: number, now: string): Promise<boolean> {
+  const r = await db
+    .prepare("UPDATE publications SET fanout_stalled_at = ?2 WHERE sequence = ?1 AND fanout_stalled_at IS NULL")
+    .bind(sequence, now)
+    .run();
+  return r.meta.changes === 1;
+}
+
+/** The stall alert could not be sent: clear the flag so the next check tries again. */
+export async function unmarkStalled(db: D1Database, sequence: number, stalledAt: string): Promise<void> {
+  await db
+    .prepare("UPDATE publications SET fanout_stalled_at = NULL WHERE sequence = ?1 AND fanout_stalled_at = ?2")
+    .bind(sequence, stalledAt)
+    .run();
+}
+
+/**
+ * Records a message the dead letter queue delivered, with the rows of its chunk still open (or missing). A message
+ * delivered twice is recorded once (its queue message id is unique). Returns the open rows listed.
+ */
+export async function recordDeadMessage(
+  db: D1Database,
+  letter: { queueMessageId: string; message: FanoutMessage | null; attempts: number; reason: string; now: string },
+): Promise<string[]> {
+  const m = letter.message;
+  const ids = m ? JSON.stringify(m.subscriberIds) : "[]";
+  const row = await db
+    .prepare(
+      "INSERT INTO dead_letters (publication_id, chunk, subscriber_ids, reason, attempts, created_at, source, " +
+        "queue_message_id) SELECT ?1, ?2, (SELECT json_group_array(j.value) FROM json_each(?3) j WHERE NOT EXISTS " +
+        "(SELECT 1 FROM deliveries d WHERE d.publication_id = ?1 AND d.subscriber_id = j.value " +
+        "AND d.status NOT IN ('pending', 'sending'))), ?4, ?5, ?6, 'dead-letter-queue', ?7 WHERE true " +
+        "ON CONFLICT (queue_message_id) WHERE queue_message_id IS NOT NULL DO UPDATE SET id = id " +
+        "RETURNING subscriber_ids",
+    )
+    .bind(m?.publicationId ?? 0, m?.chunk ?? -1, ids, letter.reason, letter.attempts, letter.now, letter.queueMessageId)
+    .first<{ subscriber_ids: string }>();
+  return row ? (JSON.parse(row.subscriber_ids) as string[]) : [];
 }
 
 /** Confirmed subscribers with their preferences: the input of the fan-out planner. */
@@ -433,7 +608,8 @@ export async function deliveryCounts(db: D1Database): Promise<Map<number, Record
 export async function listDeadLetters(db: D1Database) {
   const { results } = await db
     .prepare(
-      "SELECT id, publication_id, chunk, subscriber_ids, reason, attempts, created_at FROM dead_letters ORDER BY id",
+      "SELECT id, publication_id, chunk, subscriber_ids, reason, attempts, created_at, source FROM dead_letters " +
+        "ORDER BY id",
     )
     .all<{
       id: number;
@@ -443,6 +619,7 @@ export async function listDeadLetters(db: D1Database) {
       reason: string;
       attempts: number;
       created_at: string;
+      source: "consumer" | "dead-letter-queue" | "reconciler";
     }>();
   return results.map((r) => ({
     id: r.id,
@@ -452,6 +629,7 @@ export async function listDeadLetters(db: D1Database) {
     reason: r.reason,
     attempts: r.attempts,
     createdAt: r.created_at,
+    source: r.source,
   }));
 }
 

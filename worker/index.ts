@@ -4,7 +4,7 @@
  */
 import { createApp } from "./app.ts";
 import { runScheduled } from "./cron.ts";
-import { handleQueue } from "./notices/queue.ts";
+import { DEAD_LETTER_QUEUE, handleDeadLetters, handleQueue } from "./notices/queue.ts";
 import admin, { runPublish } from "./routes/admin.ts";
 import dev from "./routes/dev.ts";
 import health from "./routes/health.ts";
@@ -29,10 +29,11 @@ app.route("/", pages);
 
 export default {
   fetch: app.fetch,
-  queue: (batch, env) => handleQueue(batch, env),
+  queue: (batch, env) => (batch.queue === DEAD_LETTER_QUEUE ? handleDeadLetters(batch, env) : handleQueue(batch, env)),
   scheduled: (controller, env, ctx) => {
     ctx.waitUntil(runScheduled(env, new Date(controller.scheduledTime)));
-    // The same publish check as POST /api/admin/publish (DESIGN "API"): a no-op when nothing changed.
+    // The same publish check as POST /api/admin/publish (DESIGN "API"): a no-op when nothing changed; it also
+    // queues again what a stopped fan-out left behind (notices/recovery.ts).
     ctx.waitUntil(
       runPublish(env, env.PUBLIC_BASE_URL, new Date(controller.scheduledTime)).catch((err: unknown) =>
         console.error("scheduled publish check failed", err),

@@ -5,13 +5,10 @@
 //
 // This file runs its own portal in its own copy of the checkout, because it edits content and restarts the server
 // (`npm start` rebuilds the site, so the deployed /annex-c.json changes; the local D1 database is kept).
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRawContent } from "../../content-io/load-content.ts";
 import { objectionDeadline } from "../../domain/calendar.ts";
-import { addDays, copenhagenDate } from "../../domain/dates.ts";
 import { formatDate } from "../../domain/labels.ts";
 import { Vendor } from "../../domain/schema/vendor.ts";
 import {
@@ -26,6 +23,7 @@ import {
   type Watch,
   watch,
 } from "./browser.ts";
+import { addSubProcessor, effective } from "./content-change.ts";
 import {
   copyCheckout,
   emailLinks,
@@ -40,57 +38,6 @@ import {
 
 const SUBSCRIBER = `e2e-notice-${Date.now()}@example.com`;
 const NEW_ID = "example-support-desk";
-const today = copenhagenDate(new Date());
-// DPA 5.2: a new sub-processor may start no earlier than 30 days after the notice; a day more for good measure.
-const effective = addDays(today, 31);
-
-/** Staff's pull request: one new sub-processor file and its "added" change entry. */
-function addSubProcessor(dir: string): void {
-  writeFileSync(
-    join(dir, "content/subprocessors", `${NEW_ID}.mdx`),
-    `---
-id: ${NEW_ID}
-relationship: third-party
-website: https://support-desk.example
-contact:
-  email: privacy@support-desk.example
-timeline:
-  - from: ${effective}
-    name: Example Support Desk
-    entity:
-      name: Example Support Desk ApS
-      address:
-        street: Testvej 1
-        postalCode: "8000"
-        city: Aarhus C
-        country: DK
-    purpose:
-      da: Helpdesk-system, som kundesupporten besvarer henvendelser i.
-      en: Helpdesk system in which customer support answers enquiries.
-    services: [customer-support]
-    dataCategories: [name, email-address]
-    locations:
-      - country: DK
-        city: Aarhus
----
-`,
-  );
-  writeFileSync(
-    join(dir, "content/changes", `${effective}-${NEW_ID}-added.mdx`),
-    `---
-id: ${effective}-${NEW_ID}-added
-announced: ${today}
-effective: ${effective}
-kind: added
-subprocessors: [${NEW_ID}]
-summary:
-  da: Example Support Desk ApS bliver underdatabehandler for kundesupporten med data i Danmark.
-  en: Example Support Desk ApS becomes a sub-processor for customer support, with data kept in Denmark.
----
-`,
-  );
-}
-
 async function publish(portal: Portal): Promise<{ status: string; sequence: number; fingerprint: string }> {
   const res = await fetch(`${portal.url}/api/admin/publish`, {
     method: "POST",
@@ -169,7 +116,7 @@ describe.skipIf(!hasChromium)("a published change, from notice to objection to u
       fingerprint: string;
     };
     await portal.stop();
-    addSubProcessor(dir);
+    addSubProcessor(dir, NEW_ID, "Example Support Desk");
     portal = await startPortal({ dir, port: portal.port });
     const health = (await (await fetch(`${portal.url}/api/health`)).json()) as { fingerprint: string };
     // The fingerprint changes the day the change is announced, not the day it takes effect.

@@ -1,7 +1,7 @@
 // Starts the real portal (`npm start`: build, local D1 migrations, `wrangler dev` with the outbox transport) for the
 // browser tests and the load benchmark. Each run works in a fresh copy of the checkout, so its dist/, its local D1 and
 // any content it edits never touch the working tree or another engineer's running server.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -62,6 +62,8 @@ export interface Portal {
   /** The last part of the server's output, for error messages. */
   output(): string;
   stop(): Promise<void>;
+  /** SIGKILL to the whole process group at once (npm start, wrangler, workerd): a crash, not a shutdown. */
+  kill(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -156,7 +158,24 @@ export async function startPortal(options: StartOptions): Promise<Portal> {
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  return { url, port, dir: options.dir, adminToken: readAdminToken(options.dir), output: () => log, stop };
+  const kill = async () => {
+    killGroup(child, "SIGKILL");
+    await exited(child);
+  };
+  return { url, port, dir: options.dir, adminToken: readAdminToken(options.dir), output: () => log, stop, kill };
+}
+
+/** One SQL query on the local D1 database `npm start -- --persist-to <state>` keeps in `dir` (server stopped). */
+export function queryLocalD1<T>(dir: string, state: string, sql: string): T[] {
+  const wrangler = join(dir, "node_modules/wrangler/bin/wrangler.js");
+  const out = spawnSync(
+    process.execPath,
+    [wrangler, "d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", sql],
+    { cwd: dir, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, maxBuffer: 64 << 20 },
+  );
+  if (out.status !== 0) throw new Error(`wrangler d1 execute failed: ${out.stderr || out.stdout}`);
+  const parsed = JSON.parse(out.stdout.slice(out.stdout.indexOf("["))) as { results: T[] }[];
+  return parsed[0]?.results ?? [];
 }
 
 export function removeCopy(dir: string): void {

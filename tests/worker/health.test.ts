@@ -2,7 +2,7 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 
 describe("GET /api/health", () => {
-  it("answers 200 with the version and the fingerprint of the deployed /annex-c.json", async () => {
+  it("answers 200 with the version, the fingerprint of the deployed /annex-c.json and the fan-out state", async () => {
     const res = await exports.default.fetch("https://portal.example/api/health");
     expect(res.status).toBe(200);
     const body = (await res.json()) as { status: string; version: string; fingerprint: string | null };
@@ -10,6 +10,7 @@ describe("GET /api/health", () => {
       status: "ok",
       version: expect.stringMatching(/^\d+\.\d+\.\d+/),
       fingerprint: "sha256:test-fingerprint",
+      fanout: { incomplete: 0, stalled: [] },
     });
   });
 

@@ -18,7 +18,14 @@ import { resendAccount } from "../../testing/resend-control.ts";
 import type { Reply } from "../../testing/resend-server.ts";
 import { publish } from "../../worker/notices/publish.ts";
 import { call } from "./helpers.ts";
-import { capturingQueue, deliver, documents, type QueuedMessage, resetNoticeTables } from "./notices-helpers.ts";
+import {
+  capturingQueue,
+  deliver,
+  documents,
+  gatedDb,
+  type QueuedMessage,
+  resetNoticeTables,
+} from "./notices-helpers.ts";
 
 const SEEDS = 50;
 const SUBSCRIBERS = 150; // two provider batches (100 + 50) of recipients, plus some who are not concerned
@@ -40,44 +47,6 @@ function prng(seed: number) {
 }
 
 type Rng = ReturnType<typeof prng>;
-
-/** D1 that fails on scheduled operations, either before the statement runs or after it ran (answer lost). */
-function faultyDb(db: D1Database, failAt: Map<number, "before" | "after">): D1Database {
-  let op = 0;
-  const real = new WeakMap<object, D1PreparedStatement>();
-  const gate = async <T>(run: () => Promise<T>): Promise<T> => {
-    const mode = failAt.get(op++);
-    if (mode === "before") throw new Error("D1_ERROR: injected failure before the write");
-    const result = await run();
-    if (mode === "after") throw new Error("D1_ERROR: injected failure after the write");
-    return result;
-  };
-  const wrap = (stmt: D1PreparedStatement): D1PreparedStatement => {
-    const proxy = new Proxy(stmt, {
-      get(target, prop) {
-        if (prop === "bind") return (...args: unknown[]) => wrap(target.bind(...args));
-        if (prop === "run" || prop === "all" || prop === "first" || prop === "raw") {
-          return (...args: unknown[]) =>
-            gate(() => (target[prop] as (...a: unknown[]) => Promise<unknown>).apply(target, args));
-        }
-        const value = Reflect.get(target, prop, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-    real.set(proxy, stmt);
-    return proxy;
-  };
-  return new Proxy(db, {
-    get(target, prop) {
-      if (prop === "prepare") return (sql: string) => wrap(target.prepare(sql));
-      if (prop === "batch") {
-        return (stmts: D1PreparedStatement[]) => gate(() => target.batch(stmts.map((s) => real.get(s) ?? s)));
-      }
-      const value = Reflect.get(target, prop, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-}
 
 function randomReplies(rng: Rng): { replies: Reply[]; permanent: boolean } {
   const replies: Reply[] = [];
@@ -190,7 +159,7 @@ async function runSeed(seed: number, subscribers: { id: string; email: string }[
   const failAt = new Map<number, "before" | "after">();
   for (let i = rng.int(3); i > 0; i--) failAt.set(rng.int(40), rng.chance(0.5) ? "before" : "after");
   const bindings = {
-    DB: faultyDb(env.DB, failAt),
+    DB: gatedDb(env.DB, (op) => failAt.get(op)),
     EMAIL_TRANSPORT: "resend",
     RESEND_API_KEY: fake.apiKey,
     RESEND_MAX_RPS: String(MAX_RPS),

@@ -182,3 +182,44 @@ export const NOTICE_TABLES = [
 export async function resetNoticeTables(): Promise<void> {
   await env.DB.batch(NOTICE_TABLES.map((t) => env.DB.prepare(`DELETE FROM ${t}`)));
 }
+
+/**
+ * D1 whose every operation (run, all, first, raw, batch), numbered from 0, passes `gate`: it fails before the
+ * statement runs or after it ran (the answer is lost) when the gate says so.
+ */
+export function gatedDb(db: D1Database, gate: (op: number) => "before" | "after" | undefined): D1Database {
+  let op = 0;
+  const real = new WeakMap<object, D1PreparedStatement>();
+  const guarded = async <T>(run: () => Promise<T>): Promise<T> => {
+    const mode = gate(op++);
+    if (mode === "before") throw new Error("D1_ERROR: injected failure before the write");
+    const result = await run();
+    if (mode === "after") throw new Error("D1_ERROR: injected failure after the write");
+    return result;
+  };
+  const wrap = (stmt: D1PreparedStatement): D1PreparedStatement => {
+    const proxy = new Proxy(stmt, {
+      get(target, prop) {
+        if (prop === "bind") return (...args: unknown[]) => wrap(target.bind(...args));
+        if (prop === "run" || prop === "all" || prop === "first" || prop === "raw") {
+          return (...args: unknown[]) =>
+            guarded(() => (target[prop] as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    real.set(proxy, stmt);
+    return proxy;
+  };
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === "prepare") return (sql: string) => wrap(target.prepare(sql));
+      if (prop === "batch") {
+        return (stmts: D1PreparedStatement[]) => guarded(() => target.batch(stmts.map((s) => real.get(s) ?? s)));
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}

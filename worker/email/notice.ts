@@ -516,3 +516,19 @@ export function renderVendorObjectionAlert(o: Omit<ObjectionEmailInput, "links" 
 `;
   return { subject, html, text, headers: {} } satisfies RenderedEmail;
 }
+
+/**
+ * Alert to the vendor's privacy mailbox (VENDOR_ALERT_EMAIL): a change notice did not reach everyone it should have
+ * yet (notices/recovery.ts). Counts and ids only, never subscriber addresses; the ledger has the details.
+ */
+export function renderFanoutAlert(a: { subject: string; lines: readonly string[]; adminUrl: string }) {
+  const subject = `Notice fan-out / udsendelse: ${a.subject}`;
+  const intro = "Ændringsmeddelelsen er endnu ikke nået ud til alle abonnenter; se hovedbogen.";
+  const text = [...a.lines, "", intro, "", `Ledger: ${a.adminUrl}`, ""].join("\n");
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head><body style="font-family:Arial,Helvetica,sans-serif">
+${a.lines.map((l) => `<p>${escapeHtml(l)}</p>`).join("\n")}
+<p lang="da">${escapeHtml(intro)}</p>
+<p><a href="${escapeHtml(a.adminUrl)}">Ledger</a></p></body></html>
+`;
+  return { subject, html, text, headers: {} } satisfies RenderedEmail;
+}

@@ -164,6 +164,8 @@ export interface FanoutDeps {
   now(): Date;
   /** Attempts of one message before its open deliveries are given up as dead (queue max_retries + 1). */
   maxAttempts: number;
+  /** How long one consumer holds the right to send a batch key; SEND_LEASE_MS unless configured. */
+  sendLeaseMs?: number;
 }
 
 export type MessageResult =
@@ -286,14 +288,15 @@ async function sendClaimed(
     });
     return { kind: "rejected", status: 0, detail: "nothing left to render" };
   }
+  const leaseMs = deps.sendLeaseMs ?? SEND_LEASE_MS;
   const held: SendResult = {
     kind: "held",
-    retryAfterSeconds: Math.ceil(SEND_LEASE_MS / 1000),
+    retryAfterSeconds: Math.ceil(leaseMs / 1000),
     detail: "another consumer is sending this batch",
   };
   const lease = () => {
     const nowMs = deps.now().getTime();
-    return deps.store.lease(message.publicationId, batchKey, owner, nowMs, nowMs + SEND_LEASE_MS);
+    return deps.store.lease(message.publicationId, batchKey, owner, nowMs, nowMs + leaseMs);
   };
   if (!(await lease())) return held;
   // The send slot comes last, right before the call: work done between the slot and the call (a slow D1 write)

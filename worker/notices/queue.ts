@@ -1,10 +1,13 @@
+import { sha256Hex } from "../../domain/canonical.ts";
 import type { Notice } from "../../domain/notice.ts";
-import { vendor } from "../config.ts";
-import { d1DeliveryStore, d1RateLimiter } from "../db-notices.ts";
+import { publicUrl, vendor } from "../config.ts";
+import { d1DeliveryStore, d1RateLimiter, recordDeadMessage } from "../db-notices.ts";
+import { renderFanoutAlert } from "../email/notice.ts";
 import { emailTransport } from "../email/transport.ts";
-import { backoffSeconds, type FanoutDeps, type FanoutMessage, processMessage } from "./fanout.ts";
+import { backoffSeconds, type FanoutDeps, type FanoutMessage, processMessage, SEND_LEASE_MS } from "./fanout.ts";
 import { loadNotice } from "./publish.ts";
 import { transportSender } from "./rate.ts";
+import { RECOVERY_MAX_REQUEUES, sendFanoutAlert } from "./recovery.ts";
 import { noticeManageToken } from "./tokens.ts";
 
 /**
@@ -15,6 +18,12 @@ export const MAX_ATTEMPTS = 10;
 
 /** Resend plan limit when RESEND_MAX_RPS is unset or unreadable: 2 requests per second. */
 export const DEFAULT_MAX_RPS = 2;
+
+/** The send lease (SEND_LEASE_MS) unless NOTICE_SEND_LEASE_SECONDS says otherwise (the end-to-end test uses seconds). */
+export function sendLeaseMs(env: Pick<Env, "NOTICE_SEND_LEASE_SECONDS">): number {
+  const n = Number(env.NOTICE_SEND_LEASE_SECONDS);
+  return Number.isFinite(n) && n > 0 ? n * 1000 : SEND_LEASE_MS;
+}
 
 export function maxRps(env: Pick<Env, "RESEND_MAX_RPS">): number {
   const n = Number(env.RESEND_MAX_RPS);
@@ -52,6 +61,7 @@ export function fanoutDeps(env: Env, options: { now?: () => Date } = {}): Fanout
     manageToken: (pub, sub) => noticeManageToken(env.NOTICE_TOKEN_KEY, pub, sub),
     now: options.now ?? (() => new Date()),
     maxAttempts: MAX_ATTEMPTS,
+    sendLeaseMs: sendLeaseMs(env),
   };
 }
 
@@ -82,4 +92,67 @@ export async function handleQueue(
       message.retry({ delaySeconds: backoffSeconds(message.attempts) });
     }
   }
+}
+
+/** The dead letter queue of NOTICE_QUEUE (wrangler.toml `dead_letter_queue`). */
+export const DEAD_LETTER_QUEUE = "notices-dlq";
+
+/**
+ * Deliveries of a message on the notice queue before the platform moves it to the dead letter queue: wrangler.toml
+ * max_retries (10) retries after the first delivery.
+ */
+const QUEUE_DELIVERIES = MAX_ATTEMPTS + 1;
+
+/**
+ * Consumer of the dead letter queue. A message lands there only when its consumer invocation died on every delivery
+ * (the consumer itself acks what it gives up, see MAX_ATTEMPTS). Each one is recorded in dead_letters with the rows of
+ * its chunk still open, and the vendor is alerted; the rows stay open, so the reconciler (recovery.ts) queues the
+ * chunk again, at most RECOVERY_MAX_REQUEUES times. A message is acked only once it is recorded and the alert went
+ * out; a re-delivered message is recorded once (its id is unique) and alerted under the same Idempotency-Key.
+ */
+export async function handleDeadLetters(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  options: { now?: () => Date } = {},
+): Promise<void> {
+  const now = (options.now ?? (() => new Date()))().toISOString();
+  const letters: { publicationId: number; chunk: number; open: number }[] = [];
+  try {
+    for (const message of batch.messages) {
+      const body = isFanoutMessage(message.body) ? message.body : null;
+      const reason = body
+        ? `dead letter queue: the consumer failed on all ${QUEUE_DELIVERIES} deliveries of this batch; the open ` +
+          `deliveries are queued again by the reconciler, at most ${RECOVERY_MAX_REQUEUES} times`
+        : `dead letter queue: not a fan-out chunk: ${JSON.stringify(message.body)?.slice(0, 500)}`;
+      const open = await recordDeadMessage(env.DB, {
+        queueMessageId: message.id,
+        message: body,
+        attempts: QUEUE_DELIVERIES,
+        reason,
+        now,
+      });
+      letters.push({ publicationId: body?.publicationId ?? 0, chunk: body?.chunk ?? -1, open: open.length });
+    }
+  } catch (err) {
+    console.error("dead letter queue: could not record the batch, will retry", err);
+    batch.retryAll({ delaySeconds: 60 });
+    return;
+  }
+  if (letters.length === 0) return;
+  const alert = renderFanoutAlert({
+    subject: `${letters.length} batch(es) in the dead letter queue`,
+    lines: [
+      "The notice queue gave up on these batches after every delivery failed. They are recorded in the dead letters; " +
+        `their open deliveries are queued again automatically, at most ${RECOVERY_MAX_REQUEUES} times.`,
+      ...letters.map((l) =>
+        l.chunk < 0
+          ? "A message that is not a fan-out batch (see the dead letters)."
+          : `Publication ${l.publicationId}, batch ${l.chunk}: ${l.open} delivery(ies) still open.`,
+      ),
+    ],
+    adminUrl: publicUrl(env, "/api/admin/publications"),
+  });
+  const key = await sha256Hex(batch.messages.map((m) => m.id).join(","));
+  if (await sendFanoutAlert(env, alert, `dead-letters/${key}`)) batch.ackAll();
+  else batch.retryAll({ delaySeconds: 60 });
 }

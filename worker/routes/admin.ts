@@ -2,7 +2,8 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { toCsv } from "../../domain/csv.ts";
 import { deliveriesOf, deliveryCounts, listDeadLetters, listPublications, objectionCounts } from "../db-notices.ts";
 import { ApiError } from "../errors.ts";
-import { deployedDocument, PublishError, publish } from "../notices/publish.ts";
+import { deployedDocument, PublishError, type PublishResult, publish } from "../notices/publish.ts";
+import { FANOUT_STALL_MS, type RecoveryResult, reconcileFanouts, recoveryDeps } from "../notices/recovery.ts";
 import { bearerToken, secretsEqual } from "../security.ts";
 import type { AppEnv } from "../types.ts";
 
@@ -17,10 +18,27 @@ export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
-/** The publish check for both callers (this route and the cron trigger). */
-export function runPublish(env: Env, origin: string, now: Date) {
-  return publish({ db: env.DB, queue: env.NOTICE_QUEUE, document: () => deployedDocument(env, origin), now });
+/**
+ * The publish check for both callers (this route and the cron trigger): record and queue a new publication, then
+ * queue again what a stopped fan-out left behind (notices/recovery.ts) — also when the publish step failed.
+ */
+export async function runPublish(
+  env: Env,
+  origin: string,
+  now: Date,
+): Promise<PublishResult & { recovery: RecoveryResult }> {
+  let result: PublishResult;
+  try {
+    result = await publish({ db: env.DB, queue: env.NOTICE_QUEUE, document: () => deployedDocument(env, origin), now });
+  } catch (err) {
+    await reconcileFanouts(recoveryDeps(env, now)).catch((e: unknown) => console.error("fan-out recovery failed", e));
+    throw err;
+  }
+  return { ...result, recovery: await reconcileFanouts(recoveryDeps(env, now)) };
 }
+
+/** Deliveries that have ended; the fan-out is complete when every planned one has. */
+const ENDED = ["sent", "suppressed", "dead", "stuck"];
 
 const admin = new Hono<AppEnv>();
 admin.use("*", requireAdmin);
@@ -46,19 +64,32 @@ admin.get("/publications", async (c) => {
     listDeadLetters(c.env.DB),
   ]);
   c.header("Cache-Control", "no-store");
+  const stallBefore = Date.now() - FANOUT_STALL_MS;
   return c.json({
-    publications: pubs.map((p) => ({
-      id: p.sequence,
-      kind: p.kind,
-      fingerprint: p.fingerprint,
-      previousFingerprint: p.previousFingerprint,
-      publishedAt: p.publishedAt,
-      recipientCount: p.recipientCount,
-      fanoutEnqueuedAt: p.fanoutEnqueuedAt,
-      deliveries: counts.get(p.sequence) ?? {},
-      objections: objections.get(p.sequence) ?? 0,
-      deliveriesCsv: `/api/admin/publications/${p.sequence}/deliveries.csv`,
-    })),
+    publications: pubs.map((p) => {
+      const deliveries = counts.get(p.sequence) ?? {};
+      const ended = ENDED.reduce((n, s) => n + (deliveries[s] ?? 0), 0);
+      const complete = ended >= p.recipientCount;
+      return {
+        id: p.sequence,
+        kind: p.kind,
+        fingerprint: p.fingerprint,
+        previousFingerprint: p.previousFingerprint,
+        publishedAt: p.publishedAt,
+        recipientCount: p.recipientCount,
+        fanoutEnqueuedAt: p.fanoutEnqueuedAt,
+        fanout: {
+          complete,
+          completedAt: p.fanoutCompletedAt,
+          // Not complete FANOUT_STALL_MS after publication; the vendor was alerted at `stalledAt` (once).
+          stalled: !complete && Date.parse(p.publishedAt) <= stallBefore,
+          stalledAt: p.fanoutStalledAt,
+        },
+        deliveries,
+        objections: objections.get(p.sequence) ?? 0,
+        deliveriesCsv: `/api/admin/publications/${p.sequence}/deliveries.csv`,
+      };
+    }),
     deadLetters,
   });
 });

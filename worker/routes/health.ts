@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import pkg from "../../package.json" with { type: "json" };
+import { unfinishedFanouts } from "../db-notices.ts";
 import type { AppEnv } from "../types.ts";
 
 /** The deployed Annex C export the site builds (canonical JSON with its SHA-256 fingerprint). */
@@ -28,10 +29,26 @@ export async function deployedFingerprint(env: Env, requestUrl: string): Promise
 
 const health = new Hono<AppEnv>();
 
+/**
+ * Change-notice fan-outs not complete as of the last publish check (cron every 15 minutes), and those flagged stalled
+ * (notices/recovery.ts). Publication ids only, no addresses; null when the database cannot be read.
+ */
+async function fanoutHealth(db: D1Database): Promise<{ incomplete: number; stalled: number[] } | null> {
+  try {
+    const unfinished = await unfinishedFanouts(db);
+    return {
+      incomplete: unfinished.length,
+      stalled: unfinished.filter((p) => p.stalledAt !== null).map((p) => p.sequence),
+    };
+  } catch {
+    return null;
+  }
+}
+
 health.get("/", async (c) => {
-  const fingerprint = await deployedFingerprint(c.env, c.req.url);
+  const [fingerprint, fanout] = await Promise.all([deployedFingerprint(c.env, c.req.url), fanoutHealth(c.env.DB)]);
   c.header("Cache-Control", "no-store");
-  return c.json({ status: "ok", version: pkg.version, fingerprint });
+  return c.json({ status: "ok", version: pkg.version, fingerprint, fanout });
 });
 
 export default health;
