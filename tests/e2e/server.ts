@@ -57,6 +57,8 @@ export interface Portal {
   url: string;
   port: number;
   dir: string;
+  /** The `node scripts/start.ts` process (its server runs in a process group of its own). */
+  pid: number;
   /** ADMIN_TOKEN from the copy's .dev.vars (created from .dev.vars.example by `npm start`). */
   adminToken: string;
   /** The last part of the server's output, for error messages. */
@@ -116,6 +118,9 @@ export async function startPortal(options: StartOptions): Promise<Portal> {
       PATH: `${join(options.dir, "node_modules/.bin")}:${process.env.PATH ?? ""}`,
       PORT: String(port),
       ASTRO_TELEMETRY_DISABLED: "1",
+      // node_modules is linked from the checkout, and with it Astro's default cache: copies that build at the same
+      // time each keep their own.
+      ASTRO_CACHE_DIR: join(options.dir, ".astro-cache"),
       WRANGLER_SEND_METRICS: "false",
       NO_COLOR: "1",
       FORCE_COLOR: "0",
@@ -156,7 +161,15 @@ export async function startPortal(options: StartOptions): Promise<Portal> {
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  return { url, port, dir: options.dir, adminToken: readAdminToken(options.dir), output: () => log, stop };
+  return {
+    url,
+    port,
+    dir: options.dir,
+    pid: child.pid as number,
+    adminToken: readAdminToken(options.dir),
+    output: () => log,
+    stop,
+  };
 }
 
 export function removeCopy(dir: string): void {
