@@ -1,7 +1,7 @@
 import Holidays from "date-holidays";
-import { addDays, copenhagenDate, isoWeekday } from "./dates.ts";
+import { addDays, copenhagenDate, copenhagenTime, isoWeekday } from "./dates.ts";
 import type { IsoDate, Localized } from "./schema/common.ts";
-import type { WorkingDayCalendar } from "./schema/vendor.ts";
+import type { Vendor, WorkingDayCalendar } from "./schema/vendor.ts";
 
 // The Danish working-day calendar the objection window (DPA 5.3) is counted in.
 // Pure and deterministic: holiday rules come from `date-holidays`, never from the clock; callers pass instants.
@@ -187,6 +187,65 @@ export function addWorkingDays(date: IsoDate, n: number, calendar: WorkingDayCal
 export function objectionDeadline(receivedAt: Date, calendar: WorkingDayCalendar, workingDays: number): IsoDate {
   if (Number.isNaN(receivedAt.getTime())) throw new RangeError("receivedAt is not a valid instant");
   return addWorkingDays(copenhagenDate(receivedAt), workingDays, calendar);
+}
+
+/**
+ * DPA 5.3 counts the objection window from RECEIPT of the notice. A notice delivered on a working day before the
+ * vendor's closing time (`closingTime`, Copenhagen wall clock, summer time included) is received that day; one
+ * delivered at or after it, or on a weekend or closed day, is received on the next working day, when someone at the
+ * customer can be expected to read it.
+ */
+export function receivedOn(deliveredAt: Date, vendor: Pick<Vendor, "closingTime" | "workingDayCalendar">): IsoDate {
+  if (Number.isNaN(deliveredAt.getTime())) throw new RangeError("deliveredAt is not a valid instant");
+  const day = copenhagenDate(deliveredAt);
+  const open = isWorkingDay(day, vendor.workingDayCalendar) && copenhagenTime(deliveredAt) < vendor.closingTime;
+  return open ? day : addWorkingDays(day, 1, vendor.workingDayCalendar);
+}
+
+/**
+ * Deadlines by receipt day: the evidence of one publication asks for the same few receipt days tens of thousands of
+ * times (one per contact). Bounded, as a long-running isolate sees ever new days.
+ */
+const deadlineCache = new Map<string, IsoDate>();
+const DEADLINE_CACHE_LIMIT = 10_000;
+
+/** DPA 5.3: the last day to object for a notice received on `received` (the receipt day itself never counts). */
+export function deadlineFromReceipt(
+  received: IsoDate,
+  vendor: Pick<Vendor, "workingDayCalendar" | "objectionWorkingDays">,
+): IsoDate {
+  const calendar = vendor.workingDayCalendar;
+  const key = `${calendar.country}:${[...calendar.extraClosedDays].sort().join(",")}|${vendor.objectionWorkingDays}|${received}`;
+  let deadline = deadlineCache.get(key);
+  if (deadline === undefined) {
+    deadline = addWorkingDays(received, vendor.objectionWorkingDays, calendar);
+    if (deadlineCache.size >= DEADLINE_CACHE_LIMIT) deadlineCache.clear();
+    deadlineCache.set(key, deadline);
+  }
+  return deadline;
+}
+
+export interface NoticeDeadlines {
+  /** What the email states: counted as if the notice were received when it was sent. */
+  stated: IsoDate;
+  /** Counted from the proven delivery (Resend's `email.delivered`), once it is known. */
+  fromDelivery: IsoDate | undefined;
+  /** The later of the two: a delivery that proves later receipt gives the customer the later day, never less. */
+  honoured: IsoDate;
+}
+
+/**
+ * The deadlines of one notice. The email can only state the deadline computed from its send time; when delivery
+ * proves a later receipt, the portal honours the later deadline, and the evidence shows both (DPA 5.3).
+ */
+export function noticeDeadlines(
+  sent: { sentAt: Date; deliveredAt?: Date | undefined; stated?: IsoDate | undefined },
+  vendor: Pick<Vendor, "closingTime" | "workingDayCalendar" | "objectionWorkingDays">,
+): NoticeDeadlines {
+  const stated = sent.stated ?? deadlineFromReceipt(receivedOn(sent.sentAt, vendor), vendor);
+  const fromDelivery = sent.deliveredAt ? deadlineFromReceipt(receivedOn(sent.deliveredAt, vendor), vendor) : undefined;
+  const honoured = fromDelivery !== undefined && fromDelivery > stated ? fromDelivery : stated;
+  return { stated, fromDelivery, honoured };
 }
 
 /** DPA 5.3: an objection made at `now` is on time while it is still the deadline day (or earlier) in Copenhagen. */

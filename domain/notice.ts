@@ -141,17 +141,7 @@ export function noticeFor(notice: Notice, subscriber: NoticeSubscriber): Persona
   if (dpaVersionsAdded.length > 0) topics.push("dpa");
   if (topics.length === 0) return undefined;
 
-  const touched = new Set([...diff.added, ...diff.removed, ...diff.changed].map((e) => e.id));
-  const newDpa = new Set(dpaVersionsAdded.map((v) => v.version));
-  const changes = notice.announced.filter(
-    (c) => c.subprocessors.some((id) => touched.has(id)) || (c.dpaVersion !== undefined && newDpa.has(c.dpaVersion)),
-  );
-  const dates = [
-    ...changes.map((c) => c.effective),
-    ...diff.added.map((e) => e.since),
-    ...diff.changed.map((e) => e.since),
-    ...dpaVersionsAdded.map((v) => v.effectiveFrom),
-  ].sort();
+  const changes = changesConcerning(notice.announced, diff, dpaVersionsAdded);
   return {
     locale: subscriber.locale,
     topics,
@@ -160,8 +150,35 @@ export function noticeFor(notice: Notice, subscriber: NoticeSubscriber): Persona
     annexC: filterEntries(notice.document.snapshot.entries, audience),
     changes,
     dpaVersionsAdded,
-    effectiveFrom: dates[0],
+    effectiveFrom: earliestEffective(changes, diff, dpaVersionsAdded),
   };
+}
+
+/** The announced changes behind a diff: those naming a sub-processor it touches or a DPA version it adds. */
+export function changesConcerning(
+  announced: readonly Change[],
+  diff: AnnexCDiff,
+  dpaVersionsAdded: readonly DpaVersionRef[] = [],
+): Change[] {
+  const touched = new Set([...diff.added, ...diff.removed, ...diff.changed].map((e) => e.id));
+  const newDpa = new Set(dpaVersionsAdded.map((v) => v.version));
+  return announced.filter(
+    (c) => c.subprocessors.some((id) => touched.has(id)) || (c.dpaVersion !== undefined && newDpa.has(c.dpaVersion)),
+  );
+}
+
+/** The first date on which something in a notice takes effect (undefined when nothing has a date). */
+export function earliestEffective(
+  changes: readonly Change[],
+  diff: AnnexCDiff,
+  dpaVersionsAdded: readonly DpaVersionRef[] = [],
+): IsoDate | undefined {
+  return [
+    ...changes.map((c) => c.effective),
+    ...diff.added.map((e) => e.since),
+    ...diff.changed.map((e) => e.since),
+    ...dpaVersionsAdded.map((v) => v.effectiveFrom),
+  ].sort()[0];
 }
 
 /** One provider call's worth of recipients: a queue message. */

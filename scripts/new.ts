@@ -7,6 +7,8 @@ import { join, relative } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import { type Document, parseDocument, stringify, type YAMLSeq } from "yaml";
+import { frontmatter, loadContent } from "../content-io/load-content.ts";
+import { buildDate } from "../content-io/today.ts";
 import { stateOn } from "../domain/annex.ts";
 import { earliestEffectiveDate } from "../domain/calendar.ts";
 import { isInEEA } from "../domain/countries.ts";
@@ -15,7 +17,6 @@ import { SubProcessor } from "../domain/schema/subprocessor.ts";
 import { TRANSFER_MECHANISMS } from "../domain/schema/transfer.ts";
 import { Vendor } from "../domain/schema/vendor.ts";
 import { formatError } from "../domain/validate.ts";
-import { buildDate, frontmatter, loadContent } from "./lib/load-content.ts";
 
 const TODO = "TODO";
 

@@ -5,9 +5,10 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { loadContent } from "../content-io/load-content.ts";
+import { buildDate } from "../content-io/today.ts";
 import { formatError } from "../domain/validate.ts";
 import { contentAtRef, GitError } from "./lib/git.ts";
-import { buildDate, loadContent } from "./lib/load-content.ts";
 import {
   type Audience,
   countsFromD1,

@@ -4,10 +4,11 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { CONTENT_DIR, frontmatter, loadContent } from "../content-io/load-content.ts";
+import { buildDate } from "../content-io/today.ts";
 import { checkHistory, formatHistoryError } from "../domain/history.ts";
 import { formatError } from "../domain/validate.ts";
 import { contentAtRef, GitError } from "./lib/git.ts";
-import { buildDate, CONTENT_DIR, frontmatter, loadContent } from "./lib/load-content.ts";
 
 /**
  * In GitHub Actions, each error is also printed as a workflow command, so it shows on the file in the pull request.

@@ -3,8 +3,8 @@ import { readdir, readFile } from "node:fs/promises";
 import { glob, type Loader } from "astro/loaders";
 import { z } from "astro/zod";
 import { parse } from "yaml";
+import { frontmatter as splitFrontmatter } from "../content-io/load-content.ts";
 import { Change, DpaVersion, SubProcessor, Vendor } from "../domain/schema/index.ts";
-import { frontmatter as splitFrontmatter } from "../scripts/lib/load-content.ts";
 
 // The collections read content/ (what vendor staff edit) and validate it with the domain's own schemas, so an
 // author sees the same error here as from `npm run validate` (STYLE.md: the schema is the documentation).

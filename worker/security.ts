@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import { SECURITY_HEADERS } from "../domain/security-headers.ts";
 import { ApiError } from "./errors.ts";
 
 /** 32 random bytes = 256 bits; DESIGN asks for at least 128. */
@@ -53,23 +54,9 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-/**
- * Headers set on every response the worker answers (pages, API, errors and assets it proxies).
- * Static assets served without the worker get the same set from the site's `_headers` file.
- */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  "Content-Security-Policy":
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-  "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
-  // The site's own forms must send their Origin (checked below), so never `no-referrer` here.
-  "Referrer-Policy": "strict-origin-when-cross-origin",
-  "X-Content-Type-Options": "nosniff",
-  "X-Frame-Options": "DENY",
-  "Permissions-Policy":
-    "accelerometer=(), browsing-topics=(), camera=(), geolocation=(), gyroscope=(), microphone=(), payment=(), usb=()",
-  "Cross-Origin-Opener-Policy": "same-origin",
-};
+// Headers set on every response the worker answers (pages, API, errors and assets it proxies); the same list is
+// built into the site's `_headers` for static assets served without the worker.
+export { SECURITY_HEADERS };
 
 /** Copies the security headers onto a response, re-wrapping it when its headers are immutable. */
 export function withSecurityHeaders(response: Response): Response {

@@ -172,67 +172,9 @@ export function acceptBody(options: AcceptBodyOptions = {}): MiddlewareHandler<A
 }
 
 // ---------------------------------------------------------------------------------------------
-// Email addresses
+// Email addresses: one rule for subscribers and customer contacts alike (domain/email.ts).
 
-const MAX_ADDRESS = 254; // RFC 5321 forward-path limit
-const MAX_LOCAL = 64;
-const LOCAL_PART = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
-const DNS_LABEL = /^(?:xn--)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-// Control characters (CR/LF header injection), whitespace, and characters that separate or quote
-// addresses in a header (, ; < > " ( ) [ ] \) are never part of an address we accept.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\s,;<>"()[\]\\:]/u;
-
-export type NormalizedEmail = { ok: true; email: string } | { ok: false; reason: string };
-
-/**
- * Normalises an address before it is compared or stored: trimmed, lower-case (local part and
- * domain), internationalised domain converted to punycode. Anything that could smuggle a second
- * recipient or a header into an email is refused.
- */
-export function normalizeEmail(raw: string): NormalizedEmail {
-  const trimmed = raw.trim();
-  if (trimmed.length === 0) return { ok: false, reason: "is empty" };
-  if (FORBIDDEN.test(trimmed)) return { ok: false, reason: "contains characters an email address cannot have" };
-  const at = trimmed.lastIndexOf("@");
-  if (at <= 0 || at === trimmed.length - 1) return { ok: false, reason: "must look like name@example.com" };
-  const local = trimmed.slice(0, at).toLowerCase();
-  const rawDomain = trimmed.slice(at + 1).replace(/\.$/, "");
-  if (local.length > MAX_LOCAL)
-    return { ok: false, reason: `the part before @ is longer than ${MAX_LOCAL} characters` };
-  if (!LOCAL_PART.test(local)) return { ok: false, reason: "the part before @ is not a valid mailbox name" };
-  let domain: string;
-  try {
-    domain = new URL(`http://${rawDomain}/`).hostname;
-  } catch {
-    return { ok: false, reason: "the domain is not valid" };
-  }
-  const labels = domain.split(".");
-  const tld = labels[labels.length - 1] ?? "";
-  if (
-    domain.length > 253 ||
-    labels.length < 2 ||
-    !labels.every((l) => DNS_LABEL.test(l)) ||
-    !/^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/.test(tld)
-  ) {
-    return { ok: false, reason: "the domain is not valid" };
-  }
-  const email = `${local}@${domain}`;
-  if (email.length > MAX_ADDRESS) return { ok: false, reason: `is longer than ${MAX_ADDRESS} characters` };
-  return { ok: true, email };
-}
-
-export const EmailAddress = z
-  .string({ error: "must be a string" })
-  .max(320, "is too long")
-  .transform((value, ctx) => {
-    const result = normalizeEmail(value);
-    if (!result.ok) {
-      ctx.addIssue({ code: "custom", message: `not a usable email address: ${result.reason}` });
-      return z.NEVER;
-    }
-    return result.email;
-  });
+export { EmailAddress, type NormalizedEmail, normalizeEmail } from "../domain/email.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Preferences
@@ -254,6 +196,37 @@ function choiceList<T extends z.ZodType<string>>(item: T, options: number, noun:
 
 export const Topics = choiceList(TopicField, TOPICS.length, "topics");
 export const Regions = choiceList(RegionField, REGION_IDS.length, "regions");
+
+// ---------------------------------------------------------------------------------------------
+// Free text
+
+// A line break inside a one-line field is how text escapes into an email header (a CR/LF in an objection's
+// organisation would start a new header line in the vendor alert's Subject). One-line fields refuse every C0 control
+// (TAB, CR and LF included), DEL, the C1 controls and the Unicode line and paragraph separators; multi-line fields
+// allow TAB, CR and LF and refuse the rest. Checked before trimming, so a trailing CR/LF is refused too.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+const NOT_ONE_LINE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+const NOT_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]/u;
+
+function freeText(max: number, forbidden: RegExp, message: string) {
+  return z
+    .string({ error: "must be a string" })
+    .refine((v) => !forbidden.test(v), message)
+    .trim()
+    .min(1, "is missing")
+    .max(max, "is too long");
+}
+
+/** A one-line field (a name, an organisation): trimmed, not empty, at most `max` characters, no control characters. */
+export function oneLineText(max: number) {
+  return freeText(max, NOT_ONE_LINE, "must be one line without control characters or line breaks");
+}
+
+/** A multi-line field (a reason): like `oneLineText`, but line breaks and tabs are allowed. */
+export function multiLineText(max: number) {
+  return freeText(max, NOT_TEXT, "must not contain control characters");
+}
 
 /** Tokens arrive in links, headers and form fields; anything much longer than ours is refused early. */
 export const TokenField = z.string({ error: "must be a string" }).min(1, "is missing").max(128, "is too long");

@@ -21,6 +21,7 @@ export default defineConfig(async () => {
           bindings: {
             TEST_MIGRATIONS: migrations,
             ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+            NOTICE_TOKEN_KEY: "test-notice-token-key-0123456789abcdef",
             RESEND_API_KEY: "re_test_key",
             RESEND_WEBHOOK_SECRET: "whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nw==",
             RESEND_BASE_URL: inject<string>("resendUrl"),

@@ -8,6 +8,13 @@ export type Locale = z.infer<typeof Locale>;
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** True for a real calendar date written as `YYYY-MM-DD` (2023-02-30 is written like one but is not). */
+export function isCalendarDate(s: string): boolean {
+  if (!ISO_DATE.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
+
 /** A calendar date as `YYYY-MM-DD`. YAML turns unquoted dates into Date objects; both are accepted. */
 export const IsoDate = z
   .preprocess(
@@ -15,10 +22,7 @@ export const IsoDate = z
     z
       .string()
       .regex(ISO_DATE, "must be a date written as YYYY-MM-DD")
-      .refine((s) => {
-        const d = new Date(`${s}T00:00:00Z`);
-        return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
-      }, "is not a real calendar date"),
+      .refine(isCalendarDate, "is not a real calendar date"),
   )
   .describe("A date written as YYYY-MM-DD");
 export type IsoDate = string;
@@ -47,9 +51,42 @@ export const Slug = z
   .describe("Stable id used in URLs: lower-case letters, digits and hyphens");
 
 export const Email = z.email("must be an email address").describe("Email address");
+// A DNS host name: letters, digits and hyphens in dot-separated labels (punycode for international names).
+const HOST_NAME = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/;
+
+/**
+ * A web address starting with https://, stored as the URL parser writes it (`new URL(x).href`): a `"`, `<`, space or
+ * backtick in the path, query or fragment is percent-encoded, so it lands in an `href` as a valid URL and cannot end
+ * the attribute. The host must be a plain DNS name (the parser lets a `"` through in a host), and there is no user
+ * name or password.
+ */
 export const HttpsUrl = z
-  .url("must be a web address")
-  .refine((u) => u.startsWith("https://"), "must start with https://")
+  .string({ error: "must be a web address" })
+  .transform((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value.trim());
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be a web address, e.g. https://example.com/privacy" });
+      return z.NEVER;
+    }
+    const problem =
+      url.protocol !== "https:"
+        ? "must start with https://"
+        : !HOST_NAME.test(url.hostname)
+          ? `must name its host with letters, digits, hyphens and dots (got "${url.hostname}")`
+          : url.username || url.password
+            ? "must not contain a user name or password"
+            : undefined;
+    if (problem) {
+      ctx.addIssue({ code: "custom", message: problem });
+      return z.NEVER;
+    }
+    // The parser writes a bare origin with a trailing "/"; without one as given, it stays without, so addresses that
+    // were already clean keep their text, and Annex C its fingerprint.
+    const bareOrigin = url.pathname === "/" && !url.search && !url.hash && !value.trim().endsWith("/");
+    return bareOrigin ? url.href.slice(0, -1) : url.href;
+  })
   .describe("Web address starting with https://");
 
 export const PostalAddress = z

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { addDays } from "../dates.ts";
 import { CountryCode, Email, HttpsUrl, IsoDate, Locale, Localized, PostalAddress, Slug } from "./common.ts";
 
 export const Region = z
@@ -17,6 +18,12 @@ export const Cohort = z
     name: Localized,
     contractedOnOrBefore: IsoDate.optional().describe("Customers whose contract was signed on or before this date"),
     contractedAfter: IsoDate.optional().describe("Customers whose contract was signed after this date"),
+    assignedOnly: z
+      .literal(true)
+      .optional()
+      .describe(
+        "Customers join this cohort only when staff name it on the customer, never by contract date (a subset of another cohort with the same dates)",
+      ),
   })
   .strict()
   .refine((c) => (c.contractedOnOrBefore === undefined) !== (c.contractedAfter === undefined), {
@@ -61,6 +68,13 @@ export const Vendor = z
       .min(1)
       .describe("DPA 5.3: working days a customer has to object after receiving a notice"),
     workingDayCalendar: WorkingDayCalendar,
+    closingTime: z
+      .string()
+      .regex(/^(?:[01]\d|2[0-3]):[0-5]\d$/, "must be a time written as HH:MM, e.g. 16:00")
+      .default("16:00")
+      .describe(
+        "DPA 5.3: a notice delivered at or after this time (Copenhagen) counts as received on the next working day",
+      ),
     locales: z.array(Locale).min(1),
     defaultLocale: Locale,
     regions: z.array(Region).min(1),
@@ -89,5 +103,32 @@ export const Vendor = z
         seen.add(item.id);
       });
     }
+    // A customer's cohort follows from its contract date (domain/schema/customer.ts): two cohorts that could both
+    // claim the same date would make that answer depend on the order of this file.
+    const derived = v.cohorts.map((c, i) => ({ c, i })).filter(({ c }) => !c.assignedOnly);
+    for (const [n, { c: b, i }] of derived.entries()) {
+      for (const { c: a } of derived.slice(0, n)) {
+        const shared = sharedContractDate(a, b);
+        if (shared === undefined) continue;
+        ctx.addIssue({
+          code: "custom",
+          path: ["cohorts", i],
+          message: `cohorts "${a.id}" and "${b.id}" both take contracts signed on ${shared}; give one of them assignedOnly: true`,
+        });
+      }
+    }
   });
 export type Vendor = z.infer<typeof Vendor>;
+
+/** A contract date both cohorts' date rules accept, if there is one. */
+function sharedContractDate(a: Cohort, b: Cohort): IsoDate | undefined {
+  if (a.contractedOnOrBefore !== undefined && b.contractedOnOrBefore !== undefined) {
+    return [a.contractedOnOrBefore, b.contractedOnOrBefore].sort()[0];
+  }
+  if (a.contractedAfter !== undefined && b.contractedAfter !== undefined) {
+    return addDays([a.contractedAfter, b.contractedAfter].sort()[1] as IsoDate, 1);
+  }
+  const before = a.contractedOnOrBefore ?? b.contractedOnOrBefore;
+  const after = a.contractedAfter ?? b.contractedAfter;
+  return before !== undefined && after !== undefined && after < before ? before : undefined;
+}

@@ -6,22 +6,22 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
+import { loadContent } from "../../content-io/load-content.ts";
 import { annexCDocument } from "../../domain/annex.ts";
 import { buildNotice, planFanout } from "../../domain/notice.ts";
 import type { Locale } from "../../domain/schema/common.ts";
 import type { SubProcessor } from "../../domain/schema/subprocessor.ts";
-import { resendAccount } from "../../tests/fakes/resend-control.ts";
-import type { Reply } from "../../tests/fakes/resend-server.ts";
+import { memoryDeliveryStore } from "../../testing/memory-store.ts";
+import { resendAccount } from "../../testing/resend-control.ts";
+import type { Reply } from "../../testing/resend-server.ts";
 import {
   type FanoutDeps,
   type FanoutMessage,
   type LiveSubscriber,
   processMessage,
 } from "../../worker/notices/fanout.ts";
-import { memoryDeliveryStore } from "../../worker/notices/memory-store.ts";
 import { memoryRateLimiter, type SendPort, transportSender } from "../../worker/notices/rate.ts";
 import { noticeManageToken } from "../../worker/notices/tokens.ts";
-import { loadContent } from "../lib/load-content.ts";
 
 export interface FanoutBenchOptions {
   subscribers?: number;

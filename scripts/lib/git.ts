@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
-import { CONTENT_DIR } from "./load-content.ts";
+import { CONTENT_DIR } from "../../content-io/load-content.ts";
 
 /** A git archive of content/ is a few hundred kilobytes; this leaves room for years of change entries. */
 const MAX_ARCHIVE_BYTES = 256 * 1024 * 1024;

@@ -1,5 +1,5 @@
-import { stringify } from "csv-stringify/sync";
 import type { AnnexCEntry } from "../../domain/annex.ts";
+import { toCsv } from "../../domain/csv.ts";
 import { appliesToLabels, mechanismLabel } from "../../domain/labels.ts";
 import type { Vendor } from "../../domain/schema/vendor.ts";
 
@@ -7,8 +7,8 @@ export const CSV_COLUMNS = ["id", "name", "entity", "country", "city", "applies_
 
 /**
  * Annex C as a spreadsheet: one row per sub-processor and location (English words, ISO country codes), so a
- * customer can filter it by country or by who it applies to. It starts with a UTF-8 byte order mark, without which
- * spreadsheet programs misread names such as "København".
+ * customer can filter it by country or by who it applies to. With a byte order mark, and no cell that a spreadsheet
+ * would run as a formula (domain/csv.ts).
  */
 export function annexCsv(entries: AnnexCEntry[], vendor: Pick<Vendor, "regions" | "cohorts">): string {
   const rows = entries.flatMap((e) =>
@@ -23,5 +23,5 @@ export function annexCsv(entries: AnnexCEntry[], vendor: Pick<Vendor, "regions" 
       e.since,
     ]),
   );
-  return stringify(rows, { header: true, columns: [...CSV_COLUMNS], record_delimiter: "windows", bom: true });
+  return toCsv(CSV_COLUMNS, rows, { windows: true, bom: true });
 }

@@ -9,11 +9,11 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readRawContent } from "../../content-io/load-content.ts";
 import { objectionDeadline } from "../../domain/calendar.ts";
 import { addDays, copenhagenDate } from "../../domain/dates.ts";
 import { formatDate } from "../../domain/labels.ts";
 import { Vendor } from "../../domain/schema/vendor.ts";
-import { readRawContent } from "../../scripts/lib/load-content.ts";
 import {
   expectAccessible,
   expectClean,

@@ -248,7 +248,8 @@ describe("deploy.yml, run step by step against a local D1 and wrangler deploy --
   it("every step passes once the repository is configured", { timeout: 600_000 }, async () => {
     if (!existsSync(origin)) makeOrigin();
     const port = await freePort();
-    expressions["vars.PUBLIC_BASE_URL"] = `http://127.0.0.1:${port}`;
+    // A public https:// origin, as the deploy checks demand; only the publish call is sent to the local server.
+    expressions["vars.PUBLIC_BASE_URL"] = "https://portal.example";
     let configured = false;
     ran = await runJob("deploy.yml", PR_BRANCH, {
       workspace,
@@ -279,6 +280,8 @@ describe("deploy.yml, run step by step against a local D1 and wrangler deploy --
         if (/^\s*(npx )?wrangler\b/m.test(script) && local === script)
           throw new Error(`a step calls wrangler in a way this test cannot keep local:\n${script}`);
         if (/--remote\b/.test(local)) throw new Error(`a step would still reach Cloudflare:\n${local}`);
+        // The deployed worker's address, here: the local server on the database just migrated.
+        if (local.includes("/api/admin/publish")) return `PUBLIC_BASE_URL=http://127.0.0.1:${port}\n${local}`;
         return local;
       },
     });
@@ -286,6 +289,7 @@ describe("deploy.yml, run step by step against a local D1 and wrangler deploy --
       expect.arrayContaining([
         "Check the deployment is configured",
         "npm ci --no-audit --no-fund",
+        "Refuse to deploy with the outbox transport",
         "npm run build",
         "Apply D1 migrations",
         "Deploy the worker and the site",

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { loadContent } from "../../content-io/load-content.ts";
 import {
   annexCDocument,
   fingerprint,
@@ -10,7 +11,6 @@ import {
 import { canonicalJson, sha256Hex } from "../../domain/canonical.ts";
 import type { Content } from "../../domain/content.ts";
 import { diffAnnexC, isEmptyDiff } from "../../domain/diff.ts";
-import { loadContent } from "../../scripts/lib/load-content.ts";
 
 const loaded = loadContent(".", "2026-11-23");
 if (!loaded.content) throw new Error(`shipped content is invalid: ${JSON.stringify(loaded.errors)}`);

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { readRawContent } from "../../content-io/load-content.ts";
 import {
   type AnnexCEntry,
   type Audience,
@@ -24,7 +25,6 @@ import type { Change } from "../../domain/schema/change.ts";
 import type { SubProcessorState } from "../../domain/schema/subprocessor.ts";
 import { Vendor } from "../../domain/schema/vendor.ts";
 import { type RawContent, type RawFile, validateContent } from "../../domain/validate.ts";
-import { readRawContent } from "../../scripts/lib/load-content.ts";
 
 // Properties of Annex C resolution, diff and fingerprint over random but VALID content: random sub-processors with
 // random timelines, locations, regions and cohorts, each timeline step explained by a matching change entry. The

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
+import { loadContent, readRawContent } from "../../content-io/load-content.ts";
 import { canonicalJson } from "../../domain/canonical.ts";
 import type { Content } from "../../domain/content.ts";
 import { checkHistory, datesToCompare, HISTORY_RULES, type HistoryError } from "../../domain/history.ts";
@@ -11,7 +12,6 @@ import type { Change } from "../../domain/schema/change.ts";
 import type { SubProcessor } from "../../domain/schema/subprocessor.ts";
 import { RULES, validateContent } from "../../domain/validate.ts";
 import { contentAtRef } from "../../scripts/lib/git.ts";
-import { loadContent, readRawContent } from "../../scripts/lib/load-content.ts";
 
 const TODAY = "2026-11-23";
 

@@ -3,9 +3,9 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { frontmatter, loadContent } from "../../content-io/load-content.ts";
 import { stateOn } from "../../domain/annex.ts";
 import { earliestEffectiveDate } from "../../domain/calendar.ts";
-import { frontmatter, loadContent } from "../../scripts/lib/load-content.ts";
 
 const TODAY = "2026-11-23";
 const roots: string[] = [];

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { loadContent } from "../../content-io/load-content.ts";
 import { type AnnexCDocument, annexCDocument } from "../../domain/annex.ts";
 import type { Content } from "../../domain/content.ts";
 import { buildNotice, noticeFor } from "../../domain/notice.ts";
 import type { SubProcessor } from "../../domain/schema/subprocessor.ts";
-import { loadContent } from "../../scripts/lib/load-content.ts";
 import { renderNotice, renderObjectionReceipt, renderVendorObjectionAlert } from "../../worker/email/notice.ts";
 
 // The shipped content plus one new sub-processor for UK customers, announced with the 30 days' notice (DPA 5.2).

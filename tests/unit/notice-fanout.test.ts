@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { AnnexCDocument, AnnexCEntry } from "../../domain/annex.ts";
 import { buildNotice, IDEMPOTENCY_WINDOW_MS } from "../../domain/notice.ts";
 import type { Vendor } from "../../domain/schema/vendor.ts";
+import { memoryDeliveryStore } from "../../testing/memory-store.ts";
 import {
   type BatchOutcome,
   backoffSeconds,
@@ -11,7 +12,6 @@ import {
   type OutgoingEmail,
   processMessage,
 } from "../../worker/notices/fanout.ts";
-import { memoryDeliveryStore } from "../../worker/notices/memory-store.ts";
 import { memoryRateLimiter, type SendPort, transportSender } from "../../worker/notices/rate.ts";
 import { noticeManageToken } from "../../worker/notices/tokens.ts";
 

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, describe, expect, it } from "vitest";
+import { loadContent } from "../../content-io/load-content.ts";
 import type { Content } from "../../domain/content.ts";
-import { loadContent } from "../../scripts/lib/load-content.ts";
 import {
   countsFromD1,
   findLocalD1,

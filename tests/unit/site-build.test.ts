@@ -1,11 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import type { AnnexCDocument } from "../../domain/annex.ts";
 import { canonicalJson, sha256Hex } from "../../domain/canonical.ts";
+import { SECURITY_HEADERS } from "../../domain/security-headers.ts";
 
 // Builds the real site from content/ (the shipped vendor) into temporary folders and checks the output as a visitor,
 // a crawler and the worker would see it. Two builds: one "today" (after every change) and one on a day when the
@@ -289,14 +290,25 @@ describe("exports", () => {
     for (const c of doc.changes) expect(xml).toContain(`<id>https://portal.test/en/changes/${c.id}/</id>`);
   });
 
-  it("_headers sends the strict CSP and security headers for every path", () => {
-    const headers = read(out, "_headers");
-    expect(headers).toContain(
-      "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
-    );
-    expect(headers).toContain("Referrer-Policy: strict-origin-when-cross-origin");
-    expect(headers).toContain("X-Content-Type-Options: nosniff");
-    expect(headers).toMatch(/Strict-Transport-Security: max-age=\d+/);
-    expect(headers).toContain("Permissions-Policy: camera=(), microphone=(), geolocation=(), interest-cohort=()");
+  it("_headers is built from the header list the worker sets (domain/security-headers.ts), none added by hand", () => {
+    const blocks = new Map<string, Record<string, string>>();
+    let current: Record<string, string> | undefined;
+    for (const line of read(out, "_headers").split("\n")) {
+      if (line.trim() === "" || line.startsWith("#")) continue;
+      if (!line.startsWith(" ")) {
+        current = {};
+        blocks.set(line.trim(), current);
+        continue;
+      }
+      const colon = line.indexOf(":");
+      if (current) current[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
+    }
+    expect(blocks.get("/*")).toEqual(SECURITY_HEADERS);
+    expect(blocks.get("/*")?.["Content-Security-Policy"]).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
+    expect(blocks.get("/annex-c.csv")?.["Content-Type"]).toBe("text/csv; charset=utf-8");
+    expect(blocks.get("/feed.xml")?.["Content-Type"]).toBe("application/atom+xml; charset=utf-8");
+    expect(blocks.get("/annex-c.json")?.["Access-Control-Allow-Origin"]).toBe("*");
+    expect([...blocks.keys()]).toEqual(["/*", "/feed.xml", "/annex-c.csv", "/annex-c.json"]);
+    expect(existsSync(join(ROOT, "site/public/_headers"))).toBe(false);
   });
 });

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { resolveBuildDate } from "../../content-io/today.ts";
 import type { AnnexCEntry } from "../../domain/annex.ts";
 import { appliesToLabels, formatDate, locationLabel, mechanismLabel, transferLabel } from "../../domain/labels.ts";
 import type { Change } from "../../domain/schema/change.ts";
-import { resolveBuildDate } from "../../site/lib/build-date.ts";
 import { newestFirst, objectionDeadlineFor, upcoming } from "../../site/lib/changes.ts";
 import { annexCsv } from "../../site/lib/csv.ts";
 import { dpaPeriods } from "../../site/lib/dpa.ts";
+import { changesFeed } from "../../site/lib/feed.ts";
 
 const vendor = {
   regions: [
@@ -59,7 +60,7 @@ describe("labels (domain/labels.ts)", () => {
   });
 });
 
-describe("build date (site/lib/build-date.ts)", () => {
+describe("build date (content-io/today.ts)", () => {
   it("uses BUILD_DATE when given and rejects one that is not a calendar date", () => {
     expect(resolveBuildDate("2026-11-23")).toBe("2026-11-23");
     expect(() => resolveBuildDate("2026-02-30")).toThrow(/BUILD_DATE/);
@@ -134,5 +135,65 @@ describe("CSV export (site/lib/csv.ts)", () => {
       'acme,"Acme, Inc.",Acme Inc.,DE,,Customers in Germany,Within the EEA – no transfer,2024-07-01',
       "",
     ]);
+  });
+
+  it("writes a cell that a spreadsheet would run as a formula as text, with a leading single quote (OWASP)", () => {
+    const entry = {
+      id: "evil",
+      name: '=HYPERLINK("https://evil.example","Click")',
+      entity: { name: "+1 Corp", address: { street: "1 Road", city: "Town", country: "DK" } },
+      locations: [
+        { country: "DK", city: "@SUM(A1:A9)" },
+        { country: "DK", city: "-2+3" },
+        { country: "DK", city: "\tTab" },
+      ],
+      since: "2024-07-01",
+    } as unknown as AnnexCEntry;
+    const rows = annexCsv([entry], vendor).slice(1).split("\r\n").slice(1, -1);
+    expect(rows).toEqual([
+      `evil,"'=HYPERLINK(""https://evil.example"",""Click"")",'+1 Corp,DK,'@SUM(A1:A9),All customers,Within the EEA – no transfer,2024-07-01`,
+      `evil,"'=HYPERLINK(""https://evil.example"",""Click"")",'+1 Corp,DK,'-2+3,All customers,Within the EEA – no transfer,2024-07-01`,
+      `evil,"'=HYPERLINK(""https://evil.example"",""Click"")",'+1 Corp,DK,'\tTab,All customers,Within the EEA – no transfer,2024-07-01`,
+    ]);
+  });
+});
+
+describe("Atom feed (site/lib/feed.ts)", () => {
+  const feedVendor = {
+    name: "Vendor <b>&</b> Co",
+    legalEntity: "Vendor A/S",
+    privacyContact: "privacy@vendor.example",
+  };
+  const hostile = '<img src=x onerror="alert(1)"> ]]><b>bold</b> & more';
+
+  /** The text of each `<tag type="html">` in the feed, as a reader gets it: CDATA unwrapped, then HTML decoded. */
+  function htmlElements(xml: string, tag: string): string[] {
+    const re = new RegExp(`<${tag} type="html">((?:<!\\[CDATA\\[[\\s\\S]*?\\]\\]>)+)</${tag}>`, "g");
+    return [...xml.matchAll(re)].map((m) =>
+      (m[1] ?? "")
+        .replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, "$1")
+        .replace(/<[^>]*>/g, "")
+        .replace(/&lt;/g, "<")
+        .replace(/&gt;/g, ">")
+        .replace(/&quot;/g, '"')
+        .replace(/&amp;/g, "&"),
+    );
+  }
+
+  it("markup in a change summary reaches the reader as text in the title, summary and content", () => {
+    const c: Change = {
+      ...change("2024-07-01-evil", "2024-05-31", "2024-07-01"),
+      summary: { da: hostile, en: hostile },
+    };
+    const xml = changesFeed(feedVendor, [c], new URL("https://portal.test"));
+    expect(xml).not.toContain("<img");
+    expect(xml).not.toContain("<b>");
+    expect(htmlElements(xml, "title")).toEqual([`New sub-processor: ${hostile}`]);
+    expect(htmlElements(xml, "summary")).toEqual([`${hostile} Takes effect 1 July 2024.`]);
+    const [content] = htmlElements(xml, "content");
+    expect(content).toContain(hostile);
+    expect(content).toContain("Læs på dansk");
+    // The feed's own title is a text element: escaped by the XML writer.
+    expect(xml).toContain("<title>Vendor &lt;b&gt;&amp;&lt;/b&gt; Co: sub-processor changes</title>");
   });
 });

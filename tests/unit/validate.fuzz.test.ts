@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { readRawContent } from "../../content-io/load-content.ts";
 import { annexCDocument, horizon, resolveAnnexC } from "../../domain/annex.ts";
 import { formatError, type RawContent, type RawFile, RULES, validateContent } from "../../domain/validate.ts";
-import { readRawContent } from "../../scripts/lib/load-content.ts";
 
 // Fuzzing the validator with the shipped content's raw data, mutated at random: fields dropped or replaced, wrong
 // types, random strings, dates and countries, duplicated, dropped or renamed files. Whatever staff put in content/,

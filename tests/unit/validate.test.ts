@@ -3,8 +3,9 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { loadContent } from "../../content-io/load-content.ts";
+import { HttpsUrl } from "../../domain/schema/common.ts";
 import { RULES, type Rule } from "../../domain/validate.ts";
-import { loadContent } from "../../scripts/lib/load-content.ts";
 
 const FIXTURES = "tests/fixtures/bad";
 const TODAY = "2026-11-23";
@@ -64,6 +65,24 @@ describe("content validator", () => {
     const error = errors.find((e) => e.rule === "privacy-shield");
     expect(error?.message).toMatch(/16 July 2020/);
     expect(error?.message).toMatch(/C-311\/18/);
+  });
+
+  it("a web address is written as the URL parser writes it, so a quote cannot end an href", () => {
+    expect(HttpsUrl.parse('https://Example.com/privacy"><script>?q="x"')).toBe(
+      "https://example.com/privacy%22%3E%3Cscript%3E?q=%22x%22",
+    );
+    expect(HttpsUrl.parse("https://sendgrid.com")).toBe("https://sendgrid.com");
+    expect(HttpsUrl.parse("https://bücher.example/a b")).toBe("https://xn--bcher-kva.example/a%20b");
+    for (const bad of ["http://example.com", "javascript:alert(1)", "https://user:pw@example.com", "not a url"]) {
+      expect(HttpsUrl.safeParse(bad).success, bad).toBe(false);
+    }
+    const { errors } = loadContent(contentWith("unsafe-url"), TODAY);
+    expect(errors).toContainEqual({
+      file: "content/subprocessors/twilio-sendgrid.mdx",
+      field: "website",
+      rule: "schema",
+      message: 'must name its host with letters, digits, hyphens and dots (got "send"grid.com")',
+    });
   });
 
   it("npm run validate exits non-zero and prints file, field and rule", () => {

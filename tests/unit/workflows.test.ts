@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { validateWorkflow } from "@action-validator/core";
@@ -224,12 +225,58 @@ jobs:
       expect(publish?.run).toContain("--fail-with-body");
     });
 
+    it("refuses the outbox transport: checks, before migrating or deploying, the transport the deploy passes", () => {
+      const job = Object.values(wf.jobs)[0] as Job;
+      expect(job.env?.EMAIL_TRANSPORT).toBe("resend");
+      const order = ["npm run check-deploy", "wrangler d1 migrations apply", "wrangler deploy"].map((s) =>
+        script.indexOf(s),
+      );
+      expect(order.every((i) => i >= 0)).toBe(true);
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+      const deploy = steps(wf).find((s) => /^\s*npx wrangler deploy\b/m.test(s.run ?? ""));
+      expect(deploy?.run).toContain('--var "EMAIL_TRANSPORT:$EMAIL_TRANSPORT"');
+      expect(deploy?.env?.EMAIL_TRANSPORT).toBeUndefined();
+      expect(scripts).toContain("check-deploy");
+    });
+
     it("gives Cloudflare credentials only to the steps that talk to Cloudflare", () => {
       for (const step of steps(wf)) {
         const cloudflare = /^\s*npx wrangler (d1|deploy)\b/m.test(step.run ?? "");
         expect(step.env?.CLOUDFLARE_API_TOKEN !== undefined).toBe(cloudflare);
         expect(step.env?.CLOUDFLARE_ACCOUNT_ID !== undefined).toBe(cloudflare);
       }
+    });
+  });
+
+  describe("scripts/check-deploy-config.ts", () => {
+    const check = (env: Record<string, string>) =>
+      spawnSync(process.execPath, ["scripts/check-deploy-config.ts"], {
+        encoding: "utf8",
+        env: { PATH: process.env.PATH ?? "", ...env },
+      });
+    const PUBLIC = "https://subprocessors.example.com";
+
+    it("lets a deploy with resend and a public https origin go ahead", () => {
+      const run = check({ EMAIL_TRANSPORT: "resend", PUBLIC_BASE_URL: PUBLIC });
+      expect(run.stderr).toBe("");
+      expect(run.status).toBe(0);
+    });
+
+    it.each([
+      ["the outbox transport", { EMAIL_TRANSPORT: "outbox", PUBLIC_BASE_URL: PUBLIC }, /EMAIL_TRANSPORT is "outbox"/],
+      ["no transport (wrangler.toml's outbox)", { PUBLIC_BASE_URL: PUBLIC }, /EMAIL_TRANSPORT is not set/],
+      ["a loopback origin", { EMAIL_TRANSPORT: "resend", PUBLIC_BASE_URL: "http://127.0.0.1:8787" }, /PUBLIC_BASE_URL/],
+      ["https on localhost", { EMAIL_TRANSPORT: "resend", PUBLIC_BASE_URL: "https://localhost" }, /PUBLIC_BASE_URL/],
+      ["no origin", { EMAIL_TRANSPORT: "resend" }, /PUBLIC_BASE_URL/],
+    ])("refuses %s with exit code 1 and says why", (_, env, message) => {
+      const run = check(env);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(message);
+    });
+
+    it("in GitHub Actions, reports each problem as an error annotation", () => {
+      const run = check({ GITHUB_ACTIONS: "true", EMAIL_TRANSPORT: "outbox", PUBLIC_BASE_URL: PUBLIC });
+      expect(run.stderr).toMatch(/^::error title=Deploy configuration::EMAIL_TRANSPORT is "outbox"/);
     });
   });
 });

@@ -3,7 +3,7 @@
  * the exact 4xx, as RFC 9457 problem+json with a detail, and leave every table as it was.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, json, ORIGIN, outbox, resetTables, snapshot, subscribe, tokenFrom } from "./helpers.ts";
+import { call, json, LOCAL_DEV, ORIGIN, outbox, resetTables, snapshot, subscribe, tokenFrom } from "./helpers.ts";
 
 interface Case {
   name: string;
@@ -11,6 +11,8 @@ interface Case {
   init: RequestInit | (() => RequestInit);
   status: number;
   code: string;
+  /** Bindings for this request only (the development outbox needs a loopback PUBLIC_BASE_URL). */
+  bindings?: Partial<Env>;
 }
 
 let manageToken = "";
@@ -721,11 +723,19 @@ const cases: Case[] = [
     code: "method_not_allowed",
   },
   // --- the development outbox and unknown paths
-  { name: "outbox with limit 0", path: "/api/dev/outbox?limit=0", init: {}, status: 422, code: "invalid_input" },
+  {
+    name: "outbox with limit 0",
+    path: "/api/dev/outbox?limit=0",
+    init: {},
+    bindings: LOCAL_DEV,
+    status: 422,
+    code: "invalid_input",
+  },
   {
     name: "outbox with a non-numeric limit",
     path: "/api/dev/outbox?limit=all",
     init: {},
+    bindings: LOCAL_DEV,
     status: 422,
     code: "invalid_input",
   },
@@ -733,6 +743,7 @@ const cases: Case[] = [
     name: "outbox filtered by a non-address",
     path: "/api/dev/outbox?to=nobody",
     init: {},
+    bindings: LOCAL_DEV,
     status: 422,
     code: "invalid_input",
   },
@@ -740,6 +751,7 @@ const cases: Case[] = [
     name: "outbox with an unknown parameter",
     path: "/api/dev/outbox?sql=1",
     init: {},
+    bindings: LOCAL_DEV,
     status: 422,
     code: "invalid_input",
   },
@@ -775,10 +787,11 @@ describe("bad requests", () => {
     const before = await snapshot();
     const path = typeof c.path === "function" ? c.path() : c.path;
     const init = typeof c.init === "function" ? c.init() : c.init;
-    const res = await call(path, {
-      ...init,
-      headers: { ...(init.headers as Record<string, string>), "CF-Connecting-IP": "203.0.113.9" },
-    });
+    const res = await call(
+      path,
+      { ...init, headers: { ...(init.headers as Record<string, string>), "CF-Connecting-IP": "203.0.113.9" } },
+      c.bindings,
+    );
     expect(res.status).toBe(c.status);
     expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
     const body = (await res.json()) as Record<string, unknown>;

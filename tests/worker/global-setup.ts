@@ -3,7 +3,8 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
-import { startFakeResend } from "../fakes/resend-server.ts";
+import pkg from "../../package.json" with { type: "json" };
+import { startFakeResend } from "../../testing/resend-server.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -13,11 +14,14 @@ declare module "vitest" {
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** The command that generates worker-configuration.d.ts; the check below must use the same flags. */
-export const WRANGLER_TYPES_ARGS = ["types", "--strict-vars=false", "--env-file", ".dev.vars.example"];
+/**
+ * The arguments of `npm run cf-typegen`, the one command that generates worker/worker-configuration.d.ts; read from
+ * package.json so the freshness check below can never use other flags than the generator.
+ */
+export const WRANGLER_TYPES_ARGS: string[] = (pkg.scripts["cf-typegen"] as string).split(" ").slice(1);
 
 /**
- * The worker's `Env` type comes from the committed worker-configuration.d.ts. If wrangler.toml or
+ * The worker's `Env` type comes from the committed, generated worker/worker-configuration.d.ts. If wrangler.toml or
  * .dev.vars.example changed without regenerating it, the types lie: fail the worker tests, loudly.
  */
 function assertWorkerTypesFresh(): void {
@@ -30,7 +34,7 @@ function assertWorkerTypesFresh(): void {
     });
   } catch {
     throw new Error(
-      `worker-configuration.d.ts is out of date with wrangler.toml or .dev.vars.example. Regenerate it with: npx wrangler ${WRANGLER_TYPES_ARGS.join(" ")}`,
+      "worker/worker-configuration.d.ts is out of date with wrangler.toml or .dev.vars.example. Regenerate it with: npm run cf-typegen",
     );
   }
 }

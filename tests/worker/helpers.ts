@@ -4,19 +4,15 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { listOutbox, type OutboxEmail } from "../../worker/db.ts";
 import worker from "../../worker/index.ts";
 
 export const ORIGIN = "https://portal.example";
 
-export interface OutboxEmail {
-  id: number;
-  to: string;
-  subject: string;
-  html: string;
-  text: string;
-  headers: Record<string, string>;
-  createdAt: string;
-}
+/** The bindings of a development machine, where GET /api/dev/outbox is served (loopback PUBLIC_BASE_URL). */
+export const LOCAL_DEV: Partial<Env> = { PUBLIC_BASE_URL: "http://127.0.0.1:8787" };
+
+export type { OutboxEmail };
 
 /** Sends a request through the worker's fetch handler and waits until its deferred work has finished. */
 export async function call(path: string, init: RequestInit = {}, bindings: Partial<Env> = {}): Promise<Response> {
@@ -55,10 +51,9 @@ export async function subscribe(body: Record<string, unknown>, ip = freshIp()): 
   return call("/api/subscriptions", json(body, { "CF-Connecting-IP": ip }));
 }
 
+/** What the outbox transport "sent", newest first, read from D1 (tests run with a public PUBLIC_BASE_URL). */
 export async function outbox(to?: string): Promise<OutboxEmail[]> {
-  const res = await call(`/api/dev/outbox${to ? `?to=${encodeURIComponent(to)}` : ""}`);
-  if (res.status !== 200) throw new Error(`outbox answered ${res.status}`);
-  return (await res.json()) as OutboxEmail[];
+  return listOutbox(env.DB, to ? { to, limit: 500 } : { limit: 500 });
 }
 
 /** The token in the first link in an email's text that points at `path`. */

@@ -14,9 +14,9 @@
 import { env } from "cloudflare:workers";
 import { Webhook } from "svix";
 import { beforeAll, describe, expect, it } from "vitest";
+import { resendAccount } from "../../testing/resend-control.ts";
+import type { Reply } from "../../testing/resend-server.ts";
 import { publish } from "../../worker/notices/publish.ts";
-import { resendAccount } from "../fakes/resend-control.ts";
-import type { Reply } from "../fakes/resend-server.ts";
 import { call } from "./helpers.ts";
 import { capturingQueue, deliver, documents, type QueuedMessage, resetNoticeTables } from "./notices-helpers.ts";
 

@@ -6,7 +6,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { resendAccount } from "../fakes/resend-control.ts";
+import { resendAccount } from "../../testing/resend-control.ts";
 import { call, json, outbox, resetTables, subscribe, tokenFrom } from "./helpers.ts";
 import { assetsServing, capturingQueue, documents, drain, resetNoticeTables } from "./notices-helpers.ts";
 

@@ -1,13 +1,13 @@
 /**
- * The Resend adapter against tests/fakes/resend-server.ts (started by the global setup, reached from
+ * The Resend adapter against testing/resend-server.ts (started by the global setup, reached from
  * workerd over loopback via RESEND_BASE_URL). Every answer Resend can give maps to one SendOutcome;
  * the SDK's {data, error} return is handled (it never throws), and no answer means "unknown".
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { resendAccount } from "../../testing/resend-control.ts";
 import { resendTransport } from "../../worker/email/resend.ts";
 import { EMAIL_BATCH_LIMIT, type OutgoingEmail } from "../../worker/email/transport.ts";
-import { resendAccount } from "../fakes/resend-control.ts";
 import { call, json } from "./helpers.ts";
 
 let accounts = 0;

@@ -4,7 +4,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { newToken, SECURITY_HEADERS, secretsEqual, sha256Hex } from "../../worker/security.ts";
-import { call, json, ORIGIN, resetTables, subscribe } from "./helpers.ts";
+import { call, json, ORIGIN, outbox, resetTables, subscribe } from "./helpers.ts";
 
 beforeEach(resetTables);
 
@@ -19,6 +19,8 @@ function expectSecurityHeaders(res: Response) {
   expect(res.headers.get("Referrer-Policy")).toBe("strict-origin-when-cross-origin");
   expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
   expect(res.headers.get("Permissions-Policy")).toContain("camera=()");
+  // Exactly the list the site build writes into _headers (tests/unit/site-build.test.ts checks the built file).
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(res.headers.get(name), name).toBe(value);
 }
 
 describe("security headers on every response", () => {
@@ -67,8 +69,7 @@ describe("Origin check on state-changing requests", () => {
       expect(res.status).toBe(403);
       expect(((await res.json()) as { code: string }).code).toBe("forbidden");
     }
-    const count = await call("/api/dev/outbox");
-    expect(await count.json()).toEqual([]);
+    expect(await outbox()).toEqual([]);
   });
 
   it("compares with the request's own origin, not a configured URL", async () => {

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { browserForm, call, json, ORIGIN, outbox, resetTables, subscribe, tokenFrom } from "./helpers.ts";
+import { browserForm, call, json, LOCAL_DEV, ORIGIN, outbox, resetTables, subscribe, tokenFrom } from "./helpers.ts";
 
 beforeEach(resetTables);
 
@@ -436,7 +436,7 @@ describe("one-click unsubscribe (RFC 8058)", () => {
   it("a suppressed address (bounce) gets no confirmation email and cannot re-subscribe itself", async () => {
     const { manageToken } = await signUpAndConfirm("bounced@example.com");
     await env.DB.prepare("UPDATE subscribers SET status = 'suppressed', suppressed_reason = 'bounce'").run();
-    await call("/api/dev/outbox", { method: "DELETE" });
+    await call("/api/dev/outbox", { method: "DELETE" }, LOCAL_DEV);
     expect((await subscribe({ email: "bounced@example.com" })).status).toBe(202);
     expect(await outbox("bounced@example.com")).toHaveLength(0);
     const res = await call("/api/subscriptions/me", {

@@ -49,9 +49,30 @@ export function assertBatchSize(messages: readonly OutgoingEmail[]): void {
   }
 }
 
-/** The transport EMAIL_TRANSPORT names: `resend` in production, `outbox` otherwise. */
+// RFC 5322 §2.2: a header field is one line; a CR or LF inside a value would end it and start another header (a
+// Bcc, a second Subject). Values are checked at the edge (worker/validation.ts), but a subject or header is built from
+// many sources (content, vendor.yaml, stored rows), so every message is made safe once more here, on its way out.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+const HEADER_BREAKS = /[\u0000-\u001f\u007f\u2028\u2029]+/gu;
+
+function oneLine(value: string): string {
+  return value.replace(HEADER_BREAKS, " ");
+}
+
+/** The message with each run of line breaks or control characters in recipient, subject and headers made a space. */
+export function headerSafe(message: OutgoingEmail): OutgoingEmail {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.headers)) headers[oneLine(name)] = oneLine(value);
+  return { ...message, to: oneLine(message.to), subject: oneLine(message.subject), headers };
+}
+
+/** The transport EMAIL_TRANSPORT names: `resend` in production, `outbox` otherwise. Each message passes `headerSafe`. */
 export function emailTransport(env: Env, overrides: TransportOverrides = {}): EmailTransport {
-  return env.EMAIL_TRANSPORT === "resend" ? resendTransport(env, overrides) : outboxTransport(env);
+  const adapter = env.EMAIL_TRANSPORT === "resend" ? resendTransport(env, overrides) : outboxTransport(env);
+  return {
+    name: adapter.name,
+    send: (messages, options) => adapter.send(messages.map(headerSafe), options),
+  };
 }
 
 /**

@@ -49,7 +49,7 @@ export function fanoutDeps(env: Env, options: { now?: () => Date } = {}): Fanout
     },
     vendor,
     baseUrl: env.PUBLIC_BASE_URL,
-    manageToken: (pub, sub) => noticeManageToken(env.ADMIN_TOKEN, pub, sub),
+    manageToken: (pub, sub) => noticeManageToken(env.NOTICE_TOKEN_KEY, pub, sub),
     now: options.now ?? (() => new Date()),
     maxAttempts: MAX_ATTEMPTS,
   };

@@ -4,8 +4,11 @@ import { sha256Hex } from "../../domain/canonical.ts";
 // after an unknown outcome), and Resend refuses the same key with a different body: the email, and so the token in
 // its links, must come out the same every time. The token is therefore derived, not drawn at random:
 // HMAC-SHA256(secret, "notice-manage-token/v1" | publication | subscriber), 256 bits, shaped like every other token
-// (base64url, 43 characters). Only its SHA-256 is stored, like every token (DESIGN "API"). The secret is the
-// worker's ADMIN_TOKEN: whoever holds it can already act for every subscriber.
+// (base64url, 43 characters). Only its SHA-256 is stored, like every token. The secret is NOTICE_TOKEN_KEY, a key of
+// its own: were it ADMIN_TOKEN, rotating the admin token between a batch's first attempt and its retry would change the
+// body under the same Idempotency-Key, the provider would refuse it (409) and the batch would end `stuck`
+// (tests/worker/hostile-text.test.ts, "rotating ADMIN_TOKEN"). Links already sent keep working when NOTICE_TOKEN_KEY
+// itself is rotated (their hashes are stored); rotate it between fan-outs, not during one.
 
 const LABEL = "notice-manage-token/v1";
 
@@ -36,7 +39,7 @@ export async function noticeManageToken(
   publicationId: number,
   subscriberId: string,
 ): Promise<{ token: string; hash: string }> {
-  if (!secret) throw new Error("ADMIN_TOKEN is not set: notice links cannot be signed");
+  if (!secret) throw new Error("NOTICE_TOKEN_KEY is not set: notice links cannot be signed");
   const key = await hmacKey(secret);
   const mac = await crypto.subtle.sign(
     "HMAC",

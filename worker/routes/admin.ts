@@ -1,5 +1,5 @@
-import { stringify } from "csv-stringify/sync";
 import { Hono, type MiddlewareHandler } from "hono";
+import { toCsv } from "../../domain/csv.ts";
 import { deliveriesOf, deliveryCounts, listDeadLetters, listPublications, objectionCounts } from "../db-notices.ts";
 import { ApiError } from "../errors.ts";
 import { deployedDocument, PublishError, publish } from "../notices/publish.ts";
@@ -70,7 +70,22 @@ admin.get("/publications/:id{[0-9]+}/deliveries.csv", async (c) => {
   const pub = pubs.find((p) => p.sequence === id);
   if (!pub) throw new ApiError("not_found", `There is no publication ${id}.`);
   const rows = await deliveriesOf(c.env.DB, id);
-  const csv = stringify(
+  const csv = toCsv(
+    [
+      "publication",
+      "fingerprint",
+      "subscriber_id",
+      "email",
+      "locale",
+      "status",
+      "first_attempt_at",
+      "sent_at",
+      "message_id",
+      "objection_deadline",
+      "attempts",
+      "idempotency_key",
+      "detail",
+    ],
     rows.map((r) => [
       pub.sequence,
       pub.fingerprint,
@@ -86,24 +101,6 @@ admin.get("/publications/:id{[0-9]+}/deliveries.csv", async (c) => {
       r.batchKey ?? "",
       r.detail ?? "",
     ]),
-    {
-      header: true,
-      columns: [
-        "publication",
-        "fingerprint",
-        "subscriber_id",
-        "email",
-        "locale",
-        "status",
-        "first_attempt_at",
-        "sent_at",
-        "message_id",
-        "objection_deadline",
-        "attempts",
-        "idempotency_key",
-        "detail",
-      ],
-    },
   );
   return c.body(csv, 200, {
     "Content-Type": "text/csv; charset=utf-8",

@@ -1,9 +1,12 @@
 /**
- * /api/dev/outbox: the emails the outbox transport "sent", newest first. Exists only when
- * EMAIL_TRANSPORT=outbox (local development and tests); with `resend` every path here is a 404.
+ * /api/dev/outbox: the emails the outbox transport "sent", newest first. It lists every token those emails carry, so
+ * it exists only on a development machine: EMAIL_TRANSPORT=outbox (the wrangler.toml default) AND a PUBLIC_BASE_URL
+ * on the loopback interface. A deploy that forgot the transport variable still answers 404 here (and the deploy
+ * workflow refuses the outbox transport anyway: scripts/check-deploy-config.ts).
  */
 import { Hono } from "hono";
 import { z } from "zod";
+import { isLoopbackUrl } from "../../domain/urls.ts";
 import { clearOutbox, listOutbox } from "../db.ts";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "../types.ts";
@@ -19,8 +22,11 @@ const OutboxQuery = z
 const dev = new Hono<AppEnv>();
 
 dev.use("*", async (c, next) => {
-  if (c.env.EMAIL_TRANSPORT !== "outbox") {
-    throw new ApiError("not_found", "The development outbox exists only with EMAIL_TRANSPORT=outbox.");
+  if (c.env.EMAIL_TRANSPORT !== "outbox" || !isLoopbackUrl(c.env.PUBLIC_BASE_URL)) {
+    throw new ApiError(
+      "not_found",
+      "The development outbox exists only with EMAIL_TRANSPORT=outbox on a loopback PUBLIC_BASE_URL.",
+    );
   }
   await next();
 });

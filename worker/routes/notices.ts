@@ -12,7 +12,7 @@ import { html, page } from "../pages/html.ts";
 import { bearerToken } from "../security.ts";
 import { authenticate, links } from "../subscriptions.ts";
 import type { AppEnv } from "../types.ts";
-import { acceptBody, TokenField, validate } from "../validation.ts";
+import { acceptBody, multiLineText, oneLineText, TokenField, validate } from "../validation.ts";
 
 // Objections to a notice (DPA 5.3: the customer may object within 10 working days from receiving the notice).
 // POST /api/notices/{id}/objections (JSON with a Bearer manage token, or the form below with the token as a field)
@@ -20,8 +20,8 @@ import { acceptBody, TokenField, validate } from "../validation.ts";
 
 const ObjectionBody = z
   .object({
-    organisation: z.string().trim().min(1, "is missing").max(200, "is too long"),
-    reason: z.string().trim().min(1, "is missing").max(5000, "is too long"),
+    organisation: oneLineText(200),
+    reason: multiLineText(5000),
     token: TokenField.optional(),
     locale: z.enum(LOCALES).optional(),
   })

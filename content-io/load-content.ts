@@ -2,8 +2,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parse as parseYaml } from "yaml";
-import type { Content } from "../../domain/content.ts";
-import { type ContentError, type RawContent, type RawFile, validateContent } from "../../domain/validate.ts";
+import type { Content } from "../domain/content.ts";
+import { type ContentError, type RawContent, type RawFile, validateContent } from "../domain/validate.ts";
+import { buildDate } from "./today.ts";
 
 export const CONTENT_DIR = "content";
 
@@ -51,12 +52,6 @@ export function readRawContent(root: string): RawContent {
     changes: listFiles(join(dir, "changes"), /\.mdx?$/).map((p) => readYamlFile(root, p)),
     dpa: dpaFolders.flatMap((v) => listFiles(join(dpaDir, v), /\.mdx?$/).map((p) => readYamlFile(root, p))),
   };
-}
-
-/** Today's date in Copenhagen, or BUILD_DATE (YYYY-MM-DD) when set, so builds and tests can be reproduced. */
-export function buildDate(env: NodeJS.ProcessEnv = process.env, now: Date = new Date()): string {
-  if (env.BUILD_DATE && /^\d{4}-\d{2}-\d{2}$/.test(env.BUILD_DATE)) return env.BUILD_DATE;
-  return new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Copenhagen" }).format(now);
 }
 
 export function loadContent(root: string, today = buildDate()): { content?: Content; errors: ContentError[] } {

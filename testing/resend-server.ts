@@ -9,7 +9,7 @@
  * - A batch holds at most 100 emails (422 beyond that).
  *
  * Faults are scripted per account, either from Node (the returned `FakeResend`) or over HTTP from the
- * worker tests (`tests/fakes/resend-control.ts` speaks the `/__fake/...` control routes below):
+ * worker tests (`testing/resend-control.ts` speaks the `/__fake/...` control routes below):
  * one-shot replies are consumed in order, then the account's default (normally success) applies.
  */
 import { createHash, randomUUID } from "node:crypto";

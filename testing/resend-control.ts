@@ -1,5 +1,5 @@
 /**
- * Drives tests/fakes/resend-server.ts over HTTP, from code that cannot hold the Node object (worker
+ * Drives testing/resend-server.ts over HTTP, from code that cannot hold the Node object (worker
  * tests running in workerd). Same operations as `FakeResend`, scoped to one API key ("account").
  */
 import type { AccountState, Reply } from "./resend-server.ts";

@@ -1,0 +1,63 @@
+import { Feed } from "feed";
+import { changeKindLabel, formatDate } from "../../domain/labels.ts";
+import type { Change } from "../../domain/schema/change.ts";
+import type { Vendor } from "../../domain/schema/vendor.ts";
+import { href } from "../i18n.ts";
+import { newestFirst } from "./changes.ts";
+
+/**
+ * The Atom feed of changes: one entry per change, in English, linking to the English notice page; its content also
+ * carries the Danish summary with a link to the Danish page, so one feed serves both languages.
+ *
+ * The `feed` library writes every entry's title, summary and content as `type="html"` (RFC 4287 §3.1.1.2: the reader
+ * parses the text as HTML). Summaries are plain text written by staff, so each one is HTML-escaped before it goes in:
+ * a `<b>` or `<script>` in a summary reaches the reader as those characters, not as markup (and a `]]>` cannot end the
+ * CDATA section early).
+ */
+export function changesFeed(
+  vendor: Pick<Vendor, "name" | "legalEntity" | "privacyContact">,
+  changes: Change[],
+  base: URL,
+): string {
+  const abs = (path: string) => new URL(path, base).href;
+  const ordered = newestFirst(changes);
+  const latest =
+    ordered
+      .map((c) => c.announced)
+      .sort()
+      .at(-1) ?? "1970-01-01";
+  const feed = new Feed({
+    title: `${vendor.name}: sub-processor changes`,
+    description: `Changes to the list of sub-processors of ${vendor.legalEntity} (Annex C of the data processing agreement)`,
+    id: abs("/feed.xml"),
+    link: abs(href("en")),
+    language: "en",
+    updated: new Date(`${latest}T00:00:00Z`),
+    generator: false,
+    copyright: vendor.legalEntity,
+    feedLinks: { atom: abs("/feed.xml") },
+    author: { name: vendor.legalEntity, email: vendor.privacyContact },
+  });
+  for (const c of ordered) {
+    const en = abs(href("en", "changes", c.id));
+    const da = abs(href("da", "changes", c.id));
+    feed.addItem({
+      title: escapeHtml(`${changeKindLabel(c.kind, "en")}: ${c.summary.en}`),
+      id: en,
+      link: en,
+      date: new Date(`${c.announced}T00:00:00Z`),
+      published: new Date(`${c.announced}T00:00:00Z`),
+      description: escapeHtml(`${c.summary.en} Takes effect ${formatDate(c.effective, "en")}.`),
+      content: [
+        `<p>${escapeHtml(c.summary.en)}</p>`,
+        `<p>Announced ${formatDate(c.announced, "en")}; takes effect ${formatDate(c.effective, "en")}.</p>`,
+        `<p lang="da">${escapeHtml(c.summary.da)} <a href="${escapeHtml(da)}">Læs på dansk</a></p>`,
+      ].join(""),
+    });
+  }
+  return feed.atom1();
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
