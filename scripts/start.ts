@@ -112,6 +112,11 @@ function step(command: string, args: string[], what: string, extraEnv: Record<st
   });
 }
 
+/** The names a dotenv file sets. */
+function devVarNames(file: string): string[] {
+  return [...readFileSync(join(root, file), "utf8").matchAll(/^([A-Z][A-Z0-9_]*)\s*=/gm)].map((m) => m[1] as string);
+}
+
 /** A value from .dev.vars (KEY=value lines, as wrangler reads them). */
 function devVar(name: string): string | undefined {
   const match = new RegExp(`^${name}\\s*=\\s*"?([^"\\n]*)"?\\s*$`, "m").exec(
@@ -154,6 +159,11 @@ async function serve(): Promise<number> {
     copyFileSync(join(root, ".dev.vars.example"), join(root, ".dev.vars"));
     console.log("Created .dev.vars from .dev.vars.example (development secrets only).");
   }
+  const missing = devVarNames(".dev.vars.example").filter((name) => !devVarNames(".dev.vars").includes(name));
+  if (missing.length > 0)
+    console.warn(
+      `.dev.vars lacks ${missing.join(", ")} (added to .dev.vars.example since it was made): copy the line(s) over, or delete .dev.vars so that npm start makes it afresh.`,
+    );
 
   // 2. The static site, validated and built into dist/, its own address following PORT like the emails' links.
   if (build) {

@@ -12,6 +12,8 @@ export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 /** Top-level entries that a copy does not need (node_modules is linked, build output and local state are made fresh). */
 const SKIP = new Set([
   ".git",
+  // The developer's own secrets may predate a key the example added: each copy makes its .dev.vars afresh.
+  ".dev.vars",
   "node_modules",
   "dist",
   ".wrangler",
