@@ -17,6 +17,10 @@ const securityHeaders = {
   },
 };
 
+// No telemetry from any build (npm start, npm run build, tests, benchmarks, CI): the README promises that
+// nothing here needs the network. The CI scripts also set it in the environment.
+process.env.ASTRO_TELEMETRY_DISABLED ??= "1";
+
 export default defineConfig({
   srcDir: "site",
   publicDir: "site/public",
@@ -30,5 +34,17 @@ export default defineConfig({
   // never mix; the default is Astro's own.
   ...(process.env.ASTRO_CACHE_DIR ? { cacheDir: process.env.ASTRO_CACHE_DIR } : {}),
   devToolbar: { enabled: false },
+  vite: {
+    build: {
+      rolldownOptions: {
+        // MDX pages carry Astro's own "use astro:head-inject" marker; the bundler warns that it drops such
+        // directives, and Astro reads it before bundling, so the warning says nothing about this project.
+        onwarn(warning, warn) {
+          if (warning.code === "MODULE_LEVEL_DIRECTIVE" && warning.message.includes("astro:head-inject")) return;
+          warn(warning);
+        },
+      },
+    },
+  },
   prefetch: false,
 });

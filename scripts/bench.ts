@@ -1,11 +1,19 @@
-// `npm run bench`: every measurement the issues ask for, printed as a table and saved to bench/results.json.
-// Each figure is a ratio against a baseline measured in the same run, so machines of different speed compare.
+// `npm run bench [-- --only <suite>…] [-- --save-baseline]`: every measurement the issues ask for, printed as a table
+// per suite and saved to bench/results/latest.json (not committed). Each figure is a ratio against a baseline measured
+// in the same run, so machines of different speed compare. Only --save-baseline changes the committed
+// bench/baseline.json (and the README table generated from it): figures are recorded on purpose, never by the way.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { benchBuild, benchPageWeight } from "./bench/build.ts";
+import { type BenchRecords, benchTable, type Machine, withBenchTable } from "./bench/readme.ts";
 
-const { values } = parseArgs({ options: { only: { type: "string", multiple: true } } });
+const LATEST = "bench/results/latest.json";
+const BASELINE = "bench/baseline.json";
+
+const { values } = parseArgs({
+  options: { only: { type: "string", multiple: true }, "save-baseline": { type: "boolean", default: false } },
+});
 const wanted = (name: string) => !values.only || values.only.includes(name);
 
 type Suite = { name: string; run: () => Promise<Record<string, unknown>> | Record<string, unknown> };
@@ -15,10 +23,10 @@ async function optional(name: string, path: string, fn: string): Promise<Suite> 
   return {
     name,
     run: async () => {
-      if (!existsSync(new URL(path, import.meta.url))) return { status: `not available: ${path} is missing` };
+      if (!existsSync(new URL(path, import.meta.url))) throw new Error(`not available: ${path} is missing`);
       const mod = (await import(path)) as Record<string, (o?: unknown) => Promise<Record<string, unknown>>>;
       const bench = mod[fn];
-      if (!bench) return { status: `not available: ${path} has no ${fn}()` };
+      if (!bench) throw new Error(`not available: ${path} has no ${fn}()`);
       return bench();
     },
   };
@@ -31,32 +39,45 @@ const suites: Suite[] = [
   await optional("load", "./bench/load.ts", "benchLoad"),
   await optional("fanout", "./bench/fanout.ts", "benchFanout"),
 ];
+const unknown = (values.only ?? []).filter((name) => !suites.some((s) => s.name === name));
+if (unknown.length > 0) {
+  console.error(`unknown suite(s): ${unknown.join(", ")}; the suites are ${suites.map((s) => s.name).join(", ")}`);
+  process.exit(2);
+}
 
-const previous = existsSync("bench/results.json") ? JSON.parse(readFileSync("bench/results.json", "utf8")) : {};
-const results: Record<string, unknown> = {
-  ...previous,
-  machine: {
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-  },
-  takenAt: new Date().toISOString(),
+const machine: Machine = {
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
 };
-let failed = false;
+const results: BenchRecords = {};
+const failures: Record<string, string> = {};
 for (const suite of suites.filter((s) => wanted(s.name))) {
   console.log(`\n▶ ${suite.name}`);
   try {
     const figures = await suite.run();
-    results[suite.name] = figures;
+    results[suite.name] = { takenAt: new Date().toISOString(), machine, figures };
     console.table(figures);
   } catch (error) {
-    failed = true;
-    results[suite.name] = { error: (error as Error).message.slice(0, 500) };
+    failures[suite.name] = (error as Error).message.slice(0, 500);
     console.error(`✖ ${suite.name}: ${(error as Error).message}`);
   }
 }
-mkdirSync("bench", { recursive: true });
-writeFileSync("bench/results.json", `${JSON.stringify(results, null, 2)}\n`);
-console.log("\nSaved bench/results.json");
-process.exit(failed ? 1 : 0);
+
+const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+mkdirSync("bench/results", { recursive: true });
+writeFileSync(LATEST, json({ ...results, ...(Object.keys(failures).length > 0 ? { failures } : {}) }));
+console.log(`\nSaved ${LATEST}`);
+
+if (values["save-baseline"]) {
+  // Suites that failed keep their previous baseline; suites not run this time too.
+  const baseline = existsSync(BASELINE) ? (JSON.parse(readFileSync(BASELINE, "utf8")) as BenchRecords) : {};
+  writeFileSync(BASELINE, json({ ...baseline, ...results }));
+  writeFileSync(
+    "README.md",
+    withBenchTable(readFileSync("README.md", "utf8"), benchTable({ ...baseline, ...results })),
+  );
+  console.log(`Saved ${Object.keys(results).join(", ") || "nothing"} to ${BASELINE} and the README table`);
+}
+process.exit(Object.keys(failures).length > 0 ? 1 : 0);

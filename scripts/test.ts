@@ -1,5 +1,6 @@
 // `npm test`: lint, type-check, then every Vitest project (unit, worker in workerd, browser e2e).
 import { spawnSync } from "node:child_process";
+import { toolEnv } from "./lib/tool-env.ts";
 
 const steps: [string, string[]][] = [
   ["biome", ["check", "."]],
@@ -13,7 +14,7 @@ const steps: [string, string[]][] = [
 
 for (const [bin, args] of steps) {
   console.log(`\n▶ ${bin} ${args.join(" ")}`);
-  const result = spawnSync(bin, args, { stdio: "inherit", shell: false });
+  const result = spawnSync(bin, args, { stdio: "inherit", shell: false, env: toolEnv() });
   if (result.status !== 0) {
     console.error(`✖ ${bin} failed (exit ${result.status ?? result.signal})`);
     process.exit(result.status ?? 1);

@@ -38,6 +38,8 @@ export interface Strings {
     eraseButton: string;
   };
   unsubscribePage: { title: string; body: string; button: string; doneTitle: string; doneBody: string };
+  /** The second step of "Erase my data": nothing is erased until this page's button is pressed. */
+  erasePage: { title: string; body: string; button: string; keep: string };
   erasedPage: { title: string; body: string };
   errorPage: { title: string; back: string };
   errors: Partial<Record<ErrorCode, string>> & { generic: string };
@@ -117,6 +119,12 @@ const da: Strings = {
     button: "Afmeld",
     doneTitle: "Du er afmeldt",
     doneBody: "Du får ikke flere e-mails fra os. Du kan tilmelde dig igen når som helst.",
+  },
+  erasePage: {
+    title: "Slet dine oplysninger?",
+    body: "Vi sletter adressen herunder, dine indstillinger og alle links til abonnementet, med det samme og for altid. Vil du blot have færre e-mails, kan du afmelde dig i stedet.",
+    button: "Ja, slet mine oplysninger",
+    keep: "Nej, behold mit abonnement",
   },
   erasedPage: {
     title: "Dine oplysninger er slettet",
@@ -211,6 +219,12 @@ const en: Strings = {
     button: "Unsubscribe",
     doneTitle: "You are unsubscribed",
     doneBody: "You will get no more emails from us. You can subscribe again at any time.",
+  },
+  erasePage: {
+    title: "Erase your data?",
+    body: "We delete the address below, your settings and every link to this subscription, at once and for good. If you only want fewer emails, you can unsubscribe instead.",
+    button: "Yes, erase my data",
+    keep: "No, keep my subscription",
   },
   erasedPage: {
     title: "Your data has been erased",

@@ -14,6 +14,7 @@ import {
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
+import { toolEnv } from "../lib/tool-env.ts";
 import { generateContent } from "./generate-content.ts";
 
 function listFiles(dir: string, suffix: string): string[] {
@@ -81,12 +82,7 @@ export function benchBuild(options = { subprocessors: 1000, dates: 24 }): BuildB
   try {
     const generated = generateContent(work, options);
     const out = join(work, "dist");
-    const env = {
-      ...process.env,
-      CONTENT_DIR: join(work, "content"),
-      BUILD_DATE: "2026-11-23",
-      ASTRO_TELEMETRY_DISABLED: "1",
-    };
+    const env = { ...toolEnv(), CONTENT_DIR: join(work, "content"), BUILD_DATE: "2026-11-23" };
     const buildSeconds =
       timed(process.execPath, ["scripts/validate.ts", "--root", work], { env }) +
       timed("astro", ["build", "--outDir", out], { env });
@@ -123,18 +119,24 @@ export interface PageWeight {
   jsKb: number;
 }
 
-/** Weight of the shipped site as built in `dist/` (built here when missing). */
-export function benchPageWeight(dist = "dist"): PageWeight {
-  const html = listFiles(dist, ".html");
-  if (html.length === 0) timed("npm", ["run", "build"], { env: { ...process.env, BUILD_DATE: "2026-11-23" } });
-  const sizes = listFiles(dist, ".html").map((p) => [p, gzipKb(p)] as const);
-  const largest = sizes.reduce((a, b) => (b[1] > a[1] ? b : a), ["", 0] as readonly [string, number]);
-  return {
-    homeHtmlKbGzip: gzipKb(join(dist, "en/index.html")),
-    annexHtmlKbGzip: gzipKb(join(dist, "en/annex-c/index.html")),
-    largestHtmlKbGzip: largest[1],
-    largestHtmlPage: largest[0].slice(dist.length),
-    cssKbGzip: listFiles(dist, ".css").reduce((sum, p) => sum + gzipKb(p), 0),
-    jsKb: listFiles(dist, ".js").reduce((sum, p) => sum + statSync(p).size / 1024, 0),
-  };
+/** Weight of the shipped site, built here from this checkout's content (never whatever dist/ happens to hold). */
+export function benchPageWeight(): PageWeight {
+  const work = mkdtempSync(join(tmpdir(), "bench-weight-"));
+  try {
+    const dist = join(work, "dist");
+    const env = { ...toolEnv(), BUILD_DATE: "2026-11-23", ASTRO_CACHE_DIR: join(work, "cache") };
+    timed(process.execPath, ["scripts/build.ts", "--outDir", dist], { env });
+    const sizes = listFiles(dist, ".html").map((p) => [p, gzipKb(p)] as const);
+    const largest = sizes.reduce((a, b) => (b[1] > a[1] ? b : a), ["", 0] as readonly [string, number]);
+    return {
+      homeHtmlKbGzip: gzipKb(join(dist, "en/index.html")),
+      annexHtmlKbGzip: gzipKb(join(dist, "en/annex-c/index.html")),
+      largestHtmlKbGzip: largest[1],
+      largestHtmlPage: largest[0].slice(dist.length),
+      cssKbGzip: listFiles(dist, ".css").reduce((sum, p) => sum + gzipKb(p), 0),
+      jsKb: listFiles(dist, ".js").reduce((sum, p) => sum + statSync(p).size / 1024, 0),
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }

@@ -5,7 +5,7 @@
 // every request comes from 127.0.0.1, which the per-IP limit would otherwise stop after 20 a minute.
 // Run alone with `node scripts/bench/load.ts [--amount N]`, or through `npm run bench` (scripts/bench.ts).
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -55,7 +55,7 @@ export interface LoadBenchOptions {
   /** Seconds per phase (upper bound). Default 300. */
   maxSeconds?: number;
   connections?: number;
-  /** Build the site first even if dist/ exists. */
+  /** Build the site first (default): the server serves what this checkout builds, never a stale dist/. */
   build?: boolean;
   log?: boolean;
 }
@@ -178,7 +178,7 @@ export async function benchLoad(options: LoadBenchOptions = {}): Promise<LoadBen
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const state = mkdtempSync(join(tmpdir(), "bench-load-"));
-  const build = options.build || !existsSync(join(root, "dist", "index.html"));
+  const build = options.build ?? true;
   const say = (message: string) => log && console.log(message);
 
   say(`starting npm start on ${base}${build ? " (building the site first)" : ""}…`);

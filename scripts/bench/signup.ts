@@ -2,7 +2,7 @@
 // server in the same run (issue 4 target: ratio ≥ 0.3). Bounded in both request count and time.
 // Run alone with `node scripts/bench/signup.ts`, or through `npm run bench` (scripts/bench.ts).
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -52,7 +52,7 @@ export interface SignupBenchOptions {
   /** Seconds per phase (upper bound). */
   maxSeconds?: number;
   connections?: number;
-  /** Build the site first even if dist/ exists. */
+  /** Build the site first (default): the server serves what this checkout builds, never a stale dist/. */
   build?: boolean;
   /** Print progress and the figures. */
   log?: boolean;
@@ -107,7 +107,7 @@ export async function benchSignup(options: SignupBenchOptions = {}): Promise<Sig
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const state = mkdtempSync(join(tmpdir(), "bench-signup-"));
-  const build = options.build || !existsSync(join(root, "dist", "index.html"));
+  const build = options.build ?? true;
 
   const args = [
     join(root, "scripts", "start.ts"),

@@ -2,7 +2,7 @@
 // browser tests and the load benchmark. Each run works in a fresh copy of the checkout, so its dist/, its local D1 and
 // any content it edits never touch the working tree or another engineer's running server.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
@@ -12,6 +12,8 @@ export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 /** Top-level entries that a copy does not need (node_modules is linked, build output and local state are made fresh). */
 const SKIP = new Set([
   ".git",
+  // The developer's own secrets may predate a key the example added: each copy makes its .dev.vars afresh.
+  ".dev.vars",
   "node_modules",
   "dist",
   ".wrangler",
@@ -57,6 +59,8 @@ export interface Portal {
   url: string;
   port: number;
   dir: string;
+  /** The `node scripts/start.ts` process (its server runs in a process group of its own). */
+  pid: number;
   /** ADMIN_TOKEN from the copy's .dev.vars (created from .dev.vars.example by `npm start`). */
   adminToken: string;
   /** The last part of the server's output, for error messages. */
@@ -77,6 +81,21 @@ export interface StartOptions {
 }
 
 const OUTPUT_KEPT = 20_000;
+
+/** The process group `npm start` (pid `parent`) runs the server in: the group led by one of its children. */
+export function serverGroup(parent: number): number | undefined {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const [, ppid, pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(ppid) === parent && Number(pgrp) === Number(entry)) return Number(entry);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return undefined;
+}
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
@@ -118,6 +137,9 @@ export async function startPortal(options: StartOptions): Promise<Portal> {
       PATH: `${join(options.dir, "node_modules/.bin")}:${process.env.PATH ?? ""}`,
       PORT: String(port),
       ASTRO_TELEMETRY_DISABLED: "1",
+      // node_modules is linked from the checkout, and with it Astro's default cache: copies that build at the same
+      // time each keep their own.
+      ASTRO_CACHE_DIR: join(options.dir, ".astro-cache"),
       WRANGLER_SEND_METRICS: "false",
       NO_COLOR: "1",
       FORCE_COLOR: "0",
@@ -158,11 +180,32 @@ export async function startPortal(options: StartOptions): Promise<Portal> {
     }
     await new Promise((r) => setTimeout(r, 300));
   }
+  // A hard stop of the server itself: `npm start` runs it in a process group of its own (README "Run it"), so the
+  // SIGKILL goes to that group first, then to npm start's, before either can shut anything down in order.
   const kill = async () => {
+    if (child.pid !== undefined) {
+      const server = serverGroup(child.pid);
+      if (server !== undefined) {
+        try {
+          process.kill(-server, "SIGKILL");
+        } catch {
+          // The group is already gone.
+        }
+      }
+    }
     killGroup(child, "SIGKILL");
     await exited(child);
   };
-  return { url, port, dir: options.dir, adminToken: readAdminToken(options.dir), output: () => log, stop, kill };
+  return {
+    url,
+    port,
+    dir: options.dir,
+    pid: child.pid as number,
+    adminToken: readAdminToken(options.dir),
+    output: () => log,
+    stop,
+    kill,
+  };
 }
 
 /** One SQL query on the local D1 database `npm start -- --persist-to <state>` keeps in `dir` (server stopped). */

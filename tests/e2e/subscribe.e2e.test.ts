@@ -160,4 +160,28 @@ describe.skipIf(!hasChromium)("subscribing without JavaScript", () => {
     expect(await page.locator('input[name="subscribed"][value="true"]').count()).toBe(1);
     expectClean(w);
   });
+
+  it("'Erase my data' asks on a second page; going back keeps everything, confirming erases", async () => {
+    const token = new URL(manageUrl).searchParams.get("token") ?? "";
+    const me = () => fetch(`${base}/api/subscriptions/me`, { headers: { Authorization: `Bearer ${token}` } });
+    await page.goto(manageUrl);
+    await press('form[action$="/subscription/erase"] button[type="submit"]');
+    expect(new URL(page.url()).pathname).toMatch(/^\/(da|en)\/subscription\/erase$/);
+    await expectPageBasics(page);
+    await accessible(page.url(), (await page.locator("html").getAttribute("lang")) === "da" ? "da" : "en");
+    expect(await page.locator("main").textContent()).toContain(email);
+    expect((await me()).status).toBe(200);
+
+    // "No, keep my subscription" leads back to the manage page and erased nothing.
+    await Promise.all([page.waitForEvent("load"), page.locator('main a[href*="/subscription/manage?token="]').click()]);
+    expect(new URL(page.url()).pathname).toMatch(/\/subscription\/manage$/);
+    expect((await me()).status).toBe(200);
+
+    await press('form[action$="/subscription/erase"] button[type="submit"]');
+    await press('form[action="/api/subscriptions/me"] button[type="submit"]');
+    expect(new URL(page.url()).pathname).toMatch(/^\/(da|en)\/subscription\/erased$/);
+    await expectPageBasics(page);
+    expect((await me()).status).toBe(401);
+    expectClean(w);
+  });
 });

@@ -1,11 +1,13 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { validateWorkflow } from "@action-validator/core";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
-// The GitHub Actions workflows are code too: they must parse, call only npm scripts that exist, and keep secrets out
-// of logs (secrets only reach a step through `env`, from `${{ secrets.* }}`, and no step prints them).
+// The GitHub Actions workflows are code too: they must pass GitHub's workflow schema, call only npm scripts that exist,
+// and keep secrets out of logs (secrets only reach a step through `env`, from `${{ secrets.* }}`, and no step prints
+// them). tests/e2e/workflows.e2e.test.ts runs their steps.
 
 const DIR = ".github/workflows";
 const files = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f));
@@ -103,6 +105,22 @@ jobs:
     expect(secretLeaks(wf)).toEqual(["set -x", 'echo "token is $TOKEN"']);
   });
 
+  it("the schema check rejects a step that both uses an action and runs a script", () => {
+    const bad =
+      "name: bad\non: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n        runs: oops\n";
+    expect(validateWorkflow(bad).errors.length).toBeGreaterThan(0);
+  });
+
+  it("CI installs exactly the lockfile, with npm ci, like .ci/run", () => {
+    expect(readFileSync(".ci/run", "utf8")).toMatch(/^npm ci --no-audit --no-fund$/m);
+    for (const file of files) {
+      const { wf } = load(file);
+      const installs = steps(wf).filter((s) => /\bnpm (ci|install|i)\b/.test(s.run ?? ""));
+      expect(installs.map((s) => s.run?.trim())).toEqual(["npm ci --no-audit --no-fund"]);
+      for (const job of Object.values(wf.jobs)) expect(job.env?.ASTRO_TELEMETRY_DISABLED).toBe("1");
+    }
+  });
+
   it("there is a pull-request workflow and a deploy workflow", () => {
     expect(files.sort()).toEqual(["deploy.yml", "pull-request.yml"]);
   });
@@ -110,6 +128,10 @@ jobs:
   for (const file of files) {
     describe(file, () => {
       const { text, wf } = load(file);
+
+      it("passes GitHub's workflow schema (action-validator)", () => {
+        expect(validateWorkflow(text).errors).toEqual([]);
+      });
 
       it("has a valid structure: name, triggers, read-only token, jobs with a runner and steps that use or run", () => {
         expect(typeof wf.name).toBe("string");

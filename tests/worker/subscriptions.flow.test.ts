@@ -273,11 +273,53 @@ describe("managing a subscription with the manage token", () => {
         ["token", manageToken],
         ["_method", "DELETE"],
         ["locale", "en"],
+        ["confirm", "erase"],
       ]),
     );
     expect(erased.status).toBe(303);
     expect(erased.headers.get("Location")).toBe("/en/subscription/erased");
     expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM subscribers").first("n")).toBe(0);
+  });
+
+  it("'Erase my data' asks for confirmation on a second page, without JavaScript, before erasing anything", async () => {
+    const { manageToken } = await signUpAndConfirm("twice@example.com", { locale: "en" });
+    const count = () => env.DB.prepare("SELECT COUNT(*) AS n FROM subscribers").first("n");
+
+    // The manage page's button only opens the confirmation page (a GET form: it can change nothing).
+    const manage = await (await call(`/en/subscription/manage?token=${manageToken}`)).text();
+    expect(manage).toContain('<form method="get" action="/en/subscription/erase">');
+    expect(manage).not.toContain('value="DELETE"');
+
+    const confirmPage = await call(`/en/subscription/erase?token=${manageToken}`);
+    expect(confirmPage.status).toBe(200);
+    const text = await confirmPage.text();
+    expect(text).toContain("<title>Erase your data?");
+    expect(text).toContain("twice@example.com");
+    expect(text).toMatch(/name="_method" value="DELETE"[\s\S]*name="confirm" value="erase"[\s\S]*Yes, erase my data/);
+    expect(text).toContain(`href="/en/subscription/manage?token=${manageToken}">No, keep my subscription`);
+    expect(await count()).toBe(1);
+
+    // A form that skips the second page (an old manage page) is sent there; nothing is erased.
+    const skipped = await call(
+      "/api/subscriptions/me",
+      browserForm([
+        ["token", manageToken],
+        ["_method", "DELETE"],
+        ["locale", "en"],
+      ]),
+    );
+    expect(skipped.status).toBe(303);
+    expect(skipped.headers.get("Location")).toBe(`/en/subscription/erase?token=${manageToken}`);
+    // The same without a browser form is a clear 422.
+    const scripted = await call("/api/subscriptions/me", json({ token: manageToken, _method: "DELETE" }));
+    expect(scripted.status).toBe(422);
+    expect(((await scripted.json()) as { errors: { path: string }[] }).errors).toEqual([
+      expect.objectContaining({ path: "confirm" }),
+    ]);
+    expect(await count()).toBe(1);
+
+    // A stale or mistyped link shows the error page, not a form.
+    expect((await call(`/da/subscription/erase?token=${"A".repeat(43)}`)).status).toBe(401);
   });
 
   it("DELETE /me erases the subscriber and every token: the manage link stops working", async () => {

@@ -120,6 +120,25 @@ ${statusSection}
 ${meForm("GET", hidden("locale", locale), m.exportButton)}
 <h2>${m.eraseHeading}</h2>
 <p>${m.eraseBody}</p>
-${meForm("DELETE", hidden("locale", locale), m.eraseButton)}`,
+<form method="get" action="/${locale}/subscription/erase">
+${hidden("token", token)}
+<button type="submit">${m.eraseButton}</button>
+</form>`,
+  });
+}
+
+/** "Erase my data", second step: the only form that erases, with a way back that changes nothing. */
+export function erasePage(locale: Locale, token: string, sub: Subscriber): Response {
+  const s = t(locale).erasePage;
+  return page({
+    locale,
+    title: s.title,
+    body: html`<p>${s.body}</p>
+<p><strong>${sub.email}</strong></p>
+<form method="post" action="/api/subscriptions/me">
+${hidden("token", token)}${hidden("_method", "DELETE")}${hidden("locale", locale)}${hidden("confirm", "erase")}
+<button type="submit">${s.button}</button>
+</form>
+<p><a href="/${locale}/subscription/manage?token=${encodeURIComponent(token)}">${s.keep}</a></p>`,
   });
 }

@@ -6,7 +6,14 @@ import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { DEFAULT_LOCALE, isLocale, LOCALES, type Locale } from "../config.ts";
 import { ApiError } from "../errors.ts";
-import { confirmedPage, confirmPage, erasedPage, managePage, unsubscribePage } from "../pages/subscription.ts";
+import {
+  confirmedPage,
+  confirmPage,
+  erasedPage,
+  erasePage,
+  managePage,
+  unsubscribePage,
+} from "../pages/subscription.ts";
 import { authenticate, confirmLinkState } from "../subscriptions.ts";
 import type { AppEnv } from "../types.ts";
 import { TokenField, validate } from "../validation.ts";
@@ -65,6 +72,12 @@ pages.get(`${base}/unsubscribe`, validate("query", TokenQuery), (c) =>
   unsubscribePage(pageLocale(c), c.req.valid("query").token),
 );
 pages.get(`${base}/erased`, (c) => erasedPage(pageLocale(c)));
+/** "Erase my data" asks once more; a GET never erases (a mail scanner may follow any link). */
+pages.get(`${base}/erase`, validate("query", TokenQuery), async (c) => {
+  const locale = pageLocale(c);
+  const { token } = c.req.valid("query");
+  return erasePage(locale, token, await authenticate(c.env, token));
+});
 pages.get(`${base}/manage`, validate("query", ManageQuery), async (c) => {
   const locale = pageLocale(c);
   const { token, saved } = c.req.valid("query");

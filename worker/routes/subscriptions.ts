@@ -73,9 +73,19 @@ const MeForm = z
     topics: z.array(z.string()).optional(),
     regions: z.array(z.string()).optional(),
     subscribed: z.enum(["true", "false"], { error: "must be true or false" }).optional(),
+    /** Sent only by the erase confirmation page's button: erasing cannot be undone, so one click is not enough. */
+    confirm: z.literal("erase", { error: 'must be "erase"' }).optional(),
   })
   .strict()
   .transform((form, ctx) => {
+    if (form._method === "DELETE") {
+      return {
+        token: form.token,
+        method: form._method,
+        patch: {} as PreferencesPatch,
+        erase: form.confirm === "erase",
+      };
+    }
     if (form._method !== "PATCH") return { token: form.token, method: form._method, patch: {} as PreferencesPatch };
     if (form.subscribed !== undefined) {
       return { token: form.token, method: form._method, patch: { subscribed: form.subscribed === "true" } };
@@ -181,7 +191,8 @@ subscriptions.delete("/me", acceptBody({ allowEmpty: true, forms: false }), vali
 
 /** The manage page's HTML forms (token as a field, `_method` for the action). */
 subscriptions.post("/me", acceptBody({ arrays: ["topics", "regions"] }), validate("json", MeForm), async (c) => {
-  const { token, method, patch } = c.req.valid("json");
+  const form = c.req.valid("json");
+  const { token, method, patch } = form;
   const d = deps(c);
   const sub = await authenticate(c.env, token);
   const pageLocale = localeFor(c, sub.locale);
@@ -191,6 +202,15 @@ subscriptions.post("/me", acceptBody({ arrays: ["topics", "regions"] }), validat
     return c.json(await exportData(d, sub));
   }
   if (method === "DELETE") {
+    // Without the confirmation page's field (an old manage page, a form posted by hand) nothing is erased: a browser
+    // is shown that page, anything else is told what is missing.
+    if (!("erase" in form && form.erase)) {
+      if (c.get("htmlForm"))
+        return c.redirect(`/${pageLocale}/subscription/erase?token=${encodeURIComponent(token)}`, 303);
+      throw new ApiError("invalid_input", 'Erasing through this form needs confirm: "erase".', {
+        issues: [{ path: "confirm", message: 'must be "erase"' }],
+      });
+    }
     await erase(d, sub);
     return c.get("htmlForm") ? c.redirect(`/${pageLocale}/subscription/erased`, 303) : c.json({ status: "erased" });
   }
