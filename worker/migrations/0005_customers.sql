@@ -29,6 +29,16 @@ CREATE TABLE customer_contacts (
 );
 CREATE INDEX customer_contacts_by_email ON customer_contacts (email);
 
+-- Tokens a contact acts with (name another contact, one-click unsubscribe, object to a notice): only hashes are
+-- stored, like subscription_tokens. A notice token also names the publication it came with.
+CREATE TABLE contact_tokens (
+  token_hash TEXT PRIMARY KEY,               -- lower-case hex SHA-256 of the token
+  contact_id TEXT NOT NULL REFERENCES customer_contacts (id),
+  publication_id INTEGER,                    -- set for the token a notice email carries
+  created_at TEXT NOT NULL
+);
+CREATE INDEX contact_tokens_by_contact ON contact_tokens (contact_id);
+
 -- Frozen at publish time: which customers a publication concerns, resolved for which audience, and why not.
 CREATE TABLE publication_customers (
   publication_id INTEGER NOT NULL REFERENCES publications (sequence),
