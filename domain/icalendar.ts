@@ -1,4 +1,4 @@
-import { createEvents, type DateArray, type EventAttributes } from "ics";
+import { createEvents, type DateArray } from "ics";
 import { addDays } from "./dates.ts";
 import type { IsoDate } from "./schema/common.ts";
 
@@ -22,7 +22,8 @@ export interface AllDayEvent {
 
 const dateArray = (date: IsoDate): DateArray => date.split("-").map(Number) as DateArray;
 
-const icsEvent = (e: AllDayEvent): EventAttributes => ({
+// `timestamp` (DTSTAMP) is read by the writer but missing from its type declarations.
+const icsEvent = (e: AllDayEvent) => ({
   uid: e.uid,
   title: e.title,
   description: e.description,
