@@ -32,7 +32,7 @@ const icsEvent = (e: AllDayEvent) => ({
   // DTEND of an all-day event is exclusive: the next day.
   end: dateArray(addDays(e.date, 1)),
   timestamp: Date.parse(`${e.stamp}T00:00:00Z`),
-  transp: "TRANSPARENT",
+  transp: "TRANSPARENT" as const,
 });
 
 /**
