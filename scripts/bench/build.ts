@@ -82,7 +82,14 @@ export function benchBuild(options = { subprocessors: 1000, dates: 24 }): BuildB
   try {
     const generated = generateContent(work, options);
     const out = join(work, "dist");
-    const env = { ...toolEnv(), CONTENT_DIR: join(work, "content"), BUILD_DATE: "2026-11-23" };
+    // Its own content cache: Astro's default one remembers the previous run's generated files (another temporary
+    // directory, gone by now) and the build fails to resolve them.
+    const env = {
+      ...toolEnv(),
+      CONTENT_DIR: join(work, "content"),
+      BUILD_DATE: "2026-11-23",
+      ASTRO_CACHE_DIR: join(work, "cache"),
+    };
     const buildSeconds =
       timed(process.execPath, ["scripts/validate.ts", "--root", work], { env }) +
       timed("astro", ["build", "--outDir", out], { env });
