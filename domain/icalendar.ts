@@ -1,4 +1,4 @@
-import { createEvents, type DateArray } from "ics";
+import { createEvents, type DateArray, type ReturnObject } from "ics";
 import { addDays } from "./dates.ts";
 import type { IsoDate } from "./schema/common.ts";
 
@@ -45,7 +45,13 @@ const written = new WeakMap<AllDayEvent, string>();
 function eventLines(e: AllDayEvent): string {
   let lines = written.get(e);
   if (lines === undefined) {
-    const { error, value } = createEvents([icsEvent(e)]);
+    let result: ReturnObject;
+    try {
+      result = createEvents([icsEvent(e)]);
+    } catch (error) {
+      result = { error: error as Error, value: null };
+    }
+    const { error, value } = result;
     if (error || !value) throw new Error(`event ${e.uid}: ${error?.message ?? "no output"}`);
     lines = value.slice(value.indexOf("BEGIN:VEVENT"), value.lastIndexOf("END:VCALENDAR"));
     written.set(e, lines);
