@@ -1,4 +1,4 @@
-import { canonicalJson, sha256Hex } from "./canonical.ts";
+import { canonicalJson, type ReadonlyWeakMap, sha256Hex } from "./canonical.ts";
 import type { Content, DpaVersionInfo } from "./content.ts";
 import type { Change } from "./schema/change.ts";
 import type { IsoDate, Localized } from "./schema/common.ts";
@@ -121,6 +121,13 @@ export function filterEntries(entries: AnnexCEntry[], audience: Audience): Annex
   for (const entry of entries) {
     const locations = entry.locations.filter((l) => appliesTo(l.appliesTo, audience));
     if (locations.length === 0) continue;
+    const whole = (c: ChainEntry) => c.locations.every((l) => appliesTo(l.appliesTo, audience));
+    // An entry the audience sees whole stays the same object, so canonical texts written for it are reused (the
+    // build writes each version once for every customer and once per region and cohort).
+    if (locations.length === entry.locations.length && (entry.subprocessors ?? []).every(whole)) {
+      out.push(entry);
+      continue;
+    }
     const chain = entry.subprocessors
       ?.map((c) => ({ ...c, locations: c.locations.filter((l) => appliesTo(l.appliesTo, audience)) }))
       .filter((c) => c.locations.length > 0);
@@ -191,8 +198,9 @@ export function publishedSnapshot(content: Pick<Content, "subprocessors" | "dpaV
   };
 }
 
-export function fingerprint(snapshot: AnnexCSnapshot): Promise<string> {
-  return sha256Hex(canonicalJson(snapshot));
+/** `written`: texts already written, for a build that hashes the same entries many times (domain/canonical.ts). */
+export function fingerprint(snapshot: AnnexCSnapshot, written?: ReadonlyWeakMap<object, string>): Promise<string> {
+  return sha256Hex(canonicalJson(snapshot, written));
 }
 
 /**
@@ -212,6 +220,8 @@ export interface VersionAudience {
 export interface DocumentOptions {
   /** The portal's address, for `$schema`; without it `$schema` is the path alone (a relative reference). */
   baseUrl?: string | undefined;
+  /** Canonical texts of some of the entries, to reuse while hashing (domain/canonical.ts `written`). */
+  written?: ReadonlyWeakMap<object, string> | undefined;
 }
 
 function schemaUrl(baseUrl: string | undefined): string {
@@ -230,7 +240,7 @@ async function document(
   return {
     $schema: schemaUrl(options.baseUrl),
     format: ANNEX_C_FORMAT,
-    fingerprint: await fingerprint(snapshot),
+    fingerprint: await fingerprint(snapshot, options.written),
     on,
     ...(options.audience ? { audience: { region: options.audience.region, cohort: options.audience.cohort } } : {}),
     vendor: {

@@ -42,6 +42,8 @@ export interface MachineOptions {
   /** The portal's address: every URL in these documents is absolute, so a downloaded copy still points home. */
   baseUrl: string;
   documentOf?: DocumentOf | undefined;
+  /** Annex C on a version date for every customer; the site passes its once-per-build resolution. */
+  entriesOf?: ((date: IsoDate) => AnnexCEntry[]) | undefined;
 }
 
 function resolver(content: Content, options: MachineOptions): DocumentOf {
@@ -174,7 +176,8 @@ const byEffective = (x: Change, y: Change) => x.effective.localeCompare(y.effect
  * returned and, should it not reproduce `to` exactly, the library's whole-document comparison is used instead.
  */
 export function versionPatch(fromDoc: AnnexCDocumentData, toDoc: AnnexCDocumentData): Operation[] {
-  const [from, to] = [asJson(fromDoc), asJson(toDoc)];
+  const toText = canonicalJson(toDoc);
+  const [from, to] = [asJson(fromDoc), JSON.parse(toText) as AnnexCDocumentData];
   const rest = (d: AnnexCDocumentData) => ({ ...d, snapshot: { ...d.snapshot, entries: [] }, changes: [] });
   const ops = [
     ...compare(rest(from), rest(to)),
@@ -182,7 +185,7 @@ export function versionPatch(fromDoc: AnnexCDocumentData, toDoc: AnnexCDocumentD
     ...sortedArrayPatch("/changes", from.changes, to.changes, byEffective),
   ];
   const applied = applyPatch(deepClone(from), deepClone(ops), true, false).newDocument;
-  return canonicalJson(applied) === canonicalJson(to) ? ops : compare(from, to);
+  return canonicalJson(applied) === toText ? ops : compare(from, to);
 }
 
 /**
@@ -196,7 +199,8 @@ export async function changeEvents(content: Content, options: MachineOptions): P
   const { baseUrl } = options;
   const documentOf = resolver(content, options);
   const dates = versionDates(content);
-  const entriesOn = new Map(dates.map((d) => [d, resolveAnnexC(content, { on: d }).entries]));
+  const entriesOf = options.entriesOf ?? ((on: IsoDate) => resolveAnnexC(content, { on }).entries);
+  const entriesOn = new Map(dates.map((d) => [d, entriesOf(d)]));
   const patched = new Set<string>();
   const events: ChangeEvent[] = [];
   for (const change of eventOrder(content.changes)) {

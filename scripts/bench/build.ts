@@ -55,6 +55,8 @@ export interface BuildBench {
   subprocessors: number;
   changes: number;
   pages: number;
+  /** Validation and `astro build` together (issue 17 names it `seconds`). */
+  seconds: number;
   buildSeconds: number;
   trivialSeconds: number;
   ratio: number;
@@ -82,7 +84,14 @@ export function benchBuild(options = { subprocessors: 1000, dates: 24 }): BuildB
   try {
     const generated = generateContent(work, options);
     const out = join(work, "dist");
-    const env = { ...toolEnv(), CONTENT_DIR: join(work, "content"), BUILD_DATE: "2026-11-23" };
+    // Its own content cache: Astro's default one remembers the previous run's generated files (another temporary
+    // directory, gone by now) and the build fails to resolve them.
+    const env = {
+      ...toolEnv(),
+      CONTENT_DIR: join(work, "content"),
+      BUILD_DATE: "2026-11-23",
+      ASTRO_CACHE_DIR: join(work, "cache"),
+    };
     const buildSeconds =
       timed(process.execPath, ["scripts/validate.ts", "--root", work], { env }) +
       timed("astro", ["build", "--outDir", out], { env });
@@ -97,6 +106,7 @@ export function benchBuild(options = { subprocessors: 1000, dates: 24 }): BuildB
       subprocessors: generated.subprocessors,
       changes: generated.changes,
       pages,
+      seconds: buildSeconds,
       buildSeconds,
       trivialSeconds,
       ratio: buildSeconds / trivialSeconds,

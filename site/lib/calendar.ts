@@ -43,6 +43,8 @@ function concerning(content: Content, region: string | undefined): Change[] {
   return content.changes.filter((change) => regions.get(change.id)?.includes(region));
 }
 
+const deadlines = new WeakMap<object, Map<string, AllDayEvent>>();
+
 export function calendarFile(content: Content, baseUrl: string, region?: string): string {
   const { vendor } = content;
   const abs = (path: string) => new URL(path, baseUrl).href;
@@ -75,18 +77,31 @@ export function calendarFile(content: Content, baseUrl: string, region?: string)
       stamp: list.map((c) => c.announced).sort()[0] ?? date,
     });
   }
+  // A change's deadline reads the same in every calendar that lists it: the same event object each time, so the
+  // iCalendar writer writes it once for /calendar.ics and all the region calendars (domain/icalendar.ts).
+  let known = deadlines.get(content);
+  if (!known) {
+    known = new Map();
+    deadlines.set(content, known);
+  }
   for (const c of changes) {
-    events.push({
-      uid: `objection-${c.id}@${host}`,
-      date: objectionDeadlineFor(c, vendor),
-      title: `Last day to object: ${label(c)}`,
-      description: [
-        `DPA 5.3: ${vendor.objectionWorkingDays} Danish working days from receiving the notice, here for a notice received on its announcement date, ${c.announced}. Your own deadline runs from when you received it and is stated in your notice email.`,
-        line(c),
-      ].join("\n"),
-      url: abs(annexCPaths.change("en", c.id)),
-      stamp: c.announced,
-    });
+    const key = `${baseUrl}|${c.id}`;
+    let event = known.get(key);
+    if (!event) {
+      event = {
+        uid: `objection-${c.id}@${host}`,
+        date: objectionDeadlineFor(c, vendor),
+        title: `Last day to object: ${label(c)}`,
+        description: [
+          `DPA 5.3: ${vendor.objectionWorkingDays} Danish working days from receiving the notice, here for a notice received on its announcement date, ${c.announced}. Your own deadline runs from when you received it and is stated in your notice email.`,
+          line(c),
+        ].join("\n"),
+        url: abs(annexCPaths.change("en", c.id)),
+        stamp: c.announced,
+      };
+      known.set(key, event);
+    }
+    events.push(event);
   }
   const regionName = region ? vendor.regions.find((r) => r.id === region)?.name.en : undefined;
   return icsCalendar(`${vendor.name}: sub-processor changes${regionName ? ` (${regionName})` : ""}`, events);

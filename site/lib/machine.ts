@@ -1,4 +1,4 @@
-import { annexCVersionDocument, type VersionAudience } from "../../domain/annex.ts";
+import { type AnnexCEntry, annexCVersionDocument, type VersionAudience } from "../../domain/annex.ts";
 import { canonicalJson } from "../../domain/canonical.ts";
 import type { Content } from "../../domain/content.ts";
 import { annexCPaths, type DocumentOf } from "../../domain/machine.ts";
@@ -11,6 +11,23 @@ import { annexOn } from "./annex.ts";
 
 const built = new WeakMap<object, Map<string, Promise<AnnexCDocumentData>>>();
 
+/**
+ * The canonical text of each entry of a version, written once: an entry goes into its version's file, ten audience
+ * files (whole, when every location applies) and their fingerprints. Keyed by the entry object, which nothing changes
+ * once resolved (site/lib/annex.ts).
+ */
+const written = new WeakMap<object, string>();
+const entriesWritten = new WeakSet<object>();
+
+function entriesOf(content: Content, date: IsoDate): AnnexCEntry[] {
+  const { entries } = annexOn(content, date);
+  if (!entriesWritten.has(entries)) {
+    for (const entry of entries) written.set(entry, canonicalJson(entry));
+    entriesWritten.add(entries);
+  }
+  return entries;
+}
+
 export function documentsOf(content: Content, baseUrl: string): DocumentOf {
   let byKey = built.get(content);
   if (!byKey) {
@@ -22,7 +39,12 @@ export function documentsOf(content: Content, baseUrl: string): DocumentOf {
     const key = `${baseUrl}|${date}|${audience?.region ?? ""}|${audience?.cohort ?? ""}`;
     let doc = cache.get(key);
     if (!doc) {
-      doc = annexCVersionDocument(content, date, { baseUrl, audience, entries: annexOn(content, date).entries });
+      doc = annexCVersionDocument(content, date, {
+        baseUrl,
+        audience,
+        entries: entriesOf(content, date),
+        written,
+      });
       cache.set(key, doc);
     }
     return doc;
@@ -36,7 +58,7 @@ export function baseUrlOf(site: URL | undefined): string {
 
 /** A version document as served: canonical JSON, so the same content always gives the same bytes. */
 export function jsonResponse(value: unknown, canonical = false): Response {
-  const body = canonical ? canonicalJson(value) : JSON.stringify(value);
+  const body = canonical ? canonicalJson(value, written) : JSON.stringify(value);
   return new Response(body, { headers: { "Content-Type": "application/json; charset=utf-8" } });
 }
 

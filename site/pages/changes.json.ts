@@ -1,5 +1,6 @@
 import type { APIRoute } from "astro";
 import { changeEvents } from "../../domain/machine.ts";
+import { annexOn } from "../lib/annex.ts";
 import { loadContent } from "../lib/content.ts";
 import { baseUrlOf, documentsOf, jsonResponse } from "../lib/machine.ts";
 
@@ -7,5 +8,6 @@ import { baseUrlOf, documentsOf, jsonResponse } from "../lib/machine.ts";
 export const GET: APIRoute = async ({ site }) => {
   const content = await loadContent();
   const baseUrl = baseUrlOf(site);
-  return jsonResponse(await changeEvents(content, { baseUrl, documentOf: documentsOf(content, baseUrl) }));
+  const entriesOf = (on: string) => annexOn(content, on).entries;
+  return jsonResponse(await changeEvents(content, { baseUrl, documentOf: documentsOf(content, baseUrl), entriesOf }));
 };

@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { loadContent } from "../../content-io/load-content.ts";
+import { filterEntries, resolveAnnexC, versionDates } from "../../domain/annex.ts";
+import { canonicalJson } from "../../domain/canonical.ts";
+import type { Content } from "../../domain/content.ts";
+import { addDays } from "../../domain/dates.ts";
+import { type AllDayEvent, icsCalendar } from "../../domain/icalendar.ts";
+import { audiences } from "../../domain/machine.ts";
+import { annexOn } from "../../site/lib/annex.ts";
+
+// The build resolves and writes things once and reuses them (README "Benchmarks"); reusing must never change a byte.
+
+const loaded = loadContent(".", "2026-11-23");
+if (!loaded.content) throw new Error(`shipped content is invalid: ${JSON.stringify(loaded.errors)}`);
+const content: Content = loaded.content;
+
+describe("Annex C once per version", () => {
+  const dates = versionDates(content);
+  const first = dates[0] ?? "2023-10-01";
+  const days: string[] = [];
+  for (let d = addDays(first, -2); d <= addDays(dates.at(-1) ?? first, 2); d = addDays(d, 1)) days.push(d);
+
+  it("gives on every day, for everyone and for every audience, what the domain resolves for that day", () => {
+    for (const on of days) {
+      for (const audience of [{}, ...audiences(content.vendor), { regions: ["uk", "eea"] }]) {
+        const cached = annexOn(content, on, audience);
+        expect(cached.on).toBe(on);
+        expect(canonicalJson(cached.entries)).toBe(canonicalJson(resolveAnnexC(content, { on, ...audience }).entries));
+      }
+    }
+  });
+
+  it("keeps an entry an audience sees whole as the same object, and copies one it sees in part", () => {
+    const all = resolveAnnexC(content, { on: dates.at(-1) ?? first }).entries;
+    for (const audience of audiences(content.vendor)) {
+      for (const entry of filterEntries(all, audience)) {
+        const original = all.find((e) => e.id === entry.id);
+        expect(entry === original).toBe(canonicalJson(entry) === canonicalJson(original));
+      }
+    }
+  });
+});
+
+describe("canonical JSON with texts already written", () => {
+  const value = { b: [{ y: 1, x: "two" }], a: { c: null } };
+
+  it("writes the same bytes with and without the texts of its parts", () => {
+    const written = new WeakMap<object, string>([[value.b[0] as object, canonicalJson(value.b[0])]]);
+    expect(canonicalJson(value, written)).toBe(canonicalJson(value));
+    expect(canonicalJson(value)).toBe('{"a":{"c":null},"b":[{"x":"two","y":1}]}');
+  });
+
+  it("takes a part's text from `written` instead of writing it again", () => {
+    const written = new WeakMap<object, string>([[value.a, '"known"']]);
+    expect(canonicalJson(value, written)).toBe('{"a":"known","b":[{"x":"two","y":1}]}');
+  });
+});
+
+describe("an iCalendar event written once for several calendars", () => {
+  const event = (n: number): AllDayEvent => ({
+    uid: `objection-${n}@example.test`,
+    date: addDays("2026-01-05", n),
+    title: `Last day to object: change ${n}`,
+    description: `DPA 5.3: ${"a long line that the writer folds at 75 octets, ".repeat(4)}${n}\n- second line`,
+    url: `https://example.test/en/changes/${n}/`,
+    stamp: "2026-01-01",
+  });
+  const shared = [event(1), event(2), event(3)];
+
+  it("reads the same in every calendar as an event written fresh for it", () => {
+    const once = icsCalendar("All", shared);
+    const again = icsCalendar("Region", [shared[2] as AllDayEvent, shared[0] as AllDayEvent]);
+    expect(once).toBe(icsCalendar("All", [event(1), event(2), event(3)]));
+    expect(again).toBe(icsCalendar("Region", [event(3), event(1)]));
+    expect(again.match(/BEGIN:VEVENT/g)).toHaveLength(2);
+    expect(once).toContain("X-WR-CALNAME:All\r\n");
+    expect(again).toContain("X-WR-TIMEZONE:Europe/Copenhagen\r\n");
+  });
+
+  it("names the calendar and the event when an event cannot be written", () => {
+    expect(() => icsCalendar("Broken", [{ ...event(4), date: "2026-13-40" }])).toThrow(
+      /calendar "Broken".*objection-4/,
+    );
+  });
+});
