@@ -1,5 +1,5 @@
-import { UNCONFIRMED_RETENTION_MS } from "./config.ts";
-import { type PurgeResult, purgeStale } from "./db.ts";
+import { type PurgeResult, purgeStale } from "./db/subscribers.ts";
+import { UNCONFIRMED_RETENTION_MS } from "./env.ts";
 
 /**
  * Deletes sign-ups that were never confirmed within 7 days of their last request (DESIGN, API), confirm

@@ -2,8 +2,9 @@
  * The Worker: static site (Workers Static Assets) + API on one origin. Each resource is one Hono
  * module mounted here with one `app.route()` line; the queue and cron handlers delegate to their modules.
  */
-import { createApp } from "./app.ts";
+
 import { runScheduled } from "./cron.ts";
+import { createApp } from "./http/app.ts";
 import { DEAD_LETTER_QUEUE, handleDeadLetters, handleQueue } from "./notices/queue.ts";
 import admin, { runPublish } from "./routes/admin.ts";
 import dev from "./routes/dev.ts";

@@ -19,9 +19,9 @@ import {
   type FanoutMessage,
   type LiveSubscriber,
   processMessage,
-} from "../../worker/notices/fanout.ts";
-import { memoryRateLimiter, type SendPort, transportSender } from "../../worker/notices/rate.ts";
-import { noticeManageToken } from "../../worker/notices/tokens.ts";
+} from "../../worker/notices/engine/fanout.ts";
+import { memoryRateLimiter, type SendPort, transportSender } from "../../worker/notices/engine/rate.ts";
+import { noticeManageToken } from "../../worker/notices/engine/tokens.ts";
 
 export interface FanoutBenchOptions {
   subscribers?: number;

@@ -11,9 +11,9 @@ import {
   type LiveSubscriber,
   type OutgoingEmail,
   processMessage,
-} from "../../worker/notices/fanout.ts";
-import { memoryRateLimiter, type SendPort, transportSender } from "../../worker/notices/rate.ts";
-import { noticeManageToken } from "../../worker/notices/tokens.ts";
+} from "../../worker/notices/engine/fanout.ts";
+import { memoryRateLimiter, type SendPort, transportSender } from "../../worker/notices/engine/rate.ts";
+import { noticeManageToken } from "../../worker/notices/engine/tokens.ts";
 
 // The send loop (worker/notices/fanout.ts) with the in-memory store and a scripted provider: the exactly-once rules
 // of DESIGN "Notices" one by one. The same loop runs on D1 in tests/worker/notices-faults.test.ts.

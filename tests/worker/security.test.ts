@@ -3,7 +3,7 @@
  * requests, token strength and constant-time secret comparison, script-free pages.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { newToken, SECURITY_HEADERS, secretsEqual, sha256Hex } from "../../worker/security.ts";
+import { newToken, SECURITY_HEADERS, secretsEqual, sha256Hex } from "../../worker/http/security.ts";
 import { call, json, ORIGIN, outbox, resetTables, subscribe } from "./helpers.ts";
 
 beforeEach(resetTables);

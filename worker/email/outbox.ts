@@ -1,4 +1,4 @@
-import { insertOutbox, outboxIdsForKey } from "../db.ts";
+import { insertOutbox, outboxIdsForKey } from "../db/outbox.ts";
 import { assertBatchSize, type EmailTransport } from "./transport.ts";
 
 /**

@@ -1,14 +1,9 @@
 import { ANNEX_C_FORMAT, type AnnexCDocument, fingerprint } from "../../domain/annex.ts";
 import { buildNotice, type Notice, noticeDiff, planFanout, publishDecision } from "../../domain/notice.ts";
-import {
-  confirmedSubscribers,
-  insertPublication,
-  lastPublication,
-  markEnqueued,
-  publicationDocuments,
-  unenqueuedChunks,
-} from "../db-notices.ts";
-import type { FanoutMessage } from "./fanout.ts";
+import { markEnqueued, unenqueuedChunks } from "../db/fanout-chunks.ts";
+import { insertPublication, lastPublication, publicationDocuments } from "../db/publications.ts";
+import { confirmedSubscribers } from "../db/subscribers.ts";
+import type { FanoutMessage } from "./engine/fanout.ts";
 
 // The publish check (DESIGN "API": POST /api/admin/publish, and the cron trigger runs the same): compare the deployed
 // /annex-c.json with the last publication; if it changed, record the publication — snapshot, diff against the

@@ -1,17 +1,10 @@
 import { sha256Hex } from "../../domain/canonical.ts";
-import { publicUrl } from "../config.ts";
-import {
-  giveUpChunk,
-  markRequeued,
-  markStalled,
-  settleFanouts,
-  strandedChunks,
-  unfinishedFanouts,
-  unmarkStalled,
-} from "../db-notices.ts";
+import { giveUpChunk, markRequeued, strandedChunks } from "../db/fanout-chunks.ts";
+import { markStalled, settleFanouts, unfinishedFanouts, unmarkStalled } from "../db/publications.ts";
 import { renderFanoutAlert } from "../email/notice.ts";
 import { emailTransport, sendAndLog } from "../email/transport.ts";
-import type { FanoutMessage } from "./fanout.ts";
+import { publicUrl } from "../env.ts";
+import type { FanoutMessage } from "./engine/fanout.ts";
 import { MESSAGES_PER_SEND_BATCH } from "./publish.ts";
 
 // The reconciler of the notice fan-out, run by the publish check (POST /api/admin/publish) and so by every cron tick.

@@ -1,11 +1,14 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { toCsv } from "../../domain/csv.ts";
-import { deliveriesOf, deliveryCounts, listDeadLetters, listPublications, objectionCounts } from "../db-notices.ts";
-import { ApiError } from "../errors.ts";
+import { listDeadLetters } from "../db/dead-letters.ts";
+import { deliveriesOf, deliveryCounts } from "../db/deliveries.ts";
+import { objectionCounts } from "../db/objections.ts";
+import { listPublications } from "../db/publications.ts";
+import { ApiError } from "../http/errors.ts";
+import { bearerToken, secretsEqual } from "../http/security.ts";
+import type { AppEnv } from "../http/types.ts";
 import { deployedDocument, PublishError, type PublishResult, publish } from "../notices/publish.ts";
 import { FANOUT_STALL_MS, type RecoveryResult, reconcileFanouts, recoveryDeps } from "../notices/recovery.ts";
-import { bearerToken, secretsEqual } from "../security.ts";
-import type { AppEnv } from "../types.ts";
 
 /** Bearer ADMIN_TOKEN, compared in constant time (DESIGN "API"). */
 export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {

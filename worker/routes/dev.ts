@@ -7,10 +7,10 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { isLoopbackUrl } from "../../domain/urls.ts";
-import { clearOutbox, listOutbox } from "../db.ts";
-import { ApiError } from "../errors.ts";
-import type { AppEnv } from "../types.ts";
-import { EmailAddress, validate } from "../validation.ts";
+import { clearOutbox, listOutbox } from "../db/outbox.ts";
+import { ApiError } from "../http/errors.ts";
+import type { AppEnv } from "../http/types.ts";
+import { EmailAddress, validate } from "../http/validation.ts";
 
 const OutboxQuery = z
   .object({

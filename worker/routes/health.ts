@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import pkg from "../../package.json" with { type: "json" };
-import { unfinishedFanouts } from "../db-notices.ts";
-import type { AppEnv } from "../types.ts";
+import { unfinishedFanouts } from "../db/publications.ts";
+import type { AppEnv } from "../http/types.ts";
 
 /** The deployed Annex C export the site builds (canonical JSON with its SHA-256 fingerprint). */
 export const ANNEX_C_PATH = "/annex-c.json";

@@ -3,17 +3,20 @@ import { z } from "zod";
 import { isWithinObjectionWindow, objectionDeadline } from "../../domain/calendar.ts";
 import { icsCalendar } from "../../domain/icalendar.ts";
 import { formatDate } from "../../domain/labels.ts";
-import { DEFAULT_LOCALE, isLocale, LOCALES, type Locale, publicUrl, vendor } from "../config.ts";
-import { deliveryOf, insertObjection, listPublications } from "../db-notices.ts";
+import { LOCALES, type Locale } from "../../domain/schema/common.ts";
+import { deliveryOf } from "../db/deliveries.ts";
+import { insertObjection } from "../db/objections.ts";
+import { listPublications } from "../db/publications.ts";
 import { renderObjectionReceipt, renderVendorObjectionAlert } from "../email/notice.ts";
 import { emailTransport, sendAndLog } from "../email/transport.ts";
-import { ApiError } from "../errors.ts";
-import type { DeliveryStatus } from "../notices/fanout.ts";
+import { DEFAULT_LOCALE, isLocale, publicUrl, vendor } from "../env.ts";
+import { ApiError } from "../http/errors.ts";
+import { bearerToken } from "../http/security.ts";
+import type { AppEnv } from "../http/types.ts";
+import { acceptBody, multiLineText, oneLineText, TokenField, validate } from "../http/validation.ts";
+import type { DeliveryStatus } from "../notices/engine/fanout.ts";
 import { html, page } from "../pages/html.ts";
-import { bearerToken } from "../security.ts";
-import { authenticate, links } from "../subscriptions.ts";
-import type { AppEnv } from "../types.ts";
-import { acceptBody, multiLineText, oneLineText, TokenField, validate } from "../validation.ts";
+import { authenticate, links } from "../subscriptions/use-cases.ts";
 
 // Objections to a notice (DPA 5.3: the customer may object within 10 working days from receiving the notice).
 // POST /api/notices/{id}/objections (JSON with a Bearer manage token, or the form below with the token as a field)

@@ -1,13 +1,13 @@
-import { objectionDeadline } from "../../domain/calendar.ts";
+import { objectionDeadline } from "../../../domain/calendar.ts";
 import {
   batchIdempotencyKey,
   isPastIdempotencyWindow,
   type Notice,
   type NoticeTopic,
   noticeFor,
-} from "../../domain/notice.ts";
-import type { Locale } from "../../domain/schema/common.ts";
-import { type NoticeEmailInput, type RenderedEmail, renderNotice } from "../email/notice.ts";
+} from "../../../domain/notice.ts";
+import type { Locale } from "../../../domain/schema/common.ts";
+import { type NoticeEmailInput, type RenderedEmail, renderNotice } from "../../email/notice.ts";
 
 // The send loop of the notice fan-out (DESIGN "Notices"). One queue message = one chunk of one publication's frozen
 // plan = at most one provider batch call. Runs unchanged in workerd (D1 store) and in Node (in-memory store, bench).

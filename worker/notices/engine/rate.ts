@@ -92,3 +92,43 @@ export function memoryRateLimiter(maxRps: number, clock: () => number = () => pe
     },
   };
 }
+
+/** Where the shared limiter records departures: D1's `send_log` in the worker (worker/db/send-log.ts). */
+export interface SendLog {
+  /** Records a call leaving at `nowMs` when fewer than `maxCalls` left within `windowMs` and none within `gapMs`. */
+  admit(at: { nowMs: number; windowMs: number; maxCalls: number; gapMs: number }): Promise<boolean>;
+  /** The departure whose leaving the window frees the next place, and the last departure (null when none). */
+  busy(at: { nowMs: number; windowMs: number; maxCalls: number }): Promise<{
+    oldestInWindowMs: number | null;
+    lastMs: number | null;
+  }>;
+  /** Forgets departures older than `beforeMs`. */
+  forget(beforeMs: number): Promise<void>;
+}
+
+/**
+ * The limiter of the worker: one RESEND_MAX_RPS budget shared by every isolate through a SendLog. A call goes when,
+ * counting the moment it leaves, no more than `maxRps` calls left within the last 1000 + RATE_WINDOW_MARGIN_MS, and
+ * the previous call left at least half an interval ago (no bursts). Judging on recorded departures (not pre-planned
+ * slots) means a consumer woken late cannot crowd the calls after it.
+ */
+export function sharedRateLimiter(log: SendLog, maxRps: number, clock: () => number = Date.now): RateLimiter {
+  const windowMs = 1000 + RATE_WINDOW_MARGIN_MS;
+  const gapMs = Math.floor(sendIntervalMs(maxRps) / 2);
+  let calls = 0;
+  return {
+    async acquire() {
+      for (;;) {
+        const nowMs = clock();
+        if (await log.admit({ nowMs, windowMs, maxCalls: maxRps, gapMs })) {
+          if (++calls % 100 === 0) await log.forget(nowMs - 60_000);
+          return;
+        }
+        // When does the next place open? The oldest call in the window leaves it, or the gap after the last ends.
+        const busy = await log.busy({ nowMs, windowMs, maxCalls: maxRps });
+        const readyAt = Math.max((busy.oldestInWindowMs ?? 0) + windowMs, (busy.lastMs ?? 0) + gapMs);
+        await new Promise((r) => setTimeout(r, Math.max(1, readyAt - clock() + 1)));
+      }
+    },
+  };
+}

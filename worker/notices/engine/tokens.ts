@@ -1,4 +1,4 @@
-import { sha256Hex } from "../../domain/canonical.ts";
+import { sha256Hex } from "../../../domain/canonical.ts";
 
 // The manage token a notice email carries. A notice may be sent more than once under one Idempotency-Key (a retry
 // after an unknown outcome), and Resend refuses the same key with a different body: the email, and so the token in

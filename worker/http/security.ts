@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { SECURITY_HEADERS } from "../domain/security-headers.ts";
+import { SECURITY_HEADERS } from "../../domain/security-headers.ts";
 import { ApiError } from "./errors.ts";
 
 /** 32 random bytes = 256 bits; DESIGN asks for at least 128. */
