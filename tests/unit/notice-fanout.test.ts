@@ -3,13 +3,13 @@ import type { AnnexCDocument, AnnexCEntry } from "../../domain/annex.ts";
 import { buildNotice, IDEMPOTENCY_WINDOW_MS } from "../../domain/notice.ts";
 import type { Vendor } from "../../domain/schema/vendor.ts";
 import { memoryDeliveryStore } from "../../testing/memory-store.ts";
+import type { OutgoingEmail } from "../../worker/email/port.ts";
 import {
   type BatchOutcome,
   backoffSeconds,
   type FanoutDeps,
   type FanoutMessage,
   type LiveSubscriber,
-  type OutgoingEmail,
   processMessage,
 } from "../../worker/notices/engine/fanout.ts";
 import { memoryRateLimiter, type SendPort, transportSender } from "../../worker/notices/engine/rate.ts";

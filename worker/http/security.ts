@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import { base64url } from "../../domain/canonical.ts";
 import { SECURITY_HEADERS } from "../../domain/security-headers.ts";
 import { ApiError } from "./errors.ts";
 
@@ -6,16 +7,6 @@ import { ApiError } from "./errors.ts";
 export const TOKEN_BYTES = 32;
 /** base64url of 32 bytes without padding. */
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
-
-function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function hex(buffer: ArrayBuffer): string {
-  return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** A fresh bearer token from the platform CSPRNG. Only its hash is ever stored. */
 export function newToken(): string {
@@ -25,11 +16,6 @@ export function newToken(): string {
 /** True when the string has the shape of a token we issue (cheap check before touching the database). */
 export function looksLikeToken(value: string): boolean {
   return TOKEN_PATTERN.test(value);
-}
-
-/** Lower-case hex SHA-256, used for stored token hashes and for keys that must not hold an address. */
-export async function sha256Hex(value: string): Promise<string> {
-  return hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value)));
 }
 
 /**
@@ -54,11 +40,11 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-// Headers set on every response the worker answers (pages, API, errors and assets it proxies); the same list is
-// built into the site's `_headers` for static assets served without the worker.
-export { SECURITY_HEADERS };
-
-/** Copies the security headers onto a response, re-wrapping it when its headers are immutable. */
+/**
+ * Copies the security headers (domain/security-headers.ts) onto every response the worker answers (pages, API,
+ * errors and assets it proxies); the same list is built into the site's `_headers` for static assets served without
+ * the worker. A response whose headers are immutable is re-wrapped.
+ */
 export function withSecurityHeaders(response: Response): Response {
   let res = response;
   try {

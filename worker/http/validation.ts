@@ -174,11 +174,6 @@ export function acceptBody(options: AcceptBodyOptions = {}): MiddlewareHandler<A
 }
 
 // ---------------------------------------------------------------------------------------------
-// Email addresses: one rule for subscribers and customer contacts alike (domain/email.ts).
-
-export { EmailAddress, type NormalizedEmail, normalizeEmail } from "../../domain/email.ts";
-
-// ---------------------------------------------------------------------------------------------
 // Preferences
 
 export const LocaleField = z.enum(LOCALES, { error: `must be one of: ${LOCALES.join(", ")}` });

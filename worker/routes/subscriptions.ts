@@ -5,12 +5,13 @@
  */
 import { type Context, Hono } from "hono";
 import { z } from "zod";
+import { EmailAddress } from "../../domain/email.ts";
 import type { Locale } from "../../domain/schema/common.ts";
 import { DEFAULT_LOCALE } from "../env.ts";
 import { ApiError } from "../http/errors.ts";
 import { bearerToken } from "../http/security.ts";
 import type { AppEnv } from "../http/types.ts";
-import { acceptBody, EmailAddress, LocaleField, Regions, TokenField, Topics, validate } from "../http/validation.ts";
+import { acceptBody, LocaleField, Regions, TokenField, Topics, validate } from "../http/validation.ts";
 import { unsubscribedPage } from "../pages/subscription.ts";
 import {
   ACCEPTED_BODY,

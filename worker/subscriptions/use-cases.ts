@@ -3,6 +3,8 @@
  * parse and answer; this module decides and writes (all SQL is in db.ts), and hands emails to the
  * transport through the caller's `defer` (the request's waitUntil) so an answer never waits on a send.
  */
+
+import { sha256Hex } from "../../domain/canonical.ts";
 import { NOTICE_TOPICS, type NoticeTopic } from "../../domain/notice.ts";
 import type { Locale } from "../../domain/schema/common.ts";
 import { countHit } from "../db/rate-limits.ts";
@@ -19,11 +21,12 @@ import {
   updatePreferences,
 } from "../db/subscribers.ts";
 import { claimConfirmToken, findToken, listTokens, type TokenRecord } from "../db/tokens.ts";
+import { type EmailTransport, sendAndLog } from "../email/port.ts";
 import { confirmationEmail, welcomeEmail } from "../email/render.ts";
-import { type EmailTransport, emailTransport, sendAndLog } from "../email/transport.ts";
+import { emailTransport } from "../email/transport.ts";
 import { CONFIRM_TOKEN_TTL_MS, DEFAULT_LOCALE, limits, publicUrl, REGION_IDS } from "../env.ts";
 import { ApiError } from "../http/errors.ts";
-import { looksLikeToken, newToken, sha256Hex } from "../http/security.ts";
+import { looksLikeToken, newToken } from "../http/security.ts";
 
 export interface Deps {
   env: Env;

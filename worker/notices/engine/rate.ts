@@ -1,21 +1,10 @@
-import type { BatchOutcome, BatchSender, OutgoingEmail, RateLimiter } from "./fanout.ts";
+import type { EmailTransport } from "../../email/port.ts";
+import type { BatchOutcome, BatchSender, RateLimiter } from "./fanout.ts";
 
-/**
- * The part of the email port (worker/email/transport.ts `EmailTransport`) the fan-out uses, declared structurally so
- * this module also runs in Node; the worker passes its real transport and the typecheck keeps the two in step.
- */
-export interface SendPort {
-  send(
-    messages: readonly OutgoingEmail[],
-    options?: { idempotencyKey?: string },
-  ): Promise<
-    | { outcome: "sent"; ids: string[] }
-    | { outcome: "failed"; status: number; retryable: boolean; message: string; retryAfterSeconds?: number }
-    | { outcome: "unknown"; message: string }
-  >;
-}
+// The fan-out's view of the email port (worker/email/port.ts) and of the provider's request rate.
 
-// The fan-out's view of the email port (worker/email/transport.ts) and of the provider's request rate.
+/** The part of the email port the fan-out uses: the worker's transport, or the Resend adapter in the benchmark. */
+export type SendPort = Pick<EmailTransport, "send">;
 
 /** Used when a 429 comes without a usable `retry-after`: Resend's limit is per second. */
 const DEFAULT_RETRY_AFTER_SECONDS = 1;
