@@ -1,5 +1,5 @@
 // Fan-out benchmark (issue 5, "Measured"): 50,000 subscribers through the real queue-consumer logic — the pure planner
-// (domain/notice.ts), the send loop (worker/notices/fanout.ts), the notice renderer and the worker's Resend adapter
+// (domain/notice.ts), the send loop (worker/notices/engine/fanout.ts), the notice renderer and the worker's Resend adapter
 // (worker/email/resend.ts, Resend SDK) — against the fake Resend in a separate process, which enforces a request rate
 // and injects 429 and 500 answers. Runs in Node with the in-memory delivery store (same interface as the D1 one):
 // 50,000 deliveries through workerd's local D1 would measure the simulator, not the fan-out.

@@ -15,8 +15,8 @@ import {
 import { memoryRateLimiter, type SendPort, transportSender } from "../../worker/notices/engine/rate.ts";
 import { noticeManageToken } from "../../worker/notices/engine/tokens.ts";
 
-// The send loop (worker/notices/fanout.ts) with the in-memory store and a scripted provider: the exactly-once rules
-// of DESIGN "Notices" one by one. The same loop runs on D1 in tests/worker/notices-faults.test.ts.
+// The send loop (worker/notices/engine/fanout.ts) with the in-memory store and a scripted provider: the exactly-once rules
+// of docs/architecture.md "Notices" one by one. The same loop runs on D1 in tests/worker/notices-faults.test.ts.
 
 function entry(id: string): AnnexCEntry {
   return {

@@ -1,4 +1,4 @@
-/** The cron's housekeeping: unconfirmed sign-ups go after 7 days (DESIGN, API), expired tokens and windows too. */
+/** The cron's housekeeping: unconfirmed sign-ups go after 7 days (docs/architecture.md "Subscriptions"), expired tokens and windows too. */
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";

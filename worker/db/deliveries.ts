@@ -108,7 +108,7 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
               "RETURNING deliveries.subscriber_id",
           )
           .bind(publicationId, payload, batchKey, claimedAt),
-        // The manage token each email carries (derived, see notices/tokens.ts): stored as a hash like every token.
+        // The manage token each email carries (derived, see notices/engine/tokens.ts): stored as a hash like every token.
         db
           .prepare(
             "INSERT OR IGNORE INTO subscription_tokens (token_hash, subscriber_id, kind, created_at) " +

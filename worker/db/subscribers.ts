@@ -269,7 +269,7 @@ export interface PurgeResult {
 }
 
 /**
- * Deletes sign-ups never confirmed whose last request is older than `cutoff` (7 days, DESIGN), confirm
+ * Deletes sign-ups never confirmed whose last request is older than `cutoff` (7 days, docs/architecture.md "Subscriptions"), confirm
  * tokens past their expiry, and rate-limit windows that have ended.
  */
 export async function purgeStale(db: D1Database, cutoff: string, now: string, nowMs: number): Promise<PurgeResult> {

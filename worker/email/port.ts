@@ -48,7 +48,7 @@ export function assertBatchSize(messages: readonly OutgoingEmail[]): void {
 }
 
 // RFC 5322 §2.2: a header field is one line; a CR or LF inside a value would end it and start another header (a
-// Bcc, a second Subject). Values are checked at the edge (worker/validation.ts), but a subject or header is built from
+// Bcc, a second Subject). Values are checked at the edge (worker/http/validation.ts), but a subject or header is built from
 // many sources (content, vendor.yaml, stored rows), so every message is made safe once more here, on its way out.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
 const HEADER_BREAKS = /[\u0000-\u001f\u007f\u2028\u2029]+/gu;

@@ -3,7 +3,7 @@ import { base64url } from "../../domain/canonical.ts";
 import { SECURITY_HEADERS } from "../../domain/security-headers.ts";
 import { ApiError } from "./errors.ts";
 
-/** 32 random bytes = 256 bits; DESIGN asks for at least 128. */
+/** 32 random bytes = 256 bits, twice the 128 a bearer token needs (docs/architecture.md "Subscriptions"). */
 export const TOKEN_BYTES = 32;
 /** base64url of 32 bytes without padding. */
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -64,7 +64,7 @@ export const securityHeaders: MiddlewareHandler = async (c, next) => {
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
- * Origin check on state-changing requests (DESIGN, API): a cross-site Origin, or `Origin: null`
+ * Origin check on state-changing requests (docs/architecture.md "Subscriptions"): a cross-site Origin, or `Origin: null`
  * (sandboxed frames, privacy redirects), is refused with 403. No Origin at all is allowed: curl,
  * server-to-server webhooks and mail clients' RFC 8058 one-click POSTs send none. The comparison is
  * with the request's own origin, not a configured URL, so it holds on any host the worker answers.

@@ -6,7 +6,7 @@ import { confirmedSubscribers } from "../db/subscribers.ts";
 import { ANNEX_C_PATH, readDeployedAnnexC } from "./deployed.ts";
 import type { FanoutMessage } from "./engine/fanout.ts";
 
-// The publish check (DESIGN "API": POST /api/admin/publish, and the cron trigger runs the same): compare the deployed
+// The publish check (README "API": POST /api/admin/publish, and the cron trigger runs the same, worker/cron.ts): compare the deployed
 // /annex-c.json with the last publication; if it changed, record the publication — snapshot, diff against the
 // previous one, the changes it announces, the previous fingerprint (hash chain) and the frozen fan-out plan — in one
 // transaction, then hand the plan to the queue. Nothing here sends mail.

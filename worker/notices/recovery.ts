@@ -16,7 +16,7 @@ import { MESSAGES_PER_SEND_BATCH } from "./publish.ts";
 // live send lease), is queued again.
 //
 // Queuing a chunk again is safe even when its first message was not lost after all, because the send loop is exactly
-// once under any number of copies of a message (worker/notices/fanout.ts):
+// once under any number of copies of a message (worker/notices/engine/fanout.ts):
 // - deliveries are UNIQUE(publication, subscriber): a copy inserts nothing new;
 // - a pending row is claimed once, with its Idempotency-Key; rows already claimed are only re-sent under the key they
 //   were claimed with, byte for byte, and the provider returns the first result instead of sending again;

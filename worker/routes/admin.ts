@@ -11,7 +11,7 @@ import { PublishError } from "../notices/publish.ts";
 import { runPublish } from "../notices/publish-check.ts";
 import { FANOUT_STALL_MS } from "../notices/recovery.ts";
 
-/** Bearer ADMIN_TOKEN, compared in constant time (DESIGN "API"). */
+/** Bearer ADMIN_TOKEN, compared in constant time (docs/architecture.md "Subscriptions"). */
 export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearerToken(c.req.header("Authorization"));
   if (!token || !(await secretsEqual(token, c.env.ADMIN_TOKEN))) {

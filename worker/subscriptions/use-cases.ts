@@ -1,6 +1,6 @@
 /**
  * Subscription use cases, free of HTTP: sign up, confirm, unsubscribe, read/change/erase. Routes
- * parse and answer; this module decides and writes (all SQL is in db.ts), and hands emails to the
+ * parse and answer; this module decides and writes (all SQL is in worker/db/), and hands emails to the
  * transport through the caller's `defer` (the request's waitUntil) so an answer never waits on a send.
  */
 
@@ -116,7 +116,7 @@ async function tokenRecord(env: Env, token: string): Promise<TokenRecord | null>
 export type ConfirmResult = { status: SubscriberStatus; locale: Locale; alreadyConfirmed: boolean };
 
 /**
- * Confirms with a token from the confirmation email. Confirming twice is a success (DESIGN, API);
+ * Confirms with a token from the confirmation email. Confirming twice is a success (docs/architecture.md "Subscriptions");
  * a link older than 48 hours is refused with 410; the welcome email with the manage link goes once.
  */
 export async function confirm(deps: Deps, token: string): Promise<ConfirmResult> {

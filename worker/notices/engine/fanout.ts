@@ -10,7 +10,7 @@ import type { Locale } from "../../../domain/schema/common.ts";
 import { type NoticeEmailInput, type RenderedEmail, renderNotice } from "../../email/notice.ts";
 import type { OutgoingEmail } from "../../email/port.ts";
 
-// The send loop of the notice fan-out (DESIGN "Notices"). One queue message = one chunk of one publication's frozen
+// The send loop of the notice fan-out (docs/architecture.md "Notices"). One queue message = one chunk of one publication's frozen
 // plan = at most one provider batch call. Runs unchanged in workerd (D1 store) and in Node (in-memory store, bench).
 //
 // Exactly once per (publication, subscriber), under at-least-once queue delivery:
@@ -66,7 +66,7 @@ export interface ClaimRow {
   manageTokenHash: string;
 }
 
-/** Everything the send loop needs from storage; implemented over D1 (db-notices.ts) and in memory (bench). */
+/** Everything the send loop needs from storage; implemented over D1 (worker/db/deliveries.ts) and in memory (bench). */
 export interface DeliveryStore {
   /** Inserts a pending row per subscriber; rows that exist are left alone (UNIQUE(publication, subscriber)). */
   ensure(publicationId: number, chunk: number, subscriberIds: readonly string[], now: string): Promise<void>;
@@ -176,7 +176,7 @@ export function noticeLinks(baseUrl: string, locale: Locale, publicationId: numb
     object: `${base}/${locale}/subscription/object/${publicationId}?${q}`,
     manage: `${base}/${locale}/subscription/manage?${q}`,
     unsubscribe: `${base}/${locale}/subscription/unsubscribe?${q}`,
-    // Same one-click URL as every other email (worker/subscriptions.ts `links`).
+    // Same one-click URL as every other email (worker/subscriptions/use-cases.ts `links`).
     oneClickUnsubscribe: `${base}/api/subscriptions/unsubscribe?${new URLSearchParams({ token, locale }).toString()}`,
     deadlineCalendar: `${base}/api/notices/${publicationId}/deadline.ics?${q}`,
   };
@@ -397,7 +397,8 @@ export async function processMessage(
     );
     for (const row of pending) {
       const s = live.get(row.subscriberId);
-      // DESIGN: "An address that unsubscribes mid-fan-out gets nothing more" — checked at send time, not plan time.
+      // An address that unsubscribes mid-fan-out gets nothing more (docs/architecture.md "Notices"): checked at send
+      // time, not plan time.
       const reason = !s
         ? "erased"
         : s.status !== "confirmed"
