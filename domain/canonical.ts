@@ -39,6 +39,13 @@ export function canonicalJson(value: unknown, written?: ReadonlyWeakMap<object, 
   return out;
 }
 
+/** RFC 4648 §5 base64url without padding: tokens, key ids and JOSE segments. */
+export function base64url(bytes: Uint8Array | ArrayBuffer): string {
+  let binary = "";
+  for (const b of new Uint8Array(bytes)) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
 /** Lower-case hex SHA-256 of the UTF-8 bytes of `text` (Web Crypto: available in Node, workerd and browsers). */
 export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-// Email addresses, one rule for every address the portal sends to: public subscribers (worker/validation.ts
+// Email addresses, one rule for every address the portal sends to: public subscribers (worker/http/validation.ts
 // re-exports these) and the notice contacts of customers (domain/schema/customer.ts). Two rules would let an
 // address in through one door that the other refuses, and compare unequal to itself across the two tables.
 

@@ -8,8 +8,8 @@ import type { Change } from "./schema/change.ts";
 import type { IsoDate } from "./schema/common.ts";
 import type { SubProcessor } from "./schema/subprocessor.ts";
 
-// The rules that need history (DESIGN "Rules the validator enforces": "compared with a base git ref in pull
-// requests"). Pure: the caller reads both content trees and passes `today`. A pull request is compared with the
+// The rules that need history: a pull request is checked against its base branch (README "Publishing by pull
+// request"). Pure: the caller reads both content trees and passes `today`. A pull request is compared with the
 // branch it merges into, so whatever customers have already been told stays true.
 
 /** Rules that compare the content of a pull request (head) with the branch it merges into (base). */

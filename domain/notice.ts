@@ -4,7 +4,7 @@ import { type AnnexCDiff, diffAnnexC, isEmptyDiff } from "./diff.ts";
 import type { Change } from "./schema/change.ts";
 import type { IsoDate, Locale } from "./schema/common.ts";
 
-// Change notices (DESIGN "Notices"): a publication is the new Annex C snapshot, the diff against the previous one and
+// Change notices (docs/architecture.md "Notices"): a publication is the new Annex C snapshot, the diff against the previous one and
 // the changes it announces. This module decides, without I/O and without the clock, whether a publication is due,
 // who is told what about it, and how the fan-out is cut into provider batches. The worker only runs the plan.
 
@@ -105,7 +105,7 @@ export interface PersonalNotice {
   regions: string[];
   /** The diff as seen from the subscriber's regions (empty when the topic is only DPA). */
   diff: AnnexCDiff;
-  /** DESIGN "Notices": the FULL updated Annex C for the subscriber's regions, carried in the notice. */
+  /** DPA 5.5 (docs/architecture.md "Where each legal rule lives"): the FULL updated Annex C for the subscriber's regions, carried in the notice. */
   annexC: AnnexCEntry[];
   /** Announced changes that concern the subscriber's regions (sub-processor topic) or a new DPA version (dpa topic). */
   changes: Change[];

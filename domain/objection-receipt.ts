@@ -1,5 +1,5 @@
 import { isWithinObjectionWindow } from "./calendar.ts";
-import { canonicalJson } from "./canonical.ts";
+import { base64url, canonicalJson } from "./canonical.ts";
 import type { IsoDate } from "./schema/common.ts";
 
 // The receipt of an objection (DPA 5.3), signed so that a customer can prove later, to anyone and without asking the
@@ -69,12 +69,6 @@ export interface PrivateJwk {
 
 const ED25519 = { name: "Ed25519" } as const;
 const encoder = new TextEncoder();
-
-function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
 
 function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new TypeError("not base64url");

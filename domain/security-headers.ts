@@ -1,6 +1,6 @@
 /**
  * The security headers of every answer the portal gives, in one place. The worker sets them on everything it answers
- * (worker/security.ts); the site build writes them into `dist/_headers` (astro.config.mjs), which Workers Static
+ * (worker/http/security.ts); the site build writes them into `dist/_headers` (astro.config.mjs), which Workers Static
  * Assets applies to the files it serves without running the worker. Neither copy is written by hand, so the two
  * cannot disagree (tests/unit/site-build.test.ts compares the built file with this list, tests/worker/security.test.ts
  * the worker's answers).

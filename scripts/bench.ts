@@ -6,7 +6,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { benchBuild, benchPageWeight } from "./bench/build.ts";
+import { benchFanout } from "./bench/fanout.ts";
+import { benchLoad } from "./bench/load.ts";
 import { type BenchRecords, benchTable, type Machine, withBenchTable } from "./bench/readme.ts";
+import { benchSignup } from "./bench/signup.ts";
 
 const LATEST = "bench/results/latest.json";
 const BASELINE = "bench/baseline.json";
@@ -18,26 +21,12 @@ const wanted = (name: string) => !values.only || values.only.includes(name);
 
 type Suite = { name: string; run: () => Promise<Record<string, unknown>> | Record<string, unknown> };
 
-/** Optional suites live in their own module; a missing one is reported, not silently skipped. */
-async function optional(name: string, path: string, fn: string): Promise<Suite> {
-  return {
-    name,
-    run: async () => {
-      if (!existsSync(new URL(path, import.meta.url))) throw new Error(`not available: ${path} is missing`);
-      const mod = (await import(path)) as Record<string, (o?: unknown) => Promise<Record<string, unknown>>>;
-      const bench = mod[fn];
-      if (!bench) throw new Error(`not available: ${path} has no ${fn}()`);
-      return bench();
-    },
-  };
-}
-
 const suites: Suite[] = [
   { name: "pageWeight", run: () => ({ ...benchPageWeight() }) },
   { name: "build", run: () => ({ ...benchBuild() }) },
-  await optional("signup", "./bench/signup.ts", "benchSignup"),
-  await optional("load", "./bench/load.ts", "benchLoad"),
-  await optional("fanout", "./bench/fanout.ts", "benchFanout"),
+  { name: "signup", run: async () => ({ ...(await benchSignup()) }) },
+  { name: "load", run: async () => ({ ...(await benchLoad()) }) },
+  { name: "fanout", run: async () => ({ ...(await benchFanout()) }) },
 ];
 const unknown = (values.only ?? []).filter((name) => !suites.some((s) => s.name === name));
 if (unknown.length > 0) {

@@ -5,9 +5,9 @@ import type {
   FanoutMessage,
   LiveSubscriber,
   OpenDelivery,
-} from "../worker/notices/fanout.ts";
+} from "../worker/notices/engine/fanout.ts";
 
-// The delivery store in memory: the same contract as the D1 store (db-notices.ts), for the fan-out benchmark and for
+// The delivery store in memory: the same contract as the D1 store (worker/db/deliveries.ts), for the fan-out benchmark and for
 // unit tests of the send loop in Node. Each method does what one D1 statement (or batch) does, atomically.
 
 export interface MemoryDelivery extends Omit<OpenDelivery, "status"> {

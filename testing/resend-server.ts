@@ -15,9 +15,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-
-/** Resend accepts at most 100 emails per batch call. */
-export const RESEND_BATCH_LIMIT = 100;
+import { RESEND_BATCH_LIMIT } from "../domain/notice.ts";
 
 export type Reply =
   /** 200 with generated ids (the normal answer). */

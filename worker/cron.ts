@@ -1,26 +1,29 @@
-import { UNCONFIRMED_RETENTION_MS } from "./config.ts";
-import { type PurgeResult, purgeStale } from "./db.ts";
+import { runPublish } from "./notices/publish-check.ts";
+import { purgeUnconfirmed } from "./subscriptions/purge.ts";
 
 /**
- * Deletes sign-ups that were never confirmed within 7 days of their last request (DESIGN, API), confirm
- * tokens past their 48-hour expiry and finished rate-limit windows.
+ * Every task the cron trigger runs (wrangler.toml `crons`, every 15 minutes), in this one list. Each task is
+ * independent.
  */
-export async function purgeUnconfirmed(env: Env, now: Date): Promise<PurgeResult> {
-  const cutoff = new Date(now.getTime() - UNCONFIRMED_RETENTION_MS).toISOString();
-  return purgeStale(env.DB, cutoff, now.toISOString(), now.getTime());
+export function scheduledTasks(env: Env, now: Date): [string, () => Promise<unknown>][] {
+  return [
+    ["purge unconfirmed sign-ups", () => purgeUnconfirmed(env, now)],
+    // The same publish check as POST /api/admin/publish (docs/architecture.md "Arrows"): a no-op when nothing
+    // changed; it also queues again what a stopped fan-out left behind (notices/recovery.ts).
+    ["publish check", () => runPublish(env, env.PUBLIC_BASE_URL, now)],
+  ];
 }
 
-/** Everything the cron trigger runs, in order. Each task is independent: one failing does not stop the next. */
+/**
+ * Runs every scheduled task in order. A failure is logged and never stops the next task; each task runs again at the
+ * next tick, so nothing is rethrown (a rejected waitUntil would only log the same error once more).
+ */
 export async function runScheduled(env: Env, now: Date): Promise<void> {
-  const tasks: [string, () => Promise<unknown>][] = [["purge unconfirmed sign-ups", () => purgeUnconfirmed(env, now)]];
-  const failures: unknown[] = [];
-  for (const [name, task] of tasks) {
+  for (const [name, task] of scheduledTasks(env, now)) {
     try {
       await task();
     } catch (err) {
       console.error(`scheduled task failed: ${name}`, err);
-      failures.push(err);
     }
   }
-  if (failures.length > 0) throw new AggregateError(failures, "scheduled tasks failed");
 }

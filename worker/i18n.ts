@@ -2,9 +2,11 @@
  * Every sentence the worker shows or emails, in Danish and English. Pages and emails pick one
  * bundle with `t(locale)`; a missing key is a type error, so a language cannot be half translated.
  */
-import { type Locale, type Topic, vendor } from "./config.ts";
-import type { SubscriberStatus } from "./db.ts";
-import type { ErrorCode } from "./errors.ts";
+import type { NoticeTopic as Topic } from "../domain/notice.ts";
+import type { Locale } from "../domain/schema/common.ts";
+import type { SubscriberStatus } from "./db/subscribers.ts";
+import { vendor } from "./env.ts";
+import type { ErrorCode } from "./http/errors.ts";
 
 export interface Strings {
   skipLink: string;

@@ -2,10 +2,11 @@
  * The Worker: static site (Workers Static Assets) + API on one origin. Each resource is one Hono
  * module mounted here with one `app.route()` line; the queue and cron handlers delegate to their modules.
  */
-import { createApp } from "./app.ts";
+
 import { runScheduled } from "./cron.ts";
+import { createApp } from "./http/app.ts";
 import { DEAD_LETTER_QUEUE, handleDeadLetters, handleQueue } from "./notices/queue.ts";
-import admin, { runPublish } from "./routes/admin.ts";
+import admin from "./routes/admin.ts";
 import dev from "./routes/dev.ts";
 import health from "./routes/health.ts";
 import { noticePages, notices } from "./routes/notices.ts";
@@ -30,14 +31,5 @@ app.route("/", pages);
 export default {
   fetch: app.fetch,
   queue: (batch, env) => (batch.queue === DEAD_LETTER_QUEUE ? handleDeadLetters(batch, env) : handleQueue(batch, env)),
-  scheduled: (controller, env, ctx) => {
-    ctx.waitUntil(runScheduled(env, new Date(controller.scheduledTime)));
-    // The same publish check as POST /api/admin/publish (DESIGN "API"): a no-op when nothing changed; it also
-    // queues again what a stopped fan-out left behind (notices/recovery.ts).
-    ctx.waitUntil(
-      runPublish(env, env.PUBLIC_BASE_URL, new Date(controller.scheduledTime)).catch((err: unknown) =>
-        console.error("scheduled publish check failed", err),
-      ),
-    );
-  },
+  scheduled: (controller, env, ctx) => ctx.waitUntil(runScheduled(env, new Date(controller.scheduledTime))),
 } satisfies ExportedHandler<Env>;

@@ -1,5 +1,5 @@
 // Fan-out benchmark (issue 5, "Measured"): 50,000 subscribers through the real queue-consumer logic — the pure planner
-// (domain/notice.ts), the send loop (worker/notices/fanout.ts), the notice renderer and the worker's Resend adapter
+// (domain/notice.ts), the send loop (worker/notices/engine/fanout.ts), the notice renderer and the worker's Resend adapter
 // (worker/email/resend.ts, Resend SDK) — against the fake Resend in a separate process, which enforces a request rate
 // and injects 429 and 500 answers. Runs in Node with the in-memory delivery store (same interface as the D1 one):
 // 50,000 deliveries through workerd's local D1 would measure the simulator, not the fan-out.
@@ -14,14 +14,15 @@ import type { SubProcessor } from "../../domain/schema/subprocessor.ts";
 import { memoryDeliveryStore } from "../../testing/memory-store.ts";
 import { resendAccount } from "../../testing/resend-control.ts";
 import type { Reply } from "../../testing/resend-server.ts";
+import { resendTransport } from "../../worker/email/resend.ts";
 import {
   type FanoutDeps,
   type FanoutMessage,
   type LiveSubscriber,
   processMessage,
-} from "../../worker/notices/fanout.ts";
-import { memoryRateLimiter, type SendPort, transportSender } from "../../worker/notices/rate.ts";
-import { noticeManageToken } from "../../worker/notices/tokens.ts";
+} from "../../worker/notices/engine/fanout.ts";
+import { memoryRateLimiter, transportSender } from "../../worker/notices/engine/rate.ts";
+import { noticeManageToken } from "../../worker/notices/engine/tokens.ts";
 
 export interface FanoutBenchOptions {
   subscribers?: number;
@@ -82,16 +83,6 @@ const NEWCOMER: SubProcessor = {
     },
   ],
 };
-
-/**
- * The worker's Resend adapter (worker/email/resend.ts, the Resend SDK). Imported by path at run time: it is typed
- * against the Worker's bindings, which the scripts' typecheck does not load.
- */
-async function workerResendTransport(env: { RESEND_API_KEY: string; RESEND_BASE_URL: string; EMAIL_FROM: string }) {
-  const path = "../../worker/email/resend.ts";
-  const mod = (await import(path)) as { resendTransport: (env: unknown) => SendPort };
-  return mod.resendTransport(env);
-}
 
 async function startFakeProcess(): Promise<{ url: string; stop: () => Promise<void> }> {
   const script = fileURLToPath(new URL("./fake-resend-process.ts", import.meta.url));
@@ -177,7 +168,7 @@ export async function benchFanout(options: FanoutBenchOptions = {}): Promise<Fan
     };
     const deps: FanoutDeps = {
       store,
-      sender: transportSender(await workerResendTransport(env)),
+      sender: transportSender(resendTransport(env)),
       limiter: memoryRateLimiter(rps),
       notice: async () => notice,
       vendor: content.vendor,

@@ -189,7 +189,7 @@ export async function benchLoad(options: LoadBenchOptions = {}): Promise<LoadBen
       ...(build ? [] : ["--no-build"]),
       "--persist-to",
       state,
-      // Raised explicitly for the benchmark (DESIGN: "Limits are configuration, so a load benchmark can raise them").
+      // Raised explicitly for the benchmark (limits are configuration, so a load benchmark can raise them: docs/architecture.md "Subscriptions").
       "--var",
       "RATE_LIMIT_IP_PER_MINUTE:100000000",
       "--var",

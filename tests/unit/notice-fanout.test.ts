@@ -3,20 +3,20 @@ import type { AnnexCDocument, AnnexCEntry } from "../../domain/annex.ts";
 import { buildNotice, IDEMPOTENCY_WINDOW_MS } from "../../domain/notice.ts";
 import type { Vendor } from "../../domain/schema/vendor.ts";
 import { memoryDeliveryStore } from "../../testing/memory-store.ts";
+import type { OutgoingEmail } from "../../worker/email/port.ts";
 import {
   type BatchOutcome,
   backoffSeconds,
   type FanoutDeps,
   type FanoutMessage,
   type LiveSubscriber,
-  type OutgoingEmail,
   processMessage,
-} from "../../worker/notices/fanout.ts";
-import { memoryRateLimiter, type SendPort, transportSender } from "../../worker/notices/rate.ts";
-import { noticeManageToken } from "../../worker/notices/tokens.ts";
+} from "../../worker/notices/engine/fanout.ts";
+import { memoryRateLimiter, type SendPort, transportSender } from "../../worker/notices/engine/rate.ts";
+import { noticeManageToken } from "../../worker/notices/engine/tokens.ts";
 
-// The send loop (worker/notices/fanout.ts) with the in-memory store and a scripted provider: the exactly-once rules
-// of DESIGN "Notices" one by one. The same loop runs on D1 in tests/worker/notices-faults.test.ts.
+// The send loop (worker/notices/engine/fanout.ts) with the in-memory store and a scripted provider: the exactly-once rules
+// of docs/architecture.md "Notices" one by one. The same loop runs on D1 in tests/worker/notices-faults.test.ts.
 
 function entry(id: string): AnnexCEntry {
   return {

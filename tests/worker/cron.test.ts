@@ -1,9 +1,9 @@
-/** The cron's housekeeping: unconfirmed sign-ups go after 7 days (DESIGN, API), expired tokens and windows too. */
+/** The cron's housekeeping: unconfirmed sign-ups go after 7 days (docs/architecture.md "Subscriptions"), expired tokens and windows too. */
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { purgeUnconfirmed } from "../../worker/cron.ts";
 import worker from "../../worker/index.ts";
+import { purgeUnconfirmed } from "../../worker/subscriptions/purge.ts";
 import { resetTables } from "./helpers.ts";
 
 const NOW = new Date("2026-11-23T12:00:00.000Z");

@@ -13,7 +13,7 @@ import {
   signReceipt,
   verifyReceipt,
 } from "../../domain/objection-receipt.ts";
-import { vendor } from "../../worker/config.ts";
+import { vendor } from "../../worker/env.ts";
 
 describe("customer core in workerd", () => {
   it("reads a semicolon CSV import with a BOM and CRLF", () => {

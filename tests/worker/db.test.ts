@@ -1,7 +1,8 @@
 /** Data-layer rules that routes rely on: D1's bound-parameter limit and token storage. */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { chunksForParameters, D1_MAX_BOUND_PARAMETERS, findToken, insertManageTokens } from "../../worker/db.ts";
+import { findToken } from "../../worker/db/tokens.ts";
+import { chunksForParameters, D1_MAX_BOUND_PARAMETERS, insertManageTokens } from "./d1-limits.ts";
 import { resetTables } from "./helpers.ts";
 
 beforeEach(resetTables);

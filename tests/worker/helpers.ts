@@ -4,7 +4,7 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { listOutbox, type OutboxEmail } from "../../worker/db.ts";
+import { listOutbox, type OutboxEmail } from "../../worker/db/outbox.ts";
 import worker from "../../worker/index.ts";
 
 export const ORIGIN = "https://portal.example";

@@ -1,7 +1,7 @@
 /** Data migrations, run as D1 runs them: the real SQL of worker/migrations against rows in the old shape. */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { REGION_IDS } from "../../worker/config.ts";
+import { REGION_IDS } from "../../worker/env.ts";
 import { resetTables } from "./helpers.ts";
 
 beforeEach(resetTables);

@@ -1,4 +1,4 @@
-/** The cron trigger runs the same publish check as POST /api/admin/publish (DESIGN "API"). */
+/** The cron trigger runs the same publish check as POST /api/admin/publish (README "API"). */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * Exactly once under faults (DESIGN "Notices"). Over many seeded random fault schedules, one publication is fanned
+ * Exactly once under faults (docs/architecture.md "Notices"). Over many seeded random fault schedules, one publication is fanned
  * out while the fake Resend answers 429 with retry-after, 5xx, garbage, drops the connection, accepts a batch and
  * loses the answer, or refuses a batch for good (422); D1 fails before or after a write mid-batch (so the consumer
  * throws after doing part of its work); queue batches arrive twice and two consumers run at once; two publish runs

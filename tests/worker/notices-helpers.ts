@@ -9,7 +9,7 @@ import type { Content } from "../../domain/content.ts";
 import type { Change } from "../../domain/schema/change.ts";
 import type { SubProcessor } from "../../domain/schema/subprocessor.ts";
 import { type RawFile, validateContent } from "../../domain/validate.ts";
-import type { FanoutMessage } from "../../worker/notices/fanout.ts";
+import type { FanoutMessage } from "../../worker/notices/engine/fanout.ts";
 import { handleQueue } from "../../worker/notices/queue.ts";
 
 // Vite turns this into static imports of every content file (workerd has no file system to read them from).

@@ -17,7 +17,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { resendAccount } from "../../testing/resend-control.ts";
 import type { Reply } from "../../testing/resend-server.ts";
 import worker from "../../worker/index.ts";
-import { SEND_LEASE_MS } from "../../worker/notices/fanout.ts";
+import { SEND_LEASE_MS } from "../../worker/notices/engine/fanout.ts";
 import { publish } from "../../worker/notices/publish.ts";
 import {
   RECOVERY_GRACE_MS,

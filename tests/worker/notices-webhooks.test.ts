@@ -1,5 +1,5 @@
 /**
- * POST /api/webhooks/resend (DESIGN "API"): Svix-signed; a missing or wrong signature, or a timestamp older than
+ * POST /api/webhooks/resend (docs/architecture.md "Arrows"): Svix-signed; a missing or wrong signature, or a timestamp older than
  * 5 minutes, is refused with 401; bounces and complaints suppress the address; a duplicate delivery is harmless.
  */
 import { env } from "cloudflare:workers";

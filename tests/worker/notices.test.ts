@@ -1,5 +1,5 @@
 /**
- * Change notices end to end (DESIGN "Notices"): three subscribers sign up and confirm through the real API; the first
+ * Change notices end to end (docs/architecture.md "Notices"): three subscribers sign up and confirm through the real API; the first
  * publish records a baseline and mails nobody; a new sub-processor is published and each subscriber gets exactly one
  * notice in their language with their region's full Annex C; publishing again sends nothing. Then the ledger, the
  * public hash chain and an objection from the notice's own link.

@@ -1,5 +1,5 @@
 /**
- * Sign-up limits (DESIGN, API): past the per-address limit the answer is still 202 and nothing more is
+ * Sign-up limits (docs/architecture.md "Subscriptions"): past the per-address limit the answer is still 202 and nothing more is
  * sent (no enumeration); only the per-IP limit answers 429 with Retry-After, and it allows ≥ 10 a minute.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";

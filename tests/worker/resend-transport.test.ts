@@ -5,9 +5,10 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { RESEND_BATCH_LIMIT } from "../../domain/notice.ts";
 import { resendAccount } from "../../testing/resend-control.ts";
+import type { OutgoingEmail } from "../../worker/email/port.ts";
 import { resendTransport } from "../../worker/email/resend.ts";
-import { EMAIL_BATCH_LIMIT, type OutgoingEmail } from "../../worker/email/transport.ts";
 import { call, json } from "./helpers.ts";
 
 let accounts = 0;
@@ -149,9 +150,9 @@ describe("Resend transport", () => {
     expect((await fake.state()).delivered).toHaveLength(2);
   });
 
-  it(`refuses more than ${EMAIL_BATCH_LIMIT} emails in one call before touching the network`, async () => {
+  it(`refuses more than ${RESEND_BATCH_LIMIT} emails in one call before touching the network`, async () => {
     const { transport, fake } = setup();
-    const tooMany = Array.from({ length: EMAIL_BATCH_LIMIT + 1 }, (_, i) => message(`n${i}@example.com`));
+    const tooMany = Array.from({ length: RESEND_BATCH_LIMIT + 1 }, (_, i) => message(`n${i}@example.com`));
     await expect(transport.send(tooMany)).rejects.toThrow(RangeError);
     expect((await fake.state()).requests).toHaveLength(0);
   });

@@ -3,7 +3,9 @@
  * requests, token strength and constant-time secret comparison, script-free pages.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { newToken, SECURITY_HEADERS, secretsEqual, sha256Hex } from "../../worker/security.ts";
+import { sha256Hex } from "../../domain/canonical.ts";
+import { SECURITY_HEADERS } from "../../domain/security-headers.ts";
+import { newToken, secretsEqual } from "../../worker/http/security.ts";
 import { call, json, ORIGIN, outbox, resetTables, subscribe } from "./helpers.ts";
 
 beforeEach(resetTables);

@@ -1,5 +1,5 @@
-import { insertOutbox, outboxIdsForKey } from "../db.ts";
-import { assertBatchSize, type EmailTransport } from "./transport.ts";
+import { insertOutbox, outboxIdsForKey } from "../db/outbox.ts";
+import { assertBatchSize, type EmailTransport } from "./port.ts";
 
 /**
  * EMAIL_TRANSPORT=outbox: "sends" by storing each message in the D1 `outbox` table, readable at

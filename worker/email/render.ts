@@ -3,7 +3,8 @@
  * English. No I/O, no clock — links and dates come in as arguments. Every email carries
  * List-Unsubscribe (an HTTPS link with the token) and List-Unsubscribe-Post (RFC 8058 one-click).
  */
-import type { Locale, Topic } from "../config.ts";
+import type { NoticeTopic as Topic } from "../../domain/notice.ts";
+import type { Locale } from "../../domain/schema/common.ts";
 import { regionName, t } from "../i18n.ts";
 import { escapeHtml } from "../pages/html.ts";
 

@@ -1,5 +1,5 @@
 import { Resend } from "resend";
-import { assertBatchSize, type EmailTransport, type SendOutcome, type TransportOverrides } from "./transport.ts";
+import { assertBatchSize, type EmailTransport, type SendOutcome, type TransportOverrides } from "./port.ts";
 
 /** How long to wait for Resend before treating the send as "outcome unknown". */
 export const RESEND_TIMEOUT_MS = 15_000;
@@ -25,10 +25,20 @@ export function outcomeOf(error: ResendFailure, headers: Record<string, string> 
 }
 
 /**
- * EMAIL_TRANSPORT=resend: Resend's SDK pointed at RESEND_BASE_URL (tests use a local fake). One
- * message goes to POST /emails, several to POST /emails/batch (≤ 100), with the Idempotency-Key.
+ * The settings the adapter reads: a narrow part of the worker's `Env`, so the benchmark in Node passes its own
+ * (this file has no worker bindings; docs/architecture.md "Node-safe and workerd-only").
  */
-export function resendTransport(env: Env, overrides: TransportOverrides = {}): EmailTransport {
+export interface ResendSettings {
+  RESEND_API_KEY: string;
+  RESEND_BASE_URL: string;
+  EMAIL_FROM: string;
+}
+
+/**
+ * EMAIL_TRANSPORT=resend: Resend's SDK pointed at RESEND_BASE_URL (tests use a local fake). One
+ * message goes to POST /emails, several to POST /emails/batch (≤ RESEND_BATCH_LIMIT), with the Idempotency-Key.
+ */
+export function resendTransport(env: ResendSettings, overrides: TransportOverrides = {}): EmailTransport {
   const client = new Resend(env.RESEND_API_KEY, { baseUrl: env.RESEND_BASE_URL.replace(/\/$/, "") });
   const timeoutMs = overrides.timeoutMs ?? RESEND_TIMEOUT_MS;
   return {

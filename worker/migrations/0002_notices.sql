@@ -1,4 +1,4 @@
--- Change notices (DESIGN "Notices"): publications (a public hash chain), the frozen fan-out plan, one delivery row per
+-- Change notices (docs/architecture.md "Notices"): publications (a public hash chain), the frozen fan-out plan, one delivery row per
 -- (publication, subscriber) — the notice ledger — objections, dead letters and the provider send-rate slot.
 -- Times are ISO 8601 UTC strings unless named *_ms.
 

@@ -1,21 +1,15 @@
 import { ANNEX_C_FORMAT, type AnnexCDocument, fingerprint } from "../../domain/annex.ts";
 import { buildNotice, type Notice, noticeDiff, planFanout, publishDecision } from "../../domain/notice.ts";
-import {
-  confirmedSubscribers,
-  insertPublication,
-  lastPublication,
-  markEnqueued,
-  publicationDocuments,
-  unenqueuedChunks,
-} from "../db-notices.ts";
-import type { FanoutMessage } from "./fanout.ts";
+import { markEnqueued, unenqueuedChunks } from "../db/fanout-chunks.ts";
+import { insertPublication, lastPublication, publicationDocuments } from "../db/publications.ts";
+import { confirmedSubscribers } from "../db/subscribers.ts";
+import { ANNEX_C_PATH, readDeployedAnnexC } from "./deployed.ts";
+import type { FanoutMessage } from "./engine/fanout.ts";
 
-// The publish check (DESIGN "API": POST /api/admin/publish, and the cron trigger runs the same): compare the deployed
+// The publish check (README "API": POST /api/admin/publish, and the cron trigger runs the same, worker/cron.ts): compare the deployed
 // /annex-c.json with the last publication; if it changed, record the publication — snapshot, diff against the
 // previous one, the changes it announces, the previous fingerprint (hash chain) and the frozen fan-out plan — in one
 // transaction, then hand the plan to the queue. Nothing here sends mail.
-
-export const ANNEX_C_PATH = "/annex-c.json";
 
 /** Cloudflare Queues: at most 100 messages and 256 KB per sendBatch; a chunk message is ~4 KB, so 25 fit. */
 export const MESSAGES_PER_SEND_BATCH = 25;
@@ -46,14 +40,13 @@ export interface PublishDeps {
 
 export class PublishError extends Error {}
 
-/** The deployed /annex-c.json, read through the ASSETS binding (the same bytes the site serves). */
+/** The deployed /annex-c.json (notices/deployed.ts); a site built without one cannot be published. */
 export async function deployedDocument(env: Pick<Env, "ASSETS">, origin: string): Promise<AnnexCDocument> {
-  const res = await env.ASSETS.fetch(new Request(new URL(ANNEX_C_PATH, origin)));
-  if (!res.ok) {
-    await res.body?.cancel();
-    throw new PublishError(`${ANNEX_C_PATH} is not deployed (HTTP ${res.status}): build the site first`);
+  const deployed = await readDeployedAnnexC(env, origin);
+  if (!deployed.found) {
+    throw new PublishError(`${ANNEX_C_PATH} is not deployed (HTTP ${deployed.status}): build the site first`);
   }
-  return (await res.json()) as AnnexCDocument;
+  return deployed.document as AnnexCDocument;
 }
 
 /** Refuses a document whose fingerprint is not the SHA-256 of its snapshot: the hash chain must be verifiable. */

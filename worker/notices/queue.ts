@@ -1,14 +1,16 @@
 import { sha256Hex } from "../../domain/canonical.ts";
 import type { Notice } from "../../domain/notice.ts";
-import { publicUrl, vendor } from "../config.ts";
-import { d1DeliveryStore, d1RateLimiter, recordDeadMessage } from "../db-notices.ts";
+import { recordDeadMessage } from "../db/dead-letters.ts";
+import { d1DeliveryStore } from "../db/deliveries.ts";
+import { d1SendLog } from "../db/send-log.ts";
 import { renderFanoutAlert } from "../email/notice.ts";
 import { emailTransport } from "../email/transport.ts";
-import { backoffSeconds, type FanoutDeps, type FanoutMessage, processMessage, SEND_LEASE_MS } from "./fanout.ts";
+import { publicUrl, vendor } from "../env.ts";
+import { backoffSeconds, type FanoutDeps, type FanoutMessage, processMessage, SEND_LEASE_MS } from "./engine/fanout.ts";
+import { sharedRateLimiter, transportSender } from "./engine/rate.ts";
+import { noticeManageToken } from "./engine/tokens.ts";
 import { loadNotice } from "./publish.ts";
-import { transportSender } from "./rate.ts";
 import { RECOVERY_MAX_REQUEUES, sendFanoutAlert } from "./recovery.ts";
-import { noticeManageToken } from "./tokens.ts";
 
 /**
  * Attempts of one message before its open deliveries are given up as dead and listed in dead_letters. Kept equal to
@@ -46,7 +48,7 @@ export function fanoutDeps(env: Env, options: { now?: () => Date } = {}): Fanout
   return {
     store: d1DeliveryStore(env.DB),
     sender: transportSender(emailTransport(env)),
-    limiter: d1RateLimiter(env.DB, maxRps(env)),
+    limiter: sharedRateLimiter(d1SendLog(env.DB), maxRps(env)),
     notice: (id) => {
       let n = notices.get(id);
       if (!n) {

@@ -1,17 +1,11 @@
 import { sha256Hex } from "../../domain/canonical.ts";
-import { publicUrl } from "../config.ts";
-import {
-  giveUpChunk,
-  markRequeued,
-  markStalled,
-  settleFanouts,
-  strandedChunks,
-  unfinishedFanouts,
-  unmarkStalled,
-} from "../db-notices.ts";
+import { giveUpChunk, markRequeued, strandedChunks } from "../db/fanout-chunks.ts";
+import { markStalled, settleFanouts, unfinishedFanouts, unmarkStalled } from "../db/publications.ts";
 import { renderFanoutAlert } from "../email/notice.ts";
-import { emailTransport, sendAndLog } from "../email/transport.ts";
-import type { FanoutMessage } from "./fanout.ts";
+import { sendAndLog } from "../email/port.ts";
+import { emailTransport } from "../email/transport.ts";
+import { publicUrl } from "../env.ts";
+import type { FanoutMessage } from "./engine/fanout.ts";
 import { MESSAGES_PER_SEND_BATCH } from "./publish.ts";
 
 // The reconciler of the notice fan-out, run by the publish check (POST /api/admin/publish) and so by every cron tick.
@@ -22,7 +16,7 @@ import { MESSAGES_PER_SEND_BATCH } from "./publish.ts";
 // live send lease), is queued again.
 //
 // Queuing a chunk again is safe even when its first message was not lost after all, because the send loop is exactly
-// once under any number of copies of a message (worker/notices/fanout.ts):
+// once under any number of copies of a message (worker/notices/engine/fanout.ts):
 // - deliveries are UNIQUE(publication, subscriber): a copy inserts nothing new;
 // - a pending row is claimed once, with its Idempotency-Key; rows already claimed are only re-sent under the key they
 //   were claimed with, byte for byte, and the provider returns the first result instead of sending again;

@@ -2,8 +2,9 @@
  * Minimal server-rendered HTML for the few pages the worker answers itself (confirm, manage,
  * unsubscribe). Semantic markup, one h1, a skip link, the site's stylesheet, no scripts at all.
  */
-import { DEFAULT_LOCALE, type Locale } from "../config.ts";
-import { type ApiError, ERROR_STATUS } from "../errors.ts";
+import type { Locale } from "../../domain/schema/common.ts";
+import { DEFAULT_LOCALE } from "../env.ts";
+import { type ApiError, ERROR_STATUS } from "../http/errors.ts";
 import { errorMessage, t } from "../i18n.ts";
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };

@@ -2,8 +2,10 @@
  * The worker-rendered subscription pages. They only display things and hold forms; every change is
  * a POST from a button, so a mail scanner that fetches a link changes nothing.
  */
-import { type Locale, REGION_IDS, TOPICS } from "../config.ts";
-import type { Subscriber } from "../db.ts";
+import { NOTICE_TOPICS as TOPICS } from "../../domain/notice.ts";
+import type { Locale } from "../../domain/schema/common.ts";
+import type { Subscriber } from "../db/subscribers.ts";
+import { REGION_IDS } from "../env.ts";
 import { regionName, t } from "../i18n.ts";
 import { html, page, type SafeHtml } from "./html.ts";
 

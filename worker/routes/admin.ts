@@ -1,13 +1,17 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { toCsv } from "../../domain/csv.ts";
-import { deliveriesOf, deliveryCounts, listDeadLetters, listPublications, objectionCounts } from "../db-notices.ts";
-import { ApiError } from "../errors.ts";
-import { deployedDocument, PublishError, type PublishResult, publish } from "../notices/publish.ts";
-import { FANOUT_STALL_MS, type RecoveryResult, reconcileFanouts, recoveryDeps } from "../notices/recovery.ts";
-import { bearerToken, secretsEqual } from "../security.ts";
-import type { AppEnv } from "../types.ts";
+import { listDeadLetters } from "../db/dead-letters.ts";
+import { deliveriesOf, deliveryCounts } from "../db/deliveries.ts";
+import { objectionCounts } from "../db/objections.ts";
+import { listPublications } from "../db/publications.ts";
+import { ApiError } from "../http/errors.ts";
+import { bearerToken, secretsEqual } from "../http/security.ts";
+import type { AppEnv } from "../http/types.ts";
+import { PublishError } from "../notices/publish.ts";
+import { runPublish } from "../notices/publish-check.ts";
+import { FANOUT_STALL_MS } from "../notices/recovery.ts";
 
-/** Bearer ADMIN_TOKEN, compared in constant time (DESIGN "API"). */
+/** Bearer ADMIN_TOKEN, compared in constant time (docs/architecture.md "Subscriptions"). */
 export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearerToken(c.req.header("Authorization"));
   if (!token || !(await secretsEqual(token, c.env.ADMIN_TOKEN))) {
@@ -17,25 +21,6 @@ export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   await next();
 };
-
-/**
- * The publish check for both callers (this route and the cron trigger): record and queue a new publication, then
- * queue again what a stopped fan-out left behind (notices/recovery.ts) — also when the publish step failed.
- */
-export async function runPublish(
-  env: Env,
-  origin: string,
-  now: Date,
-): Promise<PublishResult & { recovery: RecoveryResult }> {
-  let result: PublishResult;
-  try {
-    result = await publish({ db: env.DB, queue: env.NOTICE_QUEUE, document: () => deployedDocument(env, origin), now });
-  } catch (err) {
-    await reconcileFanouts(recoveryDeps(env, now)).catch((e: unknown) => console.error("fan-out recovery failed", e));
-    throw err;
-  }
-  return { ...result, recovery: await reconcileFanouts(recoveryDeps(env, now)) };
-}
 
 /** Deliveries that have ended; the fan-out is complete when every planned one has. */
 const ENDED = ["sent", "suppressed", "dead", "stuck"];

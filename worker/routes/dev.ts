@@ -6,11 +6,12 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
+import { EmailAddress } from "../../domain/email.ts";
 import { isLoopbackUrl } from "../../domain/urls.ts";
-import { clearOutbox, listOutbox } from "../db.ts";
-import { ApiError } from "../errors.ts";
-import type { AppEnv } from "../types.ts";
-import { EmailAddress, validate } from "../validation.ts";
+import { clearOutbox, listOutbox } from "../db/outbox.ts";
+import { ApiError } from "../http/errors.ts";
+import type { AppEnv } from "../http/types.ts";
+import { validate } from "../http/validation.ts";
 
 const OutboxQuery = z
   .object({

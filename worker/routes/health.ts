@@ -1,23 +1,14 @@
 import { Hono } from "hono";
 import pkg from "../../package.json" with { type: "json" };
-import { unfinishedFanouts } from "../db-notices.ts";
-import type { AppEnv } from "../types.ts";
+import { unfinishedFanouts } from "../db/publications.ts";
+import type { AppEnv } from "../http/types.ts";
+import { readDeployedAnnexC } from "../notices/deployed.ts";
 
-/** The deployed Annex C export the site builds (canonical JSON with its SHA-256 fingerprint). */
-export const ANNEX_C_PATH = "/annex-c.json";
-
-/**
- * Reads the fingerprint of the deployed `/annex-c.json` through the ASSETS binding; null when the
- * site has not been built with one (or it cannot be read).
- */
-export async function deployedFingerprint(env: Env, requestUrl: string): Promise<string | null> {
+/** The fingerprint of the deployed `/annex-c.json`; null when the site has not been built with one (or it cannot be read). */
+async function deployedFingerprint(env: Env, requestUrl: string): Promise<string | null> {
   try {
-    const res = await env.ASSETS.fetch(new Request(new URL(ANNEX_C_PATH, requestUrl)));
-    if (!res.ok) {
-      await res.body?.cancel();
-      return null;
-    }
-    const body: unknown = await res.json();
+    const deployed = await readDeployedAnnexC(env, requestUrl);
+    const body = deployed.found ? deployed.document : null;
     if (body && typeof body === "object" && "fingerprint" in body && typeof body.fingerprint === "string") {
       return body.fingerprint;
     }

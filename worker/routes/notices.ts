@@ -1,21 +1,20 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { isWithinObjectionWindow, objectionDeadline } from "../../domain/calendar.ts";
+import { isWithinObjectionWindow } from "../../domain/calendar.ts";
 import { icsCalendar } from "../../domain/icalendar.ts";
 import { formatDate } from "../../domain/labels.ts";
-import { DEFAULT_LOCALE, isLocale, LOCALES, type Locale, publicUrl, vendor } from "../config.ts";
-import { deliveryOf, insertObjection, listPublications } from "../db-notices.ts";
-import { renderObjectionReceipt, renderVendorObjectionAlert } from "../email/notice.ts";
-import { emailTransport, sendAndLog } from "../email/transport.ts";
-import { ApiError } from "../errors.ts";
-import type { DeliveryStatus } from "../notices/fanout.ts";
+import { LOCALES, type Locale } from "../../domain/schema/common.ts";
+import { DEFAULT_LOCALE, isLocale, publicUrl, vendor } from "../env.ts";
+import { ApiError } from "../http/errors.ts";
+import { bearerToken } from "../http/security.ts";
+import type { AppEnv } from "../http/types.ts";
+import { acceptBody, multiLineText, oneLineText, TokenField, validate } from "../http/validation.ts";
+import { noticeExists, objectionWindow, recordObjection } from "../notices/objections.ts";
 import { html, page } from "../pages/html.ts";
-import { bearerToken } from "../security.ts";
-import { authenticate, links } from "../subscriptions.ts";
-import type { AppEnv } from "../types.ts";
-import { acceptBody, multiLineText, oneLineText, TokenField, validate } from "../validation.ts";
+import { authenticate } from "../subscriptions/use-cases.ts";
 
-// Objections to a notice (DPA 5.3: the customer may object within 10 working days from receiving the notice).
+// Objections to a notice (DPA 5.3: the customer may object within 10 working days from receiving the notice); the
+// use case and its window are notices/objections.ts.
 // POST /api/notices/{id}/objections (JSON with a Bearer manage token, or the form below with the token as a field)
 // and the worker-rendered form the notice's "object" button opens: /{locale}/subscription/object/{id}?token=…
 // GET /api/notices/{id}/deadline.ics?token=… is the subscriber's own deadline as a calendar file, linked from the
@@ -29,38 +28,6 @@ const ObjectionBody = z
     locale: z.enum(LOCALES).optional(),
   })
   .strict();
-
-const FINAL_OR_SENDING: readonly DeliveryStatus[] = ["sent", "sending", "stuck"];
-
-interface Window {
-  deadline: string;
-  deliveredAt: string;
-}
-
-/**
- * The subscriber's own window: counted from their delivery (the provider accepted the email; the first attempt if
- * that is all we know). The later of that and the deadline quoted in the email applies: nobody loses a day they were
- * promised in writing.
- */
-async function objectionWindow(env: Env, publicationId: number, subscriberId: string): Promise<Window> {
-  const delivery = await deliveryOf(env.DB, publicationId, subscriberId);
-  if (!delivery || !FINAL_OR_SENDING.includes(delivery.status)) {
-    throw new ApiError("not_found", `Notice ${publicationId} was not sent to this subscription.`);
-  }
-  const deliveredAt = delivery.sentAt ?? delivery.claimedAt;
-  if (!deliveredAt) throw new ApiError("not_found", `Notice ${publicationId} was not sent to this subscription.`);
-  const computed = objectionDeadline(new Date(deliveredAt), vendor.workingDayCalendar, vendor.objectionWorkingDays);
-  const quoted = delivery.deadline ?? computed;
-  // ISO dates compare as text: the later of the two.
-  const deadline = [quoted, computed].sort()[1] ?? computed;
-  return { deadline, deliveredAt };
-}
-
-async function noticeExists(env: Env, id: number) {
-  const pub = (await listPublications(env.DB)).find((p) => p.sequence === id && p.kind === "notice");
-  if (!pub) throw new ApiError("not_found", `There is no notice ${id}.`);
-  return pub;
-}
 
 function noticeId(c: Context<AppEnv>): number {
   const id = Number(c.req.param("id"));
@@ -79,58 +46,20 @@ notices.post(
     const body = c.req.valid("json");
     const token = bearerToken(c.req.header("Authorization")) ?? body.token;
     const subscriber = await authenticate(c.env, token);
-    const pub = await noticeExists(c.env, id);
-    const now = new Date();
-    const window = await objectionWindow(c.env, id, subscriber.id);
-    if (!isWithinObjectionWindow(now, window.deadline)) {
-      throw new ApiError(
-        "conflict",
-        `The objection window for notice ${id} closed at the end of ${window.deadline} (Copenhagen time): ` +
-          `${vendor.objectionWorkingDays} Danish working days from its delivery on ${window.deliveredAt.slice(0, 10)}. ` +
-          `Contact ${vendor.privacyContact} if you still wish to raise a concern.`,
-      );
-    }
-    const objection = {
-      id: crypto.randomUUID(),
-      publicationId: id,
-      subscriberId: subscriber.id,
-      email: subscriber.email,
-      organisation: body.organisation,
-      reason: body.reason,
-      deadline: window.deadline,
-      createdAt: now.toISOString(),
-    };
-    await insertObjection(c.env.DB, objection);
-
     const locale: Locale = body.locale ?? subscriber.locale;
-    const common = {
-      vendor,
-      objectionId: objection.id,
-      publicationId: String(id),
-      fingerprint: pub.fingerprint,
-      organisation: objection.organisation,
-      reason: objection.reason,
-      receivedAt: objection.createdAt,
-      deadline: objection.deadline,
-      subscriberEmail: subscriber.email,
-    };
-    const l = links(c.env, locale, token ?? "");
-    const receipt = renderObjectionReceipt({
-      ...common,
-      locale,
-      links: { manage: l.manage, oneClickUnsubscribe: l.oneClick },
-    });
-    const alert = renderVendorObjectionAlert({ ...common, adminUrl: publicUrl(c.env, "/api/admin/publications") });
-    const transport = emailTransport(c.env);
-    const mail = Promise.all([
-      sendAndLog(transport, [{ to: subscriber.email, ...receipt }], "objection receipt", {
-        idempotencyKey: `objection/${objection.id}/receipt`,
-      }),
-      sendAndLog(transport, [{ to: c.env.VENDOR_ALERT_EMAIL, ...alert }], "objection alert", {
-        idempotencyKey: `objection/${objection.id}/alert`,
-      }),
-    ]);
-    c.executionCtx.waitUntil(mail);
+    const objection = await recordObjection(
+      c.env,
+      {
+        publicationId: id,
+        subscriber,
+        token: token ?? "",
+        organisation: body.organisation,
+        reason: body.reason,
+        locale,
+      },
+      new Date(),
+      (work) => c.executionCtx.waitUntil(work),
+    );
 
     if (c.get("htmlForm")) return c.redirect(`/${locale}/subscription/objected?notice=${id}`, 303);
     return c.json(

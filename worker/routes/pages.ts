@@ -4,8 +4,11 @@
  */
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { DEFAULT_LOCALE, isLocale, LOCALES, type Locale } from "../config.ts";
-import { ApiError } from "../errors.ts";
+import { LOCALES, type Locale } from "../../domain/schema/common.ts";
+import { DEFAULT_LOCALE, isLocale } from "../env.ts";
+import { ApiError } from "../http/errors.ts";
+import type { AppEnv } from "../http/types.ts";
+import { TokenField, validate } from "../http/validation.ts";
 import {
   confirmedPage,
   confirmPage,
@@ -14,9 +17,7 @@ import {
   managePage,
   unsubscribePage,
 } from "../pages/subscription.ts";
-import { authenticate, confirmLinkState } from "../subscriptions.ts";
-import type { AppEnv } from "../types.ts";
-import { TokenField, validate } from "../validation.ts";
+import { authenticate, confirmLinkState } from "../subscriptions/use-cases.ts";
 
 /** Picks the first supported language from Accept-Language (by q-value), else the default. */
 export function preferredLocale(header: string | undefined): Locale {

@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { PUBLICATIONS_FORMAT, type Publications, schemaPath } from "../../domain/schema/documents.ts";
-import { publicUrl } from "../config.ts";
-import { listPublications } from "../db-notices.ts";
-import type { AppEnv } from "../types.ts";
+import { listPublications } from "../db/publications.ts";
+import { publicUrl } from "../env.ts";
+import type { AppEnv } from "../http/types.ts";
 
 // GET /api/publications: the public hash chain. Each publication names the fingerprint it replaced, so anyone holding
 // an older /annex-c.json can check that no past version was rewritten. No addresses, only counts.

@@ -5,10 +5,14 @@
  */
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { DEFAULT_LOCALE, type Locale } from "../config.ts";
-import { ApiError } from "../errors.ts";
+import { EmailAddress } from "../../domain/email.ts";
+import type { Locale } from "../../domain/schema/common.ts";
+import { DEFAULT_LOCALE } from "../env.ts";
+import { ApiError } from "../http/errors.ts";
+import { bearerToken } from "../http/security.ts";
+import type { AppEnv } from "../http/types.ts";
+import { acceptBody, LocaleField, Regions, TokenField, Topics, validate } from "../http/validation.ts";
 import { unsubscribedPage } from "../pages/subscription.ts";
-import { bearerToken } from "../security.ts";
 import {
   ACCEPTED_BODY,
   authenticate,
@@ -22,9 +26,7 @@ import {
   unsubscribeWithToken,
   updateSubscription,
   view,
-} from "../subscriptions.ts";
-import type { AppEnv } from "../types.ts";
-import { acceptBody, EmailAddress, LocaleField, Regions, TokenField, Topics, validate } from "../validation.ts";
+} from "../subscriptions/use-cases.ts";
 
 export const SubscribeBody = z
   .object({

@@ -1,8 +1,9 @@
 import { Hono } from "hono";
 import { Webhook } from "svix";
-import { recordWebhookEvent, suppressAddress } from "../db-notices.ts";
-import { ApiError } from "../errors.ts";
-import type { AppEnv } from "../types.ts";
+import { suppressAddress } from "../db/subscribers.ts";
+import { recordWebhookEvent } from "../db/webhook-events.ts";
+import { ApiError } from "../http/errors.ts";
+import type { AppEnv } from "../http/types.ts";
 
 // POST /api/webhooks/resend: Resend signs its webhooks with Svix. A missing or wrong signature, or a timestamp more
 // than 5 minutes off (svix's tolerance), is refused with 401 before anything is read. Bounces and complaints suppress

@@ -1,15 +1,16 @@
-import { objectionDeadline } from "../../domain/calendar.ts";
+import { objectionDeadline } from "../../../domain/calendar.ts";
 import {
   batchIdempotencyKey,
   isPastIdempotencyWindow,
   type Notice,
   type NoticeTopic,
   noticeFor,
-} from "../../domain/notice.ts";
-import type { Locale } from "../../domain/schema/common.ts";
-import { type NoticeEmailInput, type RenderedEmail, renderNotice } from "../email/notice.ts";
+} from "../../../domain/notice.ts";
+import type { Locale } from "../../../domain/schema/common.ts";
+import { type NoticeEmailInput, type RenderedEmail, renderNotice } from "../../email/notice.ts";
+import type { OutgoingEmail } from "../../email/port.ts";
 
-// The send loop of the notice fan-out (DESIGN "Notices"). One queue message = one chunk of one publication's frozen
+// The send loop of the notice fan-out (docs/architecture.md "Notices"). One queue message = one chunk of one publication's frozen
 // plan = at most one provider batch call. Runs unchanged in workerd (D1 store) and in Node (in-memory store, bench).
 //
 // Exactly once per (publication, subscriber), under at-least-once queue delivery:
@@ -21,18 +22,6 @@ import { type NoticeEmailInput, type RenderedEmail, renderNotice } from "../emai
 //    `sending`; the retry sends the same key, and the provider returns the first result instead of sending again;
 // 4. Resend keeps a key for 24 h: a row still `sending` after that is flagged `stuck` for a person, never re-sent.
 // Proved by tests/worker/notices-faults.test.ts.
-
-/**
- * One email as the email port (worker/email/transport.ts) takes it. Declared here, structurally, so this module
- * stays free of worker bindings and also runs in Node (the benchmark); the worker's typecheck keeps the two in step.
- */
-export interface OutgoingEmail {
-  to: string;
-  subject: string;
-  html: string;
-  text: string;
-  headers: Record<string, string>;
-}
 
 /** A queue message: one chunk of a publication's fan-out plan. */
 export interface FanoutMessage {
@@ -77,7 +66,7 @@ export interface ClaimRow {
   manageTokenHash: string;
 }
 
-/** Everything the send loop needs from storage; implemented over D1 (db-notices.ts) and in memory (bench). */
+/** Everything the send loop needs from storage; implemented over D1 (worker/db/deliveries.ts) and in memory (bench). */
 export interface DeliveryStore {
   /** Inserts a pending row per subscriber; rows that exist are left alone (UNIQUE(publication, subscriber)). */
   ensure(publicationId: number, chunk: number, subscriberIds: readonly string[], now: string): Promise<void>;
@@ -187,7 +176,7 @@ export function noticeLinks(baseUrl: string, locale: Locale, publicationId: numb
     object: `${base}/${locale}/subscription/object/${publicationId}?${q}`,
     manage: `${base}/${locale}/subscription/manage?${q}`,
     unsubscribe: `${base}/${locale}/subscription/unsubscribe?${q}`,
-    // Same one-click URL as every other email (worker/subscriptions.ts `links`).
+    // Same one-click URL as every other email (worker/subscriptions/use-cases.ts `links`).
     oneClickUnsubscribe: `${base}/api/subscriptions/unsubscribe?${new URLSearchParams({ token, locale }).toString()}`,
     deadlineCalendar: `${base}/api/notices/${publicationId}/deadline.ics?${q}`,
   };
@@ -408,7 +397,8 @@ export async function processMessage(
     );
     for (const row of pending) {
       const s = live.get(row.subscriberId);
-      // DESIGN: "An address that unsubscribes mid-fan-out gets nothing more" — checked at send time, not plan time.
+      // An address that unsubscribes mid-fan-out gets nothing more (docs/architecture.md "Notices"): checked at send
+      // time, not plan time.
       const reason = !s
         ? "erased"
         : s.status !== "confirmed"

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
+import { errorPage } from "../pages/html.ts";
 import { ApiError, asApiError, problemResponse } from "./errors.ts";
-import { errorPage } from "./pages/html.ts";
 import { originCheck, securityHeaders, withSecurityHeaders } from "./security.ts";
 import type { AppEnv } from "./types.ts";
 

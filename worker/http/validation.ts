@@ -6,7 +6,9 @@
 import { zValidator as honoZodValidator } from "@hono/zod-validator";
 import type { Context, MiddlewareHandler, ValidationTargets } from "hono";
 import { z } from "zod";
-import { DEFAULT_LOCALE, isLocale, LOCALES, MAX_BODY_BYTES, REGION_IDS, TOPICS } from "./config.ts";
+import { NOTICE_TOPICS } from "../../domain/notice.ts";
+import { LOCALES } from "../../domain/schema/common.ts";
+import { DEFAULT_LOCALE, isLocale, MAX_BODY_BYTES, REGION_IDS } from "../env.ts";
 import { ApiError, type FieldIssue } from "./errors.ts";
 import type { AppEnv } from "./types.ts";
 
@@ -172,15 +174,10 @@ export function acceptBody(options: AcceptBodyOptions = {}): MiddlewareHandler<A
 }
 
 // ---------------------------------------------------------------------------------------------
-// Email addresses: one rule for subscribers and customer contacts alike (domain/email.ts).
-
-export { EmailAddress, type NormalizedEmail, normalizeEmail } from "../domain/email.ts";
-
-// ---------------------------------------------------------------------------------------------
 // Preferences
 
 export const LocaleField = z.enum(LOCALES, { error: `must be one of: ${LOCALES.join(", ")}` });
-export const TopicField = z.enum(TOPICS, { error: `must be one of: ${TOPICS.join(", ")}` });
+export const TopicField = z.enum(NOTICE_TOPICS, { error: `must be one of: ${NOTICE_TOPICS.join(", ")}` });
 export const RegionField = z
   .string({ error: "must be a string" })
   .refine((r) => REGION_IDS.includes(r), { error: `must be one of: ${REGION_IDS.join(", ")}` });
@@ -194,7 +191,7 @@ function choiceList<T extends z.ZodType<string>>(item: T, options: number, noun:
     .transform((list) => [...new Set(list)] as z.output<T>[]);
 }
 
-export const Topics = choiceList(TopicField, TOPICS.length, "topics");
+export const Topics = choiceList(TopicField, NOTICE_TOPICS.length, "topics");
 export const Regions = choiceList(RegionField, REGION_IDS.length, "regions");
 
 // ---------------------------------------------------------------------------------------------

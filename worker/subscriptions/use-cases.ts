@@ -1,23 +1,32 @@
 /**
  * Subscription use cases, free of HTTP: sign up, confirm, unsubscribe, read/change/erase. Routes
- * parse and answer; this module decides and writes (all SQL is in db.ts), and hands emails to the
+ * parse and answer; this module decides and writes (all SQL is in worker/db/), and hands emails to the
  * transport through the caller's `defer` (the request's waitUntil) so an answer never waits on a send.
  */
+
+import { sha256Hex } from "../../domain/canonical.ts";
+import { NOTICE_TOPICS, type NoticeTopic } from "../../domain/notice.ts";
+import type { Locale } from "../../domain/schema/common.ts";
+import { countHit } from "../db/rate-limits.ts";
 import {
-  CONFIRM_TOKEN_TTL_MS,
-  DEFAULT_LOCALE,
-  type Locale,
-  limits,
-  publicUrl,
-  REGION_IDS,
-  TOPICS,
-  type Topic,
-} from "./config.ts";
-import * as db from "./db.ts";
-import { confirmationEmail, welcomeEmail } from "./email/render.ts";
-import { type EmailTransport, emailTransport, sendAndLog } from "./email/transport.ts";
-import { ApiError } from "./errors.ts";
-import { looksLikeToken, newToken, sha256Hex } from "./security.ts";
+  confirmSubscriber,
+  eraseSubscriber,
+  findSubscriberByEmail,
+  type Preferences,
+  recordSignup,
+  resubscribe,
+  type Subscriber,
+  type SubscriberStatus,
+  unsubscribe,
+  updatePreferences,
+} from "../db/subscribers.ts";
+import { claimConfirmToken, findToken, listTokens, type TokenRecord } from "../db/tokens.ts";
+import { type EmailTransport, sendAndLog } from "../email/port.ts";
+import { confirmationEmail, welcomeEmail } from "../email/render.ts";
+import { emailTransport } from "../email/transport.ts";
+import { CONFIRM_TOKEN_TTL_MS, DEFAULT_LOCALE, limits, publicUrl, REGION_IDS } from "../env.ts";
+import { ApiError } from "../http/errors.ts";
+import { looksLikeToken, newToken } from "../http/security.ts";
 
 export interface Deps {
   env: Env;
@@ -36,7 +45,7 @@ export const ACCEPTED_BODY = {
 export interface SignupRequest {
   email: string;
   locale?: Locale | undefined;
-  topics?: Topic[] | undefined;
+  topics?: NoticeTopic[] | undefined;
   regions?: string[] | undefined;
 }
 
@@ -57,7 +66,7 @@ function transportOf(deps: Deps): EmailTransport {
 /** Per-IP sign-up limit: past it, 429 with Retry-After (seconds to the end of the minute window). */
 export async function checkIpLimit(deps: Deps, ip: string): Promise<void> {
   const limit = limits(deps.env).ipPerMinute;
-  const hit = await db.countHit(deps.env.DB, "ip", ip, 60_000, deps.now.getTime());
+  const hit = await countHit(deps.env.DB, "ip", ip, 60_000, deps.now.getTime());
   if (hit.count > limit) {
     const retryAfter = Math.max(1, Math.ceil((hit.resetAtMs - deps.now.getTime()) / 1000));
     throw new ApiError("rate_limited", `Too many sign-ups from this address; try again in ${retryAfter} seconds.`, {
@@ -72,14 +81,14 @@ export async function checkIpLimit(deps: Deps, ip: string): Promise<void> {
  */
 export async function signup(deps: Deps, request: SignupRequest): Promise<void> {
   const { env, now } = deps;
-  const preferences: db.Preferences = {
+  const preferences: Preferences = {
     locale: request.locale ?? DEFAULT_LOCALE,
-    topics: request.topics ?? [...TOPICS],
+    topics: request.topics ?? [...NOTICE_TOPICS],
     regions: request.regions ?? [...REGION_IDS],
   };
   const token = newToken();
   const [tokenHash, emailHash] = await Promise.all([sha256Hex(token), sha256Hex(request.email)]);
-  const result = await db.recordSignup(env.DB, {
+  const result = await recordSignup(env.DB, {
     subscriberId: crypto.randomUUID(),
     email: request.email,
     emailHash,
@@ -99,15 +108,15 @@ export async function signup(deps: Deps, request: SignupRequest): Promise<void> 
   deps.defer(sendAndLog(transportOf(deps), [{ to: request.email, ...email }], "confirmation"));
 }
 
-async function tokenRecord(env: Env, token: string): Promise<db.TokenRecord | null> {
+async function tokenRecord(env: Env, token: string): Promise<TokenRecord | null> {
   if (!looksLikeToken(token)) return null;
-  return db.findToken(env.DB, await sha256Hex(token));
+  return findToken(env.DB, await sha256Hex(token));
 }
 
-export type ConfirmResult = { status: db.SubscriberStatus; locale: Locale; alreadyConfirmed: boolean };
+export type ConfirmResult = { status: SubscriberStatus; locale: Locale; alreadyConfirmed: boolean };
 
 /**
- * Confirms with a token from the confirmation email. Confirming twice is a success (DESIGN, API);
+ * Confirms with a token from the confirmation email. Confirming twice is a success (docs/architecture.md "Subscriptions");
  * a link older than 48 hours is refused with 410; the welcome email with the manage link goes once.
  */
 export async function confirm(deps: Deps, token: string): Promise<ConfirmResult> {
@@ -128,12 +137,12 @@ export async function confirm(deps: Deps, token: string): Promise<ConfirmResult>
     );
   }
   const tokenHash = await sha256Hex(token);
-  const claimed = await db.claimConfirmToken(env.DB, tokenHash, now.toISOString());
+  const claimed = await claimConfirmToken(env.DB, tokenHash, now.toISOString());
   if (!claimed) return { status: sub.status, locale: sub.locale, alreadyConfirmed: true };
 
   const preferences = record.request ?? { locale: sub.locale, topics: sub.topics, regions: sub.regions };
   const manageToken = newToken();
-  await db.confirmSubscriber(env.DB, sub.id, preferences, await sha256Hex(manageToken), now.toISOString());
+  await confirmSubscriber(env.DB, sub.id, preferences, await sha256Hex(manageToken), now.toISOString());
   if (sub.status !== "suppressed") {
     const l = links(env, preferences.locale, manageToken);
     const email = welcomeEmail({
@@ -174,7 +183,7 @@ export async function confirmLinkState(env: Env, token: string, now: Date): Prom
  * RFC 8058 one-click unsubscribe with the token from an email (a manage token, or the confirm token
  * of a sign-up not yet confirmed). Repeating it is harmless.
  */
-export async function unsubscribeWithToken(deps: Deps, token: string): Promise<db.Subscriber> {
+export async function unsubscribeWithToken(deps: Deps, token: string): Promise<Subscriber> {
   const record = await tokenRecord(deps.env, token);
   if (!record) {
     throw new ApiError(
@@ -182,12 +191,12 @@ export async function unsubscribeWithToken(deps: Deps, token: string): Promise<d
       "This unsubscribe link is not valid. It may be incomplete, or the subscription was erased.",
     );
   }
-  await db.unsubscribe(deps.env.DB, record.subscriber.id, deps.now.toISOString());
-  return (await db.findSubscriberByEmail(deps.env.DB, record.subscriber.email)) ?? record.subscriber;
+  await unsubscribe(deps.env.DB, record.subscriber.id, deps.now.toISOString());
+  return (await findSubscriberByEmail(deps.env.DB, record.subscriber.email)) ?? record.subscriber;
 }
 
 /** Finds the subscriber a manage token belongs to; 401 when there is none. */
-export async function authenticate(env: Env, token: string | undefined): Promise<db.Subscriber> {
+export async function authenticate(env: Env, token: string | undefined): Promise<Subscriber> {
   if (!token) {
     throw new ApiError(
       "unauthorized",
@@ -211,7 +220,7 @@ export async function authenticate(env: Env, token: string | undefined): Promise
 }
 
 /** What the subscriber sees and can change. */
-export function view(sub: db.Subscriber) {
+export function view(sub: Subscriber) {
   return {
     email: sub.email,
     status: sub.status,
@@ -226,8 +235,8 @@ export function view(sub: db.Subscriber) {
 }
 
 /** GDPR art. 15 access: everything stored about the subscriber (token hashes are not personal data and stay out). */
-export async function exportData(deps: Deps, sub: db.Subscriber) {
-  const tokens = await db.listTokens(deps.env.DB, sub.id);
+export async function exportData(deps: Deps, sub: Subscriber) {
+  const tokens = await listTokens(deps.env.DB, sub.id);
   return {
     exportedAt: deps.now.toISOString(),
     subscription: { ...view(sub), suppressedAt: sub.suppressedAt, suppressedReason: sub.suppressedReason },
@@ -241,17 +250,13 @@ export async function exportData(deps: Deps, sub: db.Subscriber) {
 
 export interface PreferencesPatch {
   locale?: Locale | undefined;
-  topics?: Topic[] | undefined;
+  topics?: NoticeTopic[] | undefined;
   regions?: string[] | undefined;
   subscribed?: boolean | undefined;
 }
 
 /** Changes preferences and/or unsubscribes or re-subscribes. A suppressed address cannot re-subscribe itself. */
-export async function updateSubscription(
-  deps: Deps,
-  sub: db.Subscriber,
-  patch: PreferencesPatch,
-): Promise<db.Subscriber> {
+export async function updateSubscription(deps: Deps, sub: Subscriber, patch: PreferencesPatch): Promise<Subscriber> {
   const { env } = deps;
   const now = deps.now.toISOString();
   if (patch.subscribed === true && sub.status === "suppressed") {
@@ -260,17 +265,17 @@ export async function updateSubscription(
       "Emails to this address bounced or were reported as unwanted, so it cannot be re-subscribed here.",
     );
   }
-  const prefs: Partial<db.Preferences> = {};
+  const prefs: Partial<Preferences> = {};
   if (patch.locale) prefs.locale = patch.locale;
   if (patch.topics) prefs.topics = patch.topics;
   if (patch.regions) prefs.regions = patch.regions;
-  if (Object.keys(prefs).length > 0) await db.updatePreferences(env.DB, sub.id, prefs, now);
-  if (patch.subscribed === false) await db.unsubscribe(env.DB, sub.id, now);
-  if (patch.subscribed === true) await db.resubscribe(env.DB, sub.id, now);
-  return (await db.findSubscriberByEmail(env.DB, sub.email)) ?? sub;
+  if (Object.keys(prefs).length > 0) await updatePreferences(env.DB, sub.id, prefs, now);
+  if (patch.subscribed === false) await unsubscribe(env.DB, sub.id, now);
+  if (patch.subscribed === true) await resubscribe(env.DB, sub.id, now);
+  return (await findSubscriberByEmail(env.DB, sub.email)) ?? sub;
 }
 
 /** GDPR art. 17 erasure: the row and every token go; every manage link stops working. */
-export async function erase(deps: Deps, sub: db.Subscriber): Promise<void> {
-  await db.eraseSubscriber(deps.env.DB, sub.id, await sha256Hex(sub.email));
+export async function erase(deps: Deps, sub: Subscriber): Promise<void> {
+  await eraseSubscriber(deps.env.DB, sub.id, await sha256Hex(sub.email));
 }

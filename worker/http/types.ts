@@ -1,4 +1,4 @@
-import type { Locale } from "./config.ts";
+import type { Locale } from "../../domain/schema/common.ts";
 
 /** What a browser form post (form-encoded, Accept: text/html) wants instead of JSON answers. */
 export interface HtmlForm {

@@ -1,21 +1,12 @@
 import type { MiddlewareHandler } from "hono";
-import { SECURITY_HEADERS } from "../domain/security-headers.ts";
+import { base64url } from "../../domain/canonical.ts";
+import { SECURITY_HEADERS } from "../../domain/security-headers.ts";
 import { ApiError } from "./errors.ts";
 
-/** 32 random bytes = 256 bits; DESIGN asks for at least 128. */
+/** 32 random bytes = 256 bits, twice the 128 a bearer token needs (docs/architecture.md "Subscriptions"). */
 export const TOKEN_BYTES = 32;
 /** base64url of 32 bytes without padding. */
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
-
-function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function hex(buffer: ArrayBuffer): string {
-  return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** A fresh bearer token from the platform CSPRNG. Only its hash is ever stored. */
 export function newToken(): string {
@@ -25,11 +16,6 @@ export function newToken(): string {
 /** True when the string has the shape of a token we issue (cheap check before touching the database). */
 export function looksLikeToken(value: string): boolean {
   return TOKEN_PATTERN.test(value);
-}
-
-/** Lower-case hex SHA-256, used for stored token hashes and for keys that must not hold an address. */
-export async function sha256Hex(value: string): Promise<string> {
-  return hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value)));
 }
 
 /**
@@ -54,11 +40,11 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-// Headers set on every response the worker answers (pages, API, errors and assets it proxies); the same list is
-// built into the site's `_headers` for static assets served without the worker.
-export { SECURITY_HEADERS };
-
-/** Copies the security headers onto a response, re-wrapping it when its headers are immutable. */
+/**
+ * Copies the security headers (domain/security-headers.ts) onto every response the worker answers (pages, API,
+ * errors and assets it proxies); the same list is built into the site's `_headers` for static assets served without
+ * the worker. A response whose headers are immutable is re-wrapped.
+ */
 export function withSecurityHeaders(response: Response): Response {
   let res = response;
   try {
@@ -78,7 +64,7 @@ export const securityHeaders: MiddlewareHandler = async (c, next) => {
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
- * Origin check on state-changing requests (DESIGN, API): a cross-site Origin, or `Origin: null`
+ * Origin check on state-changing requests (docs/architecture.md "Subscriptions"): a cross-site Origin, or `Origin: null`
  * (sandboxed frames, privacy redirects), is refused with 403. No Origin at all is allowed: curl,
  * server-to-server webhooks and mail clients' RFC 8058 one-click POSTs send none. The comparison is
  * with the request's own origin, not a configured URL, so it holds on any host the worker answers.

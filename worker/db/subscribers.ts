@@ -1,18 +1,18 @@
 /**
- * Every SQL statement the subscription side of the worker runs, in one place. Prepared statements
- * only (values are always bound, never spliced), grouped with `db.batch` where several writes must
- * land together (a D1 batch is one transaction).
+ * The `subscribers` table (migrations/0001_subscriptions.sql): sign-up, confirmation, preferences, unsubscribe,
+ * suppression, erasure and the purge of sign-ups never confirmed. Prepared statements only (values are always bound,
+ * never spliced), grouped with `db.batch` where several writes must land together (a D1 batch is one transaction);
+ * a write that must also touch tokens or rate limits (sign-up, confirm, erase, purge) stays one batch here.
  */
-import type { Locale, Topic } from "./config.ts";
-
-/** D1 refuses a query with more than 100 bound parameters (Cloudflare D1 limits). */
-export const D1_MAX_BOUND_PARAMETERS = 100;
+import type { NoticeTopic } from "../../domain/notice.ts";
+import type { Locale } from "../../domain/schema/common.ts";
+import { countStatement, windowKey } from "./rate-limits.ts";
 
 export type SubscriberStatus = "pending" | "confirmed" | "unsubscribed" | "suppressed";
 
 export interface Preferences {
   locale: Locale;
-  topics: Topic[];
+  topics: NoticeTopic[];
   regions: string[];
 }
 
@@ -28,7 +28,7 @@ export interface Subscriber extends Preferences {
   suppressedReason: string | null;
 }
 
-interface SubscriberRow {
+export interface SubscriberRow {
   id: string;
   email: string;
   locale: Locale;
@@ -43,16 +43,16 @@ interface SubscriberRow {
   suppressed_reason: string | null;
 }
 
-const SUBSCRIBER_COLUMNS =
+export const SUBSCRIBER_COLUMNS =
   "s.id, s.email, s.locale, s.topics, s.regions, s.status, s.created_at, s.updated_at, s.confirmed_at, " +
   "s.unsubscribed_at, s.suppressed_at, s.suppressed_reason";
 
-function toSubscriber(row: SubscriberRow): Subscriber {
+export function toSubscriber(row: SubscriberRow): Subscriber {
   return {
     id: row.id,
     email: row.email,
     locale: row.locale,
-    topics: JSON.parse(row.topics) as Topic[],
+    topics: JSON.parse(row.topics) as NoticeTopic[],
     regions: JSON.parse(row.regions) as string[],
     status: row.status,
     createdAt: row.created_at,
@@ -62,41 +62,6 @@ function toSubscriber(row: SubscriberRow): Subscriber {
     suppressedAt: row.suppressed_at,
     suppressedReason: row.suppressed_reason,
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Rate limits (fixed windows)
-
-export interface WindowCount {
-  count: number;
-  resetAtMs: number;
-}
-
-function windowKey(prefix: string, subject: string, windowMs: number, nowMs: number) {
-  const start = Math.floor(nowMs / windowMs) * windowMs;
-  return { key: `${prefix}:${subject}:${start}`, resetAtMs: start + windowMs };
-}
-
-function countStatement(db: D1Database, key: string, expiresAtMs: number): D1PreparedStatement {
-  return db
-    .prepare(
-      "INSERT INTO rate_limits (key, count, expires_at_ms) VALUES (?1, 1, ?2) " +
-        "ON CONFLICT (key) DO UPDATE SET count = count + 1 RETURNING count",
-    )
-    .bind(key, expiresAtMs);
-}
-
-/** Counts one hit in the current window for `subject` and returns the new count. */
-export async function countHit(
-  db: D1Database,
-  prefix: string,
-  subject: string,
-  windowMs: number,
-  nowMs: number,
-): Promise<WindowCount> {
-  const { key, resetAtMs } = windowKey(prefix, subject, windowMs, nowMs);
-  const row = await countStatement(db, key, resetAtMs).first<{ count: number }>();
-  return { count: row?.count ?? 1, resetAtMs };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -158,55 +123,7 @@ export async function recordSignup(db: D1Database, input: SignupInput): Promise<
 }
 
 // ---------------------------------------------------------------------------------------------
-// Tokens
-
-export interface TokenRecord {
-  kind: "confirm" | "manage";
-  request: Preferences | null;
-  createdAt: string;
-  expiresAt: string | null;
-  usedAt: string | null;
-  subscriber: Subscriber;
-}
-
-/** Looks a token up by its hash, together with its subscriber. */
-export async function findToken(db: D1Database, tokenHash: string): Promise<TokenRecord | null> {
-  const row = await db
-    .prepare(
-      `SELECT t.kind, t.request, t.created_at AS t_created_at, t.expires_at, t.used_at, ${SUBSCRIBER_COLUMNS} ` +
-        "FROM subscription_tokens t JOIN subscribers s ON s.id = t.subscriber_id WHERE t.token_hash = ?1",
-    )
-    .bind(tokenHash)
-    .first<
-      SubscriberRow & {
-        kind: "confirm" | "manage";
-        request: string | null;
-        t_created_at: string;
-        expires_at: string | null;
-        used_at: string | null;
-      }
-    >();
-  if (!row) return null;
-  return {
-    kind: row.kind,
-    request: row.request ? (JSON.parse(row.request) as Preferences) : null,
-    createdAt: row.t_created_at,
-    expiresAt: row.expires_at,
-    usedAt: row.used_at,
-    subscriber: toSubscriber(row),
-  };
-}
-
-/** Marks a confirmation token used; false when it already was (a concurrent or repeated confirm). */
-export async function claimConfirmToken(db: D1Database, tokenHash: string, now: string): Promise<boolean> {
-  const result = await db
-    .prepare(
-      "UPDATE subscription_tokens SET used_at = ?2 WHERE token_hash = ?1 AND kind = 'confirm' AND used_at IS NULL",
-    )
-    .bind(tokenHash, now)
-    .run();
-  return result.meta.changes === 1;
-}
+// Confirmation
 
 /**
  * Confirms a subscription with the preferences its link carried and stores a new manage token.
@@ -244,36 +161,6 @@ function insertManageToken(db: D1Database, subscriberId: string, tokenHash: stri
       "INSERT INTO subscription_tokens (token_hash, subscriber_id, kind, created_at) VALUES (?1, ?2, 'manage', ?3)",
     )
     .bind(tokenHash, subscriberId, now);
-}
-
-/** Splits rows so that no statement binds more than D1_MAX_BOUND_PARAMETERS values. */
-export function chunksForParameters<T>(rows: readonly T[], parametersPerRow: number): T[][] {
-  const size = Math.floor(D1_MAX_BOUND_PARAMETERS / parametersPerRow);
-  if (size < 1)
-    throw new RangeError(`a row with ${parametersPerRow} parameters exceeds D1's limit of ${D1_MAX_BOUND_PARAMETERS}`);
-  const chunks: T[][] = [];
-  for (let i = 0; i < rows.length; i += size) chunks.push(rows.slice(i, i + size));
-  return chunks;
-}
-
-/**
- * Stores manage tokens for many subscribers at once (e.g. one per email of a mailing): multi-row
- * INSERTs of at most 33 rows (3 parameters each, under D1's 100), all sent as one batch.
- */
-export async function insertManageTokens(
-  db: D1Database,
-  entries: readonly { subscriberId: string; tokenHash: string }[],
-  now: string,
-): Promise<void> {
-  if (entries.length === 0) return;
-  const statements = chunksForParameters(entries, 3).map((chunk) =>
-    db
-      .prepare(
-        `INSERT INTO subscription_tokens (token_hash, subscriber_id, kind, created_at) VALUES ${chunk.map(() => "(?, ?, 'manage', ?)").join(", ")}`,
-      )
-      .bind(...chunk.flatMap((e) => [e.tokenHash, e.subscriberId, now])),
-  );
-  await db.batch(statements);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -337,30 +224,39 @@ export async function eraseSubscriber(db: D1Database, subscriberId: string, emai
   ]);
 }
 
-export interface TokenSummary {
-  kind: "confirm" | "manage";
-  createdAt: string;
-  expiresAt: string | null;
-  usedAt: string | null;
-}
-
-/** The tokens issued to a subscriber, without their hashes (for the GDPR export). */
-export async function listTokens(db: D1Database, subscriberId: string): Promise<TokenSummary[]> {
-  const { results } = await db
-    .prepare(
-      "SELECT kind, created_at, expires_at, used_at FROM subscription_tokens WHERE subscriber_id = ?1 ORDER BY created_at",
-    )
-    .bind(subscriberId)
-    .all<{ kind: "confirm" | "manage"; created_at: string; expires_at: string | null; used_at: string | null }>();
-  return results.map((r) => ({ kind: r.kind, createdAt: r.created_at, expiresAt: r.expires_at, usedAt: r.used_at }));
-}
-
 export async function findSubscriberByEmail(db: D1Database, email: string): Promise<Subscriber | null> {
   const row = await db
     .prepare(`SELECT ${SUBSCRIBER_COLUMNS} FROM subscribers s WHERE s.email = ?1`)
     .bind(email)
     .first<SubscriberRow>();
   return row ? toSubscriber(row) : null;
+}
+
+/** Confirmed subscribers with their preferences: the input of the fan-out planner. */
+export async function confirmedSubscribers(
+  db: D1Database,
+): Promise<{ id: string; locale: Locale; topics: NoticeTopic[]; regions: string[] }[]> {
+  const { results } = await db
+    .prepare("SELECT id, locale, topics, regions FROM subscribers WHERE status = 'confirmed'")
+    .all<{ id: string; locale: Locale; topics: string; regions: string }>();
+  return results.map((r) => ({
+    id: r.id,
+    locale: r.locale,
+    topics: JSON.parse(r.topics) as NoticeTopic[],
+    regions: JSON.parse(r.regions) as string[],
+  }));
+}
+
+/** Suppresses an address (bounce, complaint): it gets no further email. Unknown addresses are ignored. */
+export async function suppressAddress(db: D1Database, email: string, reason: string, now: string): Promise<number> {
+  const r = await db
+    .prepare(
+      "UPDATE subscribers SET status = 'suppressed', suppressed_at = COALESCE(suppressed_at, ?3), " +
+        "suppressed_reason = ?2, updated_at = ?3 WHERE email = ?1 AND status <> 'suppressed'",
+    )
+    .bind(email, reason, now)
+    .run();
+  return r.meta.changes;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -373,7 +269,7 @@ export interface PurgeResult {
 }
 
 /**
- * Deletes sign-ups never confirmed whose last request is older than `cutoff` (7 days, DESIGN), confirm
+ * Deletes sign-ups never confirmed whose last request is older than `cutoff` (7 days, docs/architecture.md "Subscriptions"), confirm
  * tokens past their expiry, and rate-limit windows that have ended.
  */
 export async function purgeStale(db: D1Database, cutoff: string, now: string, nowMs: number): Promise<PurgeResult> {
@@ -393,89 +289,4 @@ export async function purgeStale(db: D1Database, cutoff: string, now: string, no
     tokens: (tokensOfPurged?.meta.changes ?? 0) + (tokens?.meta.changes ?? 0),
     rateLimits: rateLimits?.meta.changes ?? 0,
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Outbox transport
-
-export interface OutboxEmail {
-  id: number;
-  to: string;
-  subject: string;
-  html: string;
-  text: string;
-  headers: Record<string, string>;
-  createdAt: string;
-}
-
-export interface OutboxInsert {
-  to: string;
-  subject: string;
-  html: string;
-  text: string;
-  headers: Record<string, string>;
-  idempotencyKey: string | null;
-}
-
-/** Stores emails in one batch and returns their outbox ids, in order. */
-export async function insertOutbox(db: D1Database, emails: readonly OutboxInsert[], now: string): Promise<number[]> {
-  if (emails.length === 0) return [];
-  const results = await db.batch<{ id: number }>(
-    emails.map((e) =>
-      db
-        .prepare(
-          "INSERT INTO outbox (to_address, subject, html, text, headers, idempotency_key, created_at) " +
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
-        )
-        .bind(e.to, e.subject, e.html, e.text, JSON.stringify(e.headers), e.idempotencyKey, now),
-    ),
-  );
-  return results.map((r) => r.results[0]?.id ?? 0);
-}
-
-/** Outbox ids already stored under an idempotency key (empty when the key is new). */
-export async function outboxIdsForKey(db: D1Database, key: string): Promise<number[]> {
-  const { results } = await db
-    .prepare("SELECT id FROM outbox WHERE idempotency_key = ?1 ORDER BY id")
-    .bind(key)
-    .all<{ id: number }>();
-  return results.map((r) => r.id);
-}
-
-/** Newest first; optionally only the emails to one address. */
-export async function listOutbox(db: D1Database, options: { to?: string; limit: number }): Promise<OutboxEmail[]> {
-  const statement = options.to
-    ? db
-        .prepare(
-          "SELECT id, to_address, subject, html, text, headers, created_at FROM outbox WHERE to_address = ?1 " +
-            "ORDER BY id DESC LIMIT ?2",
-        )
-        .bind(options.to, options.limit)
-    : db
-        .prepare(
-          "SELECT id, to_address, subject, html, text, headers, created_at FROM outbox ORDER BY id DESC LIMIT ?1",
-        )
-        .bind(options.limit);
-  const { results } = await statement.all<{
-    id: number;
-    to_address: string;
-    subject: string;
-    html: string;
-    text: string;
-    headers: string;
-    created_at: string;
-  }>();
-  return results.map((r) => ({
-    id: r.id,
-    to: r.to_address,
-    subject: r.subject,
-    html: r.html,
-    text: r.text,
-    headers: JSON.parse(r.headers) as Record<string, string>,
-    createdAt: r.created_at,
-  }));
-}
-
-export async function clearOutbox(db: D1Database): Promise<void> {
-  await db.prepare("DELETE FROM outbox").run();
 }

@@ -1,21 +1,10 @@
-import type { BatchOutcome, BatchSender, OutgoingEmail, RateLimiter } from "./fanout.ts";
+import type { EmailTransport } from "../../email/port.ts";
+import type { BatchOutcome, BatchSender, RateLimiter } from "./fanout.ts";
 
-/**
- * The part of the email port (worker/email/transport.ts `EmailTransport`) the fan-out uses, declared structurally so
- * this module also runs in Node; the worker passes its real transport and the typecheck keeps the two in step.
- */
-export interface SendPort {
-  send(
-    messages: readonly OutgoingEmail[],
-    options?: { idempotencyKey?: string },
-  ): Promise<
-    | { outcome: "sent"; ids: string[] }
-    | { outcome: "failed"; status: number; retryable: boolean; message: string; retryAfterSeconds?: number }
-    | { outcome: "unknown"; message: string }
-  >;
-}
+// The fan-out's view of the email port (worker/email/port.ts) and of the provider's request rate.
 
-// The fan-out's view of the email port (worker/email/transport.ts) and of the provider's request rate.
+/** The part of the email port the fan-out uses: the worker's transport, or the Resend adapter in the benchmark. */
+export type SendPort = Pick<EmailTransport, "send">;
 
 /** Used when a 429 comes without a usable `retry-after`: Resend's limit is per second. */
 const DEFAULT_RETRY_AFTER_SECONDS = 1;
@@ -88,6 +77,46 @@ export function memoryRateLimiter(maxRps: number, clock: () => number = () => pe
           return;
         }
         await new Promise((r) => setTimeout(r, readyAt - now));
+      }
+    },
+  };
+}
+
+/** Where the shared limiter records departures: D1's `send_log` in the worker (worker/db/send-log.ts). */
+export interface SendLog {
+  /** Records a call leaving at `nowMs` when fewer than `maxCalls` left within `windowMs` and none within `gapMs`. */
+  admit(at: { nowMs: number; windowMs: number; maxCalls: number; gapMs: number }): Promise<boolean>;
+  /** The departure whose leaving the window frees the next place, and the last departure (null when none). */
+  busy(at: { nowMs: number; windowMs: number; maxCalls: number }): Promise<{
+    oldestInWindowMs: number | null;
+    lastMs: number | null;
+  }>;
+  /** Forgets departures older than `beforeMs`. */
+  forget(beforeMs: number): Promise<void>;
+}
+
+/**
+ * The limiter of the worker: one RESEND_MAX_RPS budget shared by every isolate through a SendLog. A call goes when,
+ * counting the moment it leaves, no more than `maxRps` calls left within the last 1000 + RATE_WINDOW_MARGIN_MS, and
+ * the previous call left at least half an interval ago (no bursts). Judging on recorded departures (not pre-planned
+ * slots) means a consumer woken late cannot crowd the calls after it.
+ */
+export function sharedRateLimiter(log: SendLog, maxRps: number, clock: () => number = Date.now): RateLimiter {
+  const windowMs = 1000 + RATE_WINDOW_MARGIN_MS;
+  const gapMs = Math.floor(sendIntervalMs(maxRps) / 2);
+  let calls = 0;
+  return {
+    async acquire() {
+      for (;;) {
+        const nowMs = clock();
+        if (await log.admit({ nowMs, windowMs, maxCalls: maxRps, gapMs })) {
+          if (++calls % 100 === 0) await log.forget(nowMs - 60_000);
+          return;
+        }
+        // When does the next place open? The oldest call in the window leaves it, or the gap after the last ends.
+        const busy = await log.busy({ nowMs, windowMs, maxCalls: maxRps });
+        const readyAt = Math.max((busy.oldestInWindowMs ?? 0) + windowMs, (busy.lastMs ?? 0) + gapMs);
+        await new Promise((r) => setTimeout(r, Math.max(1, readyAt - clock() + 1)));
       }
     },
   };

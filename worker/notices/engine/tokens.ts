@@ -1,4 +1,4 @@
-import { sha256Hex } from "../../domain/canonical.ts";
+import { base64url, sha256Hex } from "../../../domain/canonical.ts";
 
 // The manage token a notice email carries. A notice may be sent more than once under one Idempotency-Key (a retry
 // after an unknown outcome), and Resend refuses the same key with a different body: the email, and so the token in
@@ -11,12 +11,6 @@ import { sha256Hex } from "../../domain/canonical.ts";
 // itself is rotated (their hashes are stored); rotate it between fan-outs, not during one.
 
 const LABEL = "notice-manage-token/v1";
-
-function base64url(bytes: ArrayBuffer): string {
-  let binary = "";
-  for (const b of new Uint8Array(bytes)) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
 
 // The imported key is reused: importing it for each of thousands of emails costs more than signing.
 let cachedKey: { secret: string; key: Promise<CryptoKey> } | undefined;

@@ -16,15 +16,15 @@ export const REGION_IDS: readonly string[] = vendor.regions.map((r) => r.id);
 export const TOPICS = ["subprocessors", "dpa"] as const;
 export type Topic = (typeof TOPICS)[number];
 
-/** A confirmation link is good for 48 hours (DESIGN, API). */
+/** A confirmation link is good for 48 hours (docs/architecture.md "Subscriptions"). */
 export const CONFIRM_TOKEN_TTL_MS = 48 * 60 * 60 * 1000;
-/** Sign-ups never confirmed are deleted after 7 days (DESIGN, API). */
+/** Sign-ups never confirmed are deleted after 7 days (docs/architecture.md "Subscriptions"). */
 export const UNCONFIRMED_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 /** Request bodies above 16 KB are refused with 413; a sign-up is a few hundred bytes. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
 export interface Limits {
-  /** Sign-ups per IP per minute before 429 (DESIGN: must allow a person's normal use, ≥ 10). */
+  /** Sign-ups per IP per minute before 429 (never below 10: a person's normal use must pass; docs/architecture.md "Subscriptions"). */
   ipPerMinute: number;
   /** Confirmation emails per address per hour; past it the answer is still 202 and nothing is sent. */
   emailPerHour: number;

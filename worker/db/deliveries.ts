@@ -1,0 +1,258 @@
+/**
+ * The `deliveries` table (migrations/0002_notices.sql, 0003_notice_recovery.sql): the notice ledger, one row per
+ * (publication, subscriber). `d1DeliveryStore` is the send loop's storage port (notices/engine/fanout.ts
+ * `DeliveryStore`) over D1; lists of ids travel as one JSON parameter read with json_each, so a chunk of 100 never
+ * meets D1's limit of 100 bound parameters per query.
+ */
+import type { NoticeTopic } from "../../domain/notice.ts";
+import type { Locale } from "../../domain/schema/common.ts";
+import type { DeliveryStatus, DeliveryStore, LiveSubscriber, OpenDelivery } from "../notices/engine/fanout.ts";
+
+interface RawOpen {
+  subscriber_id: string;
+  status: "pending" | "sending";
+  email: string | null;
+  locale: Locale | null;
+  topics: string | null;
+  regions: string | null;
+  batch_key: string | null;
+  claimed_at: string | null;
+  attempts: number;
+}
+
+export function d1DeliveryStore(db: D1Database): DeliveryStore {
+  return {
+    async ensure(publicationId, chunk, subscriberIds, now) {
+      await db
+        .prepare(
+          "INSERT OR IGNORE INTO deliveries (publication_id, subscriber_id, chunk, status, updated_at) " +
+            "SELECT ?1, value, ?2, 'pending', ?3 FROM json_each(?4)",
+        )
+        .bind(publicationId, chunk, now, JSON.stringify(subscriberIds))
+        .run();
+    },
+    async open(publicationId, subscriberIds) {
+      const { results } = await db
+        .prepare(
+          "SELECT subscriber_id, status, email, locale, topics, regions, batch_key, claimed_at, attempts " +
+            "FROM deliveries WHERE publication_id = ?1 AND status IN ('pending', 'sending') " +
+            "AND subscriber_id IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(publicationId, JSON.stringify(subscriberIds))
+        .all<RawOpen>();
+      return results.map(
+        (r): OpenDelivery => ({
+          subscriberId: r.subscriber_id,
+          status: r.status,
+          email: r.email,
+          locale: r.locale,
+          topics: r.topics ? (JSON.parse(r.topics) as NoticeTopic[]) : null,
+          regions: r.regions ? (JSON.parse(r.regions) as string[]) : null,
+          batchKey: r.batch_key,
+          claimedAt: r.claimed_at,
+          attempts: r.attempts,
+        }),
+      );
+    },
+    async subscribers(ids) {
+      const { results } = await db
+        .prepare(
+          "SELECT id, email, status, locale, topics, regions FROM subscribers WHERE id IN (SELECT value FROM json_each(?1))",
+        )
+        .bind(JSON.stringify(ids))
+        .all<{
+          id: string;
+          email: string;
+          status: LiveSubscriber["status"];
+          locale: Locale;
+          topics: string;
+          regions: string;
+        }>();
+      return new Map(
+        results.map((r) => [
+          r.id,
+          {
+            id: r.id,
+            email: r.email,
+            status: r.status,
+            locale: r.locale,
+            topics: JSON.parse(r.topics) as NoticeTopic[],
+            regions: JSON.parse(r.regions) as string[],
+          },
+        ]),
+      );
+    },
+    async suppress(publicationId, subscriberIds, reason, now) {
+      await db
+        .prepare(
+          "UPDATE deliveries SET status = 'suppressed', detail = ?3, updated_at = ?4 WHERE publication_id = ?1 " +
+            "AND status = 'pending' AND subscriber_id IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(publicationId, JSON.stringify(subscriberIds), reason, now)
+        .run();
+    },
+    async claim(publicationId, rows, batchKey, claimedAt) {
+      const payload = JSON.stringify(
+        rows.map((r) => ({ ...r, topics: JSON.stringify(r.topics), regions: JSON.stringify(r.regions) })),
+      );
+      const [claimed] = await db.batch<{ subscriber_id: string }>([
+        db
+          .prepare(
+            "UPDATE deliveries SET status = 'sending', batch_key = ?3, claimed_at = ?4, updated_at = ?4, " +
+              "email = j.email, locale = j.locale, topics = j.topics, regions = j.regions, deadline = j.deadline " +
+              "FROM (SELECT json_extract(value, '$.subscriberId') AS id, json_extract(value, '$.email') AS email, " +
+              "json_extract(value, '$.locale') AS locale, json_extract(value, '$.topics') AS topics, " +
+              "json_extract(value, '$.regions') AS regions, json_extract(value, '$.deadline') AS deadline " +
+              "FROM json_each(?2)) AS j " +
+              "WHERE deliveries.publication_id = ?1 AND deliveries.subscriber_id = j.id AND deliveries.status = 'pending' " +
+              "RETURNING deliveries.subscriber_id",
+          )
+          .bind(publicationId, payload, batchKey, claimedAt),
+        // The manage token each email carries (derived, see notices/engine/tokens.ts): stored as a hash like every token.
+        db
+          .prepare(
+            "INSERT OR IGNORE INTO subscription_tokens (token_hash, subscriber_id, kind, created_at) " +
+              "SELECT json_extract(value, '$.manageTokenHash'), json_extract(value, '$.subscriberId'), 'manage', ?2 " +
+              "FROM json_each(?1) WHERE json_extract(value, '$.subscriberId') IN (SELECT id FROM subscribers)",
+          )
+          .bind(payload, claimedAt),
+      ]);
+      return (claimed?.results ?? []).map((r) => r.subscriber_id);
+    },
+    async lease(publicationId, batchKey, owner, nowMs, untilMs) {
+      const r = await db
+        .prepare(
+          "UPDATE deliveries SET lease_owner = ?3, lease_until_ms = ?5 WHERE publication_id = ?1 AND batch_key = ?2 " +
+            "AND status = 'sending' AND (lease_owner IS NULL OR lease_owner = ?3 OR lease_until_ms <= ?4)",
+        )
+        .bind(publicationId, batchKey, owner, nowMs, untilMs)
+        .run();
+      return r.meta.changes > 0;
+    },
+    async attempted(publicationId, batchKey, detail, now) {
+      await db
+        .prepare(
+          "UPDATE deliveries SET attempts = attempts + 1, detail = ?3, updated_at = ?4, lease_owner = NULL, " +
+            "lease_until_ms = NULL " +
+            "WHERE publication_id = ?1 AND batch_key = ?2 AND status = 'sending'",
+        )
+        .bind(publicationId, batchKey, detail, now)
+        .run();
+    },
+    async sent(publicationId, batchKey, messageIds, now) {
+      await db
+        .prepare(
+          "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?4, updated_at = ?4, detail = NULL, " +
+            "message_id = json_extract(?3, '$.' || json_quote(subscriber_id)) " +
+            "WHERE publication_id = ?1 AND batch_key = ?2 AND status = 'sending'",
+        )
+        .bind(publicationId, batchKey, JSON.stringify(Object.fromEntries(messageIds)), now)
+        .run();
+    },
+    async finish(publicationId, batchKey, subscriberIds, status, detail, now, letter) {
+      await db.batch([
+        db
+          .prepare(
+            "UPDATE deliveries SET status = ?3, detail = ?4, updated_at = ?5, lease_owner = NULL, lease_until_ms = NULL " +
+              "WHERE publication_id = ?1 AND status IN ('pending', 'sending') " +
+              "AND subscriber_id IN (SELECT value FROM json_each(?2)) AND (?6 IS NULL OR batch_key = ?6)",
+          )
+          .bind(publicationId, JSON.stringify(subscriberIds), status, detail, now, batchKey),
+        db
+          .prepare(
+            "INSERT INTO dead_letters (publication_id, chunk, subscriber_ids, reason, attempts, created_at) " +
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+          )
+          .bind(
+            publicationId,
+            letter.message.chunk,
+            JSON.stringify(subscriberIds),
+            `${status}: ${detail}`,
+            letter.attempts,
+            now,
+          ),
+      ]);
+    },
+  };
+}
+
+export interface LedgerRow {
+  subscriberId: string;
+  email: string | null;
+  locale: string | null;
+  status: DeliveryStatus;
+  chunk: number;
+  batchKey: string | null;
+  claimedAt: string | null;
+  sentAt: string | null;
+  messageId: string | null;
+  deadline: string | null;
+  attempts: number;
+  detail: string | null;
+}
+
+export async function deliveriesOf(db: D1Database, publicationId: number): Promise<LedgerRow[]> {
+  const { results } = await db
+    .prepare(
+      "SELECT subscriber_id, email, locale, status, chunk, batch_key, claimed_at, sent_at, message_id, deadline, " +
+        "attempts, detail FROM deliveries WHERE publication_id = ?1 ORDER BY chunk, subscriber_id",
+    )
+    .bind(publicationId)
+    .all<{
+      subscriber_id: string;
+      email: string | null;
+      locale: string | null;
+      status: DeliveryStatus;
+      chunk: number;
+      batch_key: string | null;
+      claimed_at: string | null;
+      sent_at: string | null;
+      message_id: string | null;
+      deadline: string | null;
+      attempts: number;
+      detail: string | null;
+    }>();
+  return results.map((r) => ({
+    subscriberId: r.subscriber_id,
+    email: r.email,
+    locale: r.locale,
+    status: r.status,
+    chunk: r.chunk,
+    batchKey: r.batch_key,
+    claimedAt: r.claimed_at,
+    sentAt: r.sent_at,
+    messageId: r.message_id,
+    deadline: r.deadline,
+    attempts: r.attempts,
+    detail: r.detail,
+  }));
+}
+
+export async function deliveryCounts(db: D1Database): Promise<Map<number, Record<string, number>>> {
+  const { results } = await db
+    .prepare("SELECT publication_id, status, COUNT(*) AS n FROM deliveries GROUP BY publication_id, status")
+    .all<{ publication_id: number; status: string; n: number }>();
+  const out = new Map<number, Record<string, number>>();
+  for (const r of results) out.set(r.publication_id, { ...(out.get(r.publication_id) ?? {}), [r.status]: r.n });
+  return out;
+}
+
+/** The delivery of one notice to one subscriber (for the objection window). */
+export async function deliveryOf(
+  db: D1Database,
+  publicationId: number,
+  subscriberId: string,
+): Promise<{
+  status: DeliveryStatus;
+  claimedAt: string | null;
+  sentAt: string | null;
+  deadline: string | null;
+} | null> {
+  const row = await db
+    .prepare(
+      "SELECT status, claimed_at, sent_at, deadline FROM deliveries WHERE publication_id = ?1 AND subscriber_id = ?2",
+    )
+    .bind(publicationId, subscriberId)
+    .first<{ status: DeliveryStatus; claimed_at: string | null; sent_at: string | null; deadline: string | null }>();
+  return row ? { status: row.status, claimedAt: row.claimed_at, sentAt: row.sent_at, deadline: row.deadline } : null;
+}

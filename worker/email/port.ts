@@ -1,0 +1,85 @@
+/**
+ * The email port: everything that sends mail goes through `EmailTransport.send`. Two adapters: `outbox` (stores the
+ * message in D1 for local development and tests, email/outbox.ts) and `resend` (Resend's API, email/resend.ts);
+ * email/transport.ts picks one. Free of worker bindings, so the send loop (notices/engine/) and the benchmark in Node
+ * use these types too (docs/architecture.md "Node-safe and workerd-only").
+ */
+import { RESEND_BATCH_LIMIT } from "../../domain/notice.ts";
+
+export interface OutgoingEmail {
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  headers: Record<string, string>;
+}
+
+export interface SendOptions {
+  /**
+   * Same key + same messages = the same send: a retry after a lost answer does not send twice
+   * (Resend keeps keys for 24 hours). Deterministic per batch, e.g. `notice/<publication>/<batch>`.
+   */
+  idempotencyKey?: string;
+}
+
+export type SendOutcome =
+  /** Accepted for delivery; one provider id per message, in order. */
+  | { outcome: "sent"; ids: string[] }
+  /** Refused with an answer. `retryable` for 429 and 5xx; `retryAfterSeconds` when the provider said. */
+  | { outcome: "failed"; status: number; retryable: boolean; message: string; retryAfterSeconds?: number }
+  /** No answer (network failure, timeout, dropped connection): it may or may not have been sent. Retry with the same key. */
+  | { outcome: "unknown"; message: string };
+
+export interface EmailTransport {
+  readonly name: "outbox" | "resend";
+  /** Sends 1..RESEND_BATCH_LIMIT messages as one call. Never throws for provider failures. */
+  send(messages: readonly OutgoingEmail[], options?: SendOptions): Promise<SendOutcome>;
+}
+
+export interface TransportOverrides {
+  /** Give up waiting for Resend after this long (outcome "unknown"). */
+  timeoutMs?: number;
+}
+
+export function assertBatchSize(messages: readonly OutgoingEmail[]): void {
+  if (messages.length > RESEND_BATCH_LIMIT) {
+    throw new RangeError(`at most ${RESEND_BATCH_LIMIT} emails per send (got ${messages.length}); split the batch`);
+  }
+}
+
+// RFC 5322 §2.2: a header field is one line; a CR or LF inside a value would end it and start another header (a
+// Bcc, a second Subject). Values are checked at the edge (worker/http/validation.ts), but a subject or header is built from
+// many sources (content, vendor.yaml, stored rows), so every message is made safe once more here, on its way out.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+const HEADER_BREAKS = /[\u0000-\u001f\u007f\u2028\u2029]+/gu;
+
+function oneLine(value: string): string {
+  return value.replace(HEADER_BREAKS, " ");
+}
+
+/** The message with each run of line breaks or control characters in recipient, subject and headers made a space. */
+export function headerSafe(message: OutgoingEmail): OutgoingEmail {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.headers)) headers[oneLine(name)] = oneLine(value);
+  return { ...message, to: oneLine(message.to), subject: oneLine(message.subject), headers };
+}
+
+/**
+ * Sends and logs the outcome, for mail sent outside the request/response path (`waitUntil`):
+ * a failure there must be visible in the logs, not an unhandled rejection.
+ */
+export async function sendAndLog(
+  transport: EmailTransport,
+  messages: readonly OutgoingEmail[],
+  what: string,
+  options?: SendOptions,
+): Promise<SendOutcome> {
+  try {
+    const result = await transport.send(messages, options);
+    if (result.outcome !== "sent") console.warn(`email not sent (${what}) via ${transport.name}`, result);
+    return result;
+  } catch (err) {
+    console.error(`email failed (${what}) via ${transport.name}`, err);
+    return { outcome: "unknown", message: String(err) };
+  }
+}
