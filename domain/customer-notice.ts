@@ -1,7 +1,8 @@
+import { EMAIL_BATCH_LIMIT } from "../emails/message.ts";
 import { type AnnexCEntry, type Audience, filterEntries } from "./annex.ts";
 import { canonicalJson } from "./canonical.ts";
 import { type AnnexCDiff, diffAnnexC, isEmptyDiff } from "./diff.ts";
-import { changesConcerning, chunk, earliestEffective, type Notice, RESEND_BATCH_LIMIT } from "./notice.ts";
+import { changesConcerning, chunk, earliestEffective, type Notice } from "./notice.ts";
 import type { Change } from "./schema/change.ts";
 import type { IsoDate, Locale } from "./schema/common.ts";
 import { type Customer, customerCohort } from "./schema/customer.ts";
@@ -175,7 +176,7 @@ export interface CustomerFanoutChunk {
 
 /**
  * The fan-out of the customer notices: every recipient of a concerned customer, ordered by (customer, email), cut
- * into chunks of at most `batchSize` (≤ RESEND_BATCH_LIMIT). Planning twice gives the same chunks, so a re-run
+ * into chunks of at most `batchSize` (≤ EMAIL_BATCH_LIMIT). Planning twice gives the same chunks, so a re-run
  * enqueues the same messages and the ledger's one row per (publication, contact) absorbs the repeat.
  */
 export function planCustomerFanout(
@@ -183,9 +184,9 @@ export function planCustomerFanout(
   notices: readonly CustomerNotice[],
   options: { batchSize?: number } = {},
 ): CustomerFanoutChunk[] {
-  const batchSize = options.batchSize ?? RESEND_BATCH_LIMIT;
-  if (batchSize > RESEND_BATCH_LIMIT) {
-    throw new RangeError(`a batch holds at most ${RESEND_BATCH_LIMIT} emails (Resend batch limit), got ${batchSize}`);
+  const batchSize = options.batchSize ?? EMAIL_BATCH_LIMIT;
+  if (batchSize > EMAIL_BATCH_LIMIT) {
+    throw new RangeError(`a batch holds at most ${EMAIL_BATCH_LIMIT} emails (Resend batch limit), got ${batchSize}`);
   }
   const key = (r: CustomerRecipient) => `${r.customer}\n${r.email}`;
   const recipients = notices

@@ -1,3 +1,4 @@
+import { EMAIL_BATCH_LIMIT } from "../emails/message.ts";
 import { type AnnexCDocument, type AnnexCEntry, filterEntries } from "./annex.ts";
 import { sha256Hex } from "./canonical.ts";
 import { type AnnexCDiff, diffAnnexC, isEmptyDiff } from "./diff.ts";
@@ -11,12 +12,6 @@ import type { IsoDate, Locale } from "./schema/common.ts";
 /** What a subscriber can ask to be told about. */
 export const NOTICE_TOPICS = ["subprocessors", "dpa"] as const;
 export type NoticeTopic = (typeof NOTICE_TOPICS)[number];
-
-/**
- * Resend's batch endpoint takes at most 100 emails per call (POST /emails/batch). A chunk of the fan-out is one call,
- * so a queue message never carries more recipients than one call can take.
- */
-export const RESEND_BATCH_LIMIT = 100;
 
 /** Resend keeps an Idempotency-Key for 24 hours; a retry after that could send twice, so it is not made. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -207,7 +202,7 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
 }
 
 /**
- * Who gets the notice, cut into chunks of at most `batchSize` (≤ RESEND_BATCH_LIMIT). The plan is a function of the
+ * Who gets the notice, cut into chunks of at most `batchSize` (≤ EMAIL_BATCH_LIMIT). The plan is a function of the
  * publication and the subscriber list only: planning twice gives the same chunks, so a re-run enqueues the same
  * messages and the deliveries table (UNIQUE(publication, subscriber)) absorbs the repeat.
  */
@@ -216,9 +211,9 @@ export function planFanout(
   subscribers: readonly NoticeSubscriber[],
   options: { batchSize?: number } = {},
 ): FanoutPlan {
-  const batchSize = options.batchSize ?? RESEND_BATCH_LIMIT;
-  if (batchSize > RESEND_BATCH_LIMIT) {
-    throw new RangeError(`a batch holds at most ${RESEND_BATCH_LIMIT} emails (Resend batch limit), got ${batchSize}`);
+  const batchSize = options.batchSize ?? EMAIL_BATCH_LIMIT;
+  if (batchSize > EMAIL_BATCH_LIMIT) {
+    throw new RangeError(`a batch holds at most ${EMAIL_BATCH_LIMIT} emails (Resend batch limit), got ${batchSize}`);
   }
   const sorted = [...subscribers].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const recipients: string[] = [];

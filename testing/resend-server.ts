@@ -15,9 +15,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-
-/** Resend accepts at most 100 emails per batch call. */
-export const RESEND_BATCH_LIMIT = 100;
+import { EMAIL_BATCH_LIMIT } from "../emails/message.ts";
 
 export type Reply =
   /** 200 with generated ids (the normal answer). */
@@ -272,13 +270,9 @@ export async function startFakeResend(
       record.reply = "invalid";
       return send(res, 422, resendError(422, "validation_error", "The request body is missing required fields."));
     }
-    if (isBatch && list.length > RESEND_BATCH_LIMIT) {
+    if (isBatch && list.length > EMAIL_BATCH_LIMIT) {
       record.reply = "invalid";
-      return send(
-        res,
-        422,
-        resendError(422, "validation_error", `A batch holds at most ${RESEND_BATCH_LIMIT} emails.`),
-      );
+      return send(res, 422, resendError(422, "validation_error", `A batch holds at most ${EMAIL_BATCH_LIMIT} emails.`));
     }
 
     const bodyHash = createHash("sha256").update(raw).digest("hex");

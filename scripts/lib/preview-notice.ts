@@ -16,7 +16,8 @@ import {
   noticeFor,
 } from "../../domain/notice.ts";
 import type { Locale } from "../../domain/schema/common.ts";
-import { changeSentences, type RenderedEmail, renderNotice } from "../../worker/email/notice.ts";
+import type { RenderedEmail } from "../../emails/message.ts";
+import { changeSentences, renderNotice } from "../../worker/email/notice.ts";
 
 /** Subscribers with the same preferences, counted (never addresses): the input of the audience breakdown. */
 export interface SubscriberGroup {

@@ -3,6 +3,7 @@ import { changeKindLabel, formatDate } from "../../domain/labels.ts";
 import { annexCPaths } from "../../domain/machine.ts";
 import type { Change } from "../../domain/schema/change.ts";
 import type { Vendor } from "../../domain/schema/vendor.ts";
+import { escapeHtml } from "../../emails/message.ts";
 import { href } from "../i18n.ts";
 import { newestFirst } from "./changes.ts";
 
@@ -68,8 +69,4 @@ export function changesFeed(
     xml = xml.replace(own, [own, ...related].join(""));
   }
   return xml;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { AnnexCDocument, AnnexCEntry } from "../../domain/annex.ts";
 import { buildNotice, IDEMPOTENCY_WINDOW_MS } from "../../domain/notice.ts";
 import type { Vendor } from "../../domain/schema/vendor.ts";
+import type { OutgoingEmail } from "../../emails/message.ts";
 import { memoryDeliveryStore } from "../../testing/memory-store.ts";
 import {
   type BatchOutcome,
@@ -9,7 +10,6 @@ import {
   type FanoutDeps,
   type FanoutMessage,
   type LiveSubscriber,
-  type OutgoingEmail,
   processMessage,
 } from "../../worker/notices/fanout.ts";
 import { memoryRateLimiter, type SendPort, transportSender } from "../../worker/notices/rate.ts";

@@ -10,10 +10,10 @@ import {
   noticeFor,
   planFanout,
   publishDecision,
-  RESEND_BATCH_LIMIT,
 } from "../../domain/notice.ts";
 import type { Change } from "../../domain/schema/change.ts";
 import type { Location } from "../../domain/schema/subprocessor.ts";
+import { EMAIL_BATCH_LIMIT } from "../../emails/message.ts";
 
 function entry(id: string, locations: Location[], since = "2024-07-01"): AnnexCEntry {
   return {
@@ -167,7 +167,7 @@ describe("planFanout", () => {
   });
 
   it("refuses a batch larger than Resend accepts", () => {
-    expect(() => planFanout(notice, [], { batchSize: RESEND_BATCH_LIMIT + 1 })).toThrow(/at most 100/);
+    expect(() => planFanout(notice, [], { batchSize: EMAIL_BATCH_LIMIT + 1 })).toThrow(/at most 100/);
   });
 
   it("chunk rejects a size below 1", () => {

@@ -1,6 +1,7 @@
 /** Email rendering is pure: data in, {subject, html, text, headers} out, in Danish and English. */
 import { describe, expect, it } from "vitest";
-import { confirmationEmail, listUnsubscribeHeaders, welcomeEmail } from "../../worker/email/render.ts";
+import { listUnsubscribeHeaders } from "../../emails/message.ts";
+import { confirmationEmail, welcomeEmail } from "../../worker/email/render.ts";
 
 const unsubscribeUrl = "https://portal.example/api/subscriptions/unsubscribe?token=T&locale=da";
 

@@ -5,9 +5,9 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { EMAIL_BATCH_LIMIT, type OutgoingEmail } from "../../emails/message.ts";
 import { resendAccount } from "../../testing/resend-control.ts";
 import { resendTransport } from "../../worker/email/resend.ts";
-import { EMAIL_BATCH_LIMIT, type OutgoingEmail } from "../../worker/email/transport.ts";
 import { call, json } from "./helpers.ts";
 
 let accounts = 0;

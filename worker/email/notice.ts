@@ -16,17 +16,11 @@ import { annexCPaths } from "../../domain/paths.ts";
 import type { IsoDate, Locale } from "../../domain/schema/common.ts";
 import type { Location } from "../../domain/schema/subprocessor.ts";
 import type { Vendor } from "../../domain/schema/vendor.ts";
+import { escapeHtml, listUnsubscribeHeaders, type RenderedEmail } from "../../emails/message.ts";
 
 // Pure renderers for the change notice (DESIGN "Notices") and the objection emails. No I/O, no clock: the delivery
 // instant is passed in, so a retried batch renders byte-for-byte the same email (the Idempotency-Key covers the
 // payload; a different payload under the same key would be refused by Resend).
-
-export interface RenderedEmail {
-  subject: string;
-  html: string;
-  text: string;
-  headers: Record<string, string>;
-}
 
 export interface NoticeLinks {
   /** The objection form for this notice (carries the subscriber's manage token). */
@@ -174,20 +168,6 @@ function deadlineFor(receivedAt: Date, vendor: NoticeEmailInput["vendor"]): IsoD
 }
 
 const locationCache = new WeakMap<Location, Map<string, { where: string; detail: string }>>();
-
-export function escapeHtml(s: string): string {
-  return s
-    .replaceAll("&", "&amp;")
-    .replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;")
-    .replaceAll("'", "&#39;");
-}
-
-/** Both List-Unsubscribe headers (RFC 2369 + RFC 8058 one-click); every email carries them (DESIGN "API"). */
-export function listUnsubscribeHeaders(oneClickUrl: string): Record<string, string> {
-  return { "List-Unsubscribe": `<${oneClickUrl}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" };
-}
 
 /** The entry's own sub-processors (EDPB Opinion 22/2024), one line each, and the link to its own list if it has one. */
 function chainLines(entry: AnnexCEntry, locale: Locale): string[] {

@@ -3,24 +3,10 @@
  * English. No I/O, no clock — links and dates come in as arguments. Every email carries
  * List-Unsubscribe (an HTTPS link with the token) and List-Unsubscribe-Post (RFC 8058 one-click).
  */
+
+import { escapeHtml, listUnsubscribeHeaders, type RenderedEmail } from "../../emails/message.ts";
 import type { Locale, Topic } from "../config.ts";
 import { regionName, t } from "../i18n.ts";
-import { escapeHtml } from "../pages/html.ts";
-
-export interface RenderedEmail {
-  subject: string;
-  html: string;
-  text: string;
-  headers: Record<string, string>;
-}
-
-/** RFC 2369 + RFC 8058 headers: mail clients show an unsubscribe button that POSTs to the URL. */
-export function listUnsubscribeHeaders(unsubscribeUrl: string): Record<string, string> {
-  return {
-    "List-Unsubscribe": `<${unsubscribeUrl}>`,
-    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-  };
-}
 
 export interface LayoutInput {
   locale: Locale;

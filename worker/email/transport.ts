@@ -2,19 +2,9 @@
  * The email port: everything that sends mail goes through `EmailTransport.send`. Two adapters:
  * `outbox` (stores the message in D1 for local development and tests) and `resend` (Resend's API).
  */
+import { EMAIL_BATCH_LIMIT, headerSafe, type OutgoingEmail } from "../../emails/message.ts";
 import { outboxTransport } from "./outbox.ts";
 import { resendTransport } from "./resend.ts";
-
-/** Resend's batch endpoint takes at most 100 emails per call (Resend API: POST /emails/batch). */
-export const EMAIL_BATCH_LIMIT = 100;
-
-export interface OutgoingEmail {
-  to: string;
-  subject: string;
-  html: string;
-  text: string;
-  headers: Record<string, string>;
-}
 
 export interface SendOptions {
   /**
@@ -47,23 +37,6 @@ export function assertBatchSize(messages: readonly OutgoingEmail[]): void {
   if (messages.length > EMAIL_BATCH_LIMIT) {
     throw new RangeError(`at most ${EMAIL_BATCH_LIMIT} emails per send (got ${messages.length}); split the batch`);
   }
-}
-
-// RFC 5322 §2.2: a header field is one line; a CR or LF inside a value would end it and start another header (a
-// Bcc, a second Subject). Values are checked at the edge (worker/validation.ts), but a subject or header is built from
-// many sources (content, vendor.yaml, stored rows), so every message is made safe once more here, on its way out.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
-const HEADER_BREAKS = /[\u0000-\u001f\u007f\u2028\u2029]+/gu;
-
-function oneLine(value: string): string {
-  return value.replace(HEADER_BREAKS, " ");
-}
-
-/** The message with each run of line breaks or control characters in recipient, subject and headers made a space. */
-export function headerSafe(message: OutgoingEmail): OutgoingEmail {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers)) headers[oneLine(name)] = oneLine(value);
-  return { ...message, to: oneLine(message.to), subject: oneLine(message.subject), headers };
 }
 
 /** The transport EMAIL_TRANSPORT names: `resend` in production, `outbox` otherwise. Each message passes `headerSafe`. */

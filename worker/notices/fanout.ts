@@ -7,7 +7,8 @@ import {
   noticeFor,
 } from "../../domain/notice.ts";
 import type { Locale } from "../../domain/schema/common.ts";
-import { type NoticeEmailInput, type RenderedEmail, renderNotice } from "../email/notice.ts";
+import type { OutgoingEmail, RenderedEmail } from "../../emails/message.ts";
+import { type NoticeEmailInput, renderNotice } from "../email/notice.ts";
 
 // The send loop of the notice fan-out (DESIGN "Notices"). One queue message = one chunk of one publication's frozen
 // plan = at most one provider batch call. Runs unchanged in workerd (D1 store) and in Node (in-memory store, bench).
@@ -21,18 +22,6 @@ import { type NoticeEmailInput, type RenderedEmail, renderNotice } from "../emai
 //    `sending`; the retry sends the same key, and the provider returns the first result instead of sending again;
 // 4. Resend keeps a key for 24 h: a row still `sending` after that is flagged `stuck` for a person, never re-sent.
 // Proved by tests/worker/notices-faults.test.ts.
-
-/**
- * One email as the email port (worker/email/transport.ts) takes it. Declared here, structurally, so this module
- * stays free of worker bindings and also runs in Node (the benchmark); the worker's typecheck keeps the two in step.
- */
-export interface OutgoingEmail {
-  to: string;
-  subject: string;
-  html: string;
-  text: string;
-  headers: Record<string, string>;
-}
 
 /** A queue message: one chunk of a publication's fan-out plan. */
 export interface FanoutMessage {

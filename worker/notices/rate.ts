@@ -1,4 +1,5 @@
-import type { BatchOutcome, BatchSender, OutgoingEmail, RateLimiter } from "./fanout.ts";
+import type { OutgoingEmail } from "../../emails/message.ts";
+import type { BatchOutcome, BatchSender, RateLimiter } from "./fanout.ts";
 
 /**
  * The part of the email port (worker/email/transport.ts `EmailTransport`) the fan-out uses, declared structurally so

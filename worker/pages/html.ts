@@ -2,16 +2,10 @@
  * Minimal server-rendered HTML for the few pages the worker answers itself (confirm, manage,
  * unsubscribe). Semantic markup, one h1, a skip link, the site's stylesheet, no scripts at all.
  */
+import { escapeHtml } from "../../emails/message.ts";
 import { DEFAULT_LOCALE, type Locale } from "../config.ts";
 import { type ApiError, ERROR_STATUS } from "../errors.ts";
 import { errorMessage, t } from "../i18n.ts";
-
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-
-/** Escapes text for HTML element content and double-quoted attributes. */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
-}
 
 /** Marks a string as already-safe HTML. Only `html` and `page` produce these. */
 export interface SafeHtml {
