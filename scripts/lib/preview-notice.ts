@@ -188,7 +188,7 @@ export async function previewNotice(
       lines.push("_Nothing that a subscriber is told about._", "");
       continue;
     }
-    for (const sentence of changeSentences(personal.diff, personal, locale)) lines.push(`- ${sentence}`);
+    for (const sentence of changeSentences(personal.diff, personal, locale, head.vendor)) lines.push(`- ${sentence}`);
     for (const c of personal.changes) lines.push(`  - ${c.summary[locale]} (${c.effective})`);
     lines.push("");
   }
@@ -211,7 +211,7 @@ export async function previewNotice(
 
   const regionDiffs = head.vendor.regions.map((r) => {
     const personal = noticeFor(notice, subscriber("en", ["subprocessors"], [r.id]));
-    return { region: r.id, sentences: personal ? changeSentences(personal.diff, personal, "en") : [] };
+    return { region: r.id, sentences: personal ? changeSentences(personal.diff, personal, "en", head.vendor) : [] };
   });
   lines.push("### By region (en)", "", "| region | what subscribers following it are told |", "|---|---|");
   for (const { region, sentences } of regionDiffs) {

@@ -2,9 +2,16 @@ import { describe, expect, it } from "vitest";
 import { loadContent } from "../../content-io/load-content.ts";
 import { type AnnexCDocument, annexCDocument } from "../../domain/annex.ts";
 import type { Content } from "../../domain/content.ts";
+import { diffAnnexC } from "../../domain/diff.ts";
+import { appliesToLabels, locationLabel } from "../../domain/labels.ts";
 import { buildNotice, noticeFor } from "../../domain/notice.ts";
 import type { SubProcessor } from "../../domain/schema/subprocessor.ts";
-import { renderNotice, renderObjectionReceipt, renderVendorObjectionAlert } from "../../worker/email/notice.ts";
+import {
+  changeSentences,
+  renderNotice,
+  renderObjectionReceipt,
+  renderVendorObjectionAlert,
+} from "../../worker/email/notice.ts";
 
 // The shipped content plus one new sub-processor for UK customers, announced with the 30 days' notice (DPA 5.2).
 function shipped(): Content {
@@ -193,5 +200,40 @@ describe("objection emails", () => {
     expect(mail.subject).toContain("Kunde <A/S>");
     expect(mail.text).toContain("dpo@kunde.example");
     expect(mail.text).toContain("Vi ønsker ikke data i UK.");
+  });
+});
+
+describe("a location whose applicability alone changes", async () => {
+  const content = shipped();
+  const { after } = await documents();
+  const entry = after.snapshot.entries.find((e) => e.locations.some((l) => l.appliesTo));
+  if (!entry) throw new Error("the shipped Annex C should have a location that applies to some customers only");
+  const index = entry.locations.findIndex((l) => l.appliesTo);
+  const widened = {
+    ...entry,
+    locations: entry.locations.map((l, i) => (i === index ? { ...l, appliesTo: undefined } : l)),
+  };
+  const diff = diffAnnexC([entry], [widened]);
+  const change = diff.changed[0];
+
+  it("is one location reapplied, not a location removed beside the same location added", () => {
+    expect(change?.locationsAdded).toEqual([]);
+    expect(change?.locationsRemoved).toEqual([]);
+    expect(change?.locationsReapplied).toEqual([{ before: entry.locations[index], after: widened.locations[index] }]);
+  });
+
+  it("is told as who the location now applies to, in both languages", () => {
+    const location = entry.locations[index];
+    if (!location) throw new Error("no location");
+    for (const locale of ["da", "en"] as const) {
+      const personal = { locale, dpaVersionsAdded: [] } as unknown as Parameters<typeof changeSentences>[1];
+      const [sentence] = changeSentences(diff, personal, locale, content.vendor);
+      const was = appliesToLabels(location.appliesTo, content.vendor, locale).join("; ");
+      const now = appliesToLabels(undefined, content.vendor, locale).join("; ");
+      expect(sentence).toContain(
+        `${locationLabel(location, locale)}, ${locale === "da" ? "hvem det gælder for" : "who it applies to"}: ${was} → ${now}`,
+      );
+      expect(sentence).not.toMatch(/ends|ophører|new processing location|nyt behandlingssted/);
+    }
   });
 });

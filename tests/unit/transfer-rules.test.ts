@@ -171,9 +171,10 @@ describe("the sub-processor chain (EDPB Opinion 22/2024)", () => {
     );
     expect(diff.changed.find((c) => c.id === "aws-europe")?.subprocessorsAdded?.map((c) => c.name)).toEqual(["Relay"]);
     const personal = { locale: "en", dpaVersionsAdded: [] } as unknown as Parameters<typeof changeSentences>[1];
-    expect(changeSentences(diff, personal, "en"), JSON.stringify(changeSentences(diff, personal, "en"))).toContain(
-      "Amazon Web Services (AWS Europe) engages Relay as its own sub-processor.",
-    );
+    expect(
+      changeSentences(diff, personal, "en", content.vendor),
+      JSON.stringify(changeSentences(diff, personal, "en", content.vendor)),
+    ).toContain("Amazon Web Services (AWS Europe) engages Relay as its own sub-processor.");
   });
 
   it("the notice email carries it, with its address, contact, location and mechanism, and AWS's own list", async () => {

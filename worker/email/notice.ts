@@ -70,6 +70,8 @@ const T = {
     chainList: (url: string, date: string) => `Egen liste over underdatabehandlere: ${url} (kontrolleret ${date})`,
     chainAdded: (name: string, sub: string) => `${name} tager ${sub} i brug som sin egen underdatabehandler.`,
     locationRemoved: (where: string) => `behandlingssted ophører: ${where}`,
+    locationReapplied: (where: string, before: string, after: string) =>
+      `${where}, hvem det gælder for: ${before} → ${after}`,
     dpaAdded: (version: string, date: string) => `Ny version af databehandleraftalen (${version}) gælder fra ${date}.`,
     effective: "Træder i kraft",
     effectiveFrom: (date: string) => `Ændringerne træder i kraft ${date}.`,
@@ -113,6 +115,8 @@ const T = {
     chainList: (url: string, date: string) => `Own list of sub-processors: ${url} (checked ${date})`,
     chainAdded: (name: string, sub: string) => `${name} engages ${sub} as its own sub-processor.`,
     locationRemoved: (where: string) => `processing location ends: ${where}`,
+    locationReapplied: (where: string, before: string, after: string) =>
+      `${where}, who it applies to: ${before} → ${after}`,
     dpaAdded: (version: string, date: string) =>
       `A new version of the data processing agreement (${version}) applies from ${date}.`,
     effective: "Takes effect",
@@ -207,7 +211,12 @@ function locationLinesUncached(
 }
 
 /** Sentences saying what changes, one per fact, in the subscriber's words and for their regions. */
-export function changeSentences(diff: AnnexCDiff, personal: PersonalNotice, locale: Locale): string[] {
+export function changeSentences(
+  diff: AnnexCDiff,
+  personal: PersonalNotice,
+  locale: Locale,
+  vendor: NoticeEmailInput["vendor"],
+): string[] {
   const t = T[locale];
   const out: string[] = [];
   for (const e of diff.added) out.push(t.added(e.name));
@@ -219,6 +228,13 @@ export function changeSentences(diff: AnnexCDiff, personal: PersonalNotice, loca
     const locs = [
       ...c.locationsAdded.map((l) => t.locationAdded(locationLabel(l, locale))),
       ...c.locationsRemoved.map((l) => t.locationRemoved(locationLabel(l, locale))),
+      ...c.locationsReapplied.map(({ before, after }) =>
+        t.locationReapplied(
+          locationLabel(after, locale),
+          appliesToLabels(before.appliesTo, vendor, locale).join("; "),
+          appliesToLabels(after.appliesTo, vendor, locale).join("; "),
+        ),
+      ),
     ];
     if (c.fields.some((f) => f.field === "locations") && locs.length === 0) {
       fields.push(fieldLabel("locations", locale));
@@ -321,7 +337,7 @@ export function renderNotice(input: NoticeEmailInput): RenderedEmail {
     : t.subjectDpa(vendor.name);
   const regionNames = personal.regions.map((id) => vendor.regions.find((r) => r.id === id)?.name[locale] ?? id);
   const scope = regionNames.length > 0 ? t.regions(regionNames.join(", ")) : t.allRegions;
-  const sentences = changeSentences(personal.diff, personal, locale);
+  const sentences = changeSentences(personal.diff, personal, locale, vendor);
   const summaries = personal.changes.map(
     (c) => `${c.summary[locale]} (${t.effective}: ${formatDate(c.effective, locale)})`,
   );
