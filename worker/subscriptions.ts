@@ -3,18 +3,20 @@
  * parse and answer; this module decides and writes (all SQL is in db.ts), and hands emails to the
  * transport through the caller's `defer` (the request's waitUntil) so an answer never waits on a send.
  */
+
+import { subscriberLinks } from "../emails/links.ts";
+import { confirmationEmail, welcomeEmail } from "../emails/subscription.ts";
 import {
   CONFIRM_TOKEN_TTL_MS,
   DEFAULT_LOCALE,
   type Locale,
   limits,
-  publicUrl,
   REGION_IDS,
   TOPICS,
   type Topic,
+  vendor,
 } from "./config.ts";
 import * as db from "./db.ts";
-import { confirmationEmail, welcomeEmail } from "./email/render.ts";
 import { type EmailTransport, emailTransport, sendAndLog } from "./email/transport.ts";
 import { ApiError } from "./errors.ts";
 import { looksLikeToken, newToken, sha256Hex } from "./security.ts";
@@ -38,16 +40,6 @@ export interface SignupRequest {
   locale?: Locale | undefined;
   topics?: Topic[] | undefined;
   regions?: string[] | undefined;
-}
-
-/** Links in emails: the page for a token, and the RFC 8058 one-click URL. */
-export function links(env: Env, locale: Locale, token: string) {
-  return {
-    confirm: publicUrl(env, `/${locale}/subscription/confirm`, { token }),
-    manage: publicUrl(env, `/${locale}/subscription/manage`, { token }),
-    unsubscribePage: publicUrl(env, `/${locale}/subscription/unsubscribe`, { token }),
-    oneClick: publicUrl(env, "/api/subscriptions/unsubscribe", { token, locale }),
-  };
 }
 
 function transportOf(deps: Deps): EmailTransport {
@@ -94,8 +86,11 @@ export async function signup(deps: Deps, request: SignupRequest): Promise<void> 
   if (result.emailCount > limits(env).emailPerHour) return;
   // A bounced or complained-about address gets no more mail from us.
   if (result.status === "suppressed") return;
-  const l = links(env, preferences.locale, token);
-  const email = confirmationEmail({ locale: preferences.locale, confirmUrl: l.confirm, unsubscribeUrl: l.oneClick });
+  const email = confirmationEmail({
+    locale: preferences.locale,
+    vendor,
+    links: subscriberLinks(env.PUBLIC_BASE_URL, preferences.locale, token),
+  });
   deps.defer(sendAndLog(transportOf(deps), [{ to: request.email, ...email }], "confirmation"));
 }
 
@@ -135,11 +130,10 @@ export async function confirm(deps: Deps, token: string): Promise<ConfirmResult>
   const manageToken = newToken();
   await db.confirmSubscriber(env.DB, sub.id, preferences, await sha256Hex(manageToken), now.toISOString());
   if (sub.status !== "suppressed") {
-    const l = links(env, preferences.locale, manageToken);
     const email = welcomeEmail({
       locale: preferences.locale,
-      manageUrl: l.manage,
-      unsubscribeUrl: l.oneClick,
+      vendor,
+      links: subscriberLinks(env.PUBLIC_BASE_URL, preferences.locale, manageToken),
       topics: preferences.topics,
       regions: preferences.regions,
     });

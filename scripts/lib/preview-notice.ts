@@ -1,5 +1,5 @@
 // What a merge would publish, seen from a pull request: the notice planner (domain/notice.ts) and the email renderer
-// (worker/email/notice.ts) are the very modules the worker runs, so the preview shows the words subscribers will get.
+// (emails/notice.ts) are the very modules the worker runs, so the preview shows the words subscribers will get.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type AnnexCDocument, annexCDocument } from "../../domain/annex.ts";
@@ -17,7 +17,7 @@ import {
 } from "../../domain/notice.ts";
 import type { Locale } from "../../domain/schema/common.ts";
 import type { RenderedEmail } from "../../emails/message.ts";
-import { changeSentences, renderNotice } from "../../worker/email/notice.ts";
+import { changeSentences, renderNotice } from "../../emails/notice.ts";
 
 /** Subscribers with the same preferences, counted (never addresses): the input of the audience breakdown. */
 export interface SubscriberGroup {
@@ -258,7 +258,7 @@ export async function previewNotice(
           personal,
           vendor: head.vendor,
           baseUrl: options.baseUrl,
-          receivedAt: options.now,
+          deadline,
           links: previewLinks(options.baseUrl, locale),
         }),
       });

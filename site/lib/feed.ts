@@ -4,7 +4,7 @@ import { annexCPaths } from "../../domain/machine.ts";
 import type { Change } from "../../domain/schema/change.ts";
 import type { Vendor } from "../../domain/schema/vendor.ts";
 import { escapeHtml } from "../../emails/message.ts";
-import { href } from "../i18n.ts";
+import { href } from "../../i18n/index.ts";
 import { newestFirst } from "./changes.ts";
 
 /**

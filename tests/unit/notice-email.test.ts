@@ -1,17 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { loadContent } from "../../content-io/load-content.ts";
 import { type AnnexCDocument, annexCDocument } from "../../domain/annex.ts";
+import { objectionDeadline } from "../../domain/calendar.ts";
 import type { Content } from "../../domain/content.ts";
 import { diffAnnexC } from "../../domain/diff.ts";
 import { appliesToLabels, locationLabel } from "../../domain/labels.ts";
 import { buildNotice, noticeFor } from "../../domain/notice.ts";
 import type { SubProcessor } from "../../domain/schema/subprocessor.ts";
-import {
-  changeSentences,
-  renderNotice,
-  renderObjectionReceipt,
-  renderVendorObjectionAlert,
-} from "../../worker/email/notice.ts";
+import { changeSentences, renderNotice } from "../../emails/notice.ts";
+import { renderObjectionReceipt, renderVendorObjectionAlert } from "../../emails/objection.ts";
 
 // The shipped content plus one new sub-processor for UK customers, announced with the 30 days' notice (DPA 5.2).
 function shipped(): Content {
@@ -76,8 +73,11 @@ describe("renderNotice", async () => {
     sequence: 2,
     publishedAt: "2026-11-23T08:00:00Z",
   });
+  // DPA 5.3, as the send loop computes it once per batch and stores it with the claim.
+  const deadlineOn = (receivedAt: Date) =>
+    objectionDeadline(receivedAt, content.vendor.workingDayCalendar, content.vendor.objectionWorkingDays);
   // Monday 23 November 2026, 10:00 in Copenhagen.
-  const receivedAt = new Date("2026-11-23T09:00:00Z");
+  const deadline = deadlineOn(new Date("2026-11-23T09:00:00Z"));
 
   it("tells a UK subscriber in English what changed, when, the DPA 5.3 deadline and carries their full Annex C", () => {
     const personal = noticeFor(notice, { id: "s", locale: "en", topics: ["subprocessors"], regions: ["uk"] });
@@ -87,7 +87,7 @@ describe("renderNotice", async () => {
       personal,
       vendor: content.vendor,
       baseUrl: "https://portal.example/",
-      receivedAt,
+      deadline,
       links,
     });
     expect(mail.subject).toBe("Change to MOCH A/S's sub-processors from 4 January 2027");
@@ -126,7 +126,7 @@ describe("renderNotice", async () => {
       personal,
       vendor: content.vendor,
       baseUrl: "https://portal.example",
-      receivedAt,
+      deadline,
       links: { ...links, deadlineCalendar },
       audience: { region: region as string, cohort: cohort as string },
     });
@@ -143,10 +143,10 @@ describe("renderNotice", async () => {
       personal,
       vendor: content.vendor,
       baseUrl: "https://portal.example",
-      receivedAt,
+      deadline,
       links,
     });
-    expect(mail.subject).toBe("Ændring af MOCH A/Ss underdatabehandlere fra 4. januar 2027");
+    expect(mail.subject).toBe("Ændring af MOCH A/S' underdatabehandlere fra 4. januar 2027");
     expect(mail.text).toContain("tilføjes som underdatabehandler");
     expect(mail.text).toContain("Du kan gøre indsigelse til og med 7. december 2026");
     expect(mail.html).toContain('<html lang="da">');
@@ -162,7 +162,7 @@ describe("renderNotice", async () => {
       vendor: content.vendor,
       baseUrl: "https://portal.example",
       // Friday 18 December 2026: 21, 22, 23, 28, 29, 30 Dec, 4, 5, 6, 7 Jan (24–27, 31 Dec and 1 Jan closed).
-      receivedAt: new Date("2026-12-18T10:00:00Z"),
+      deadline: deadlineOn(new Date("2026-12-18T10:00:00Z")),
       links,
     });
     expect(mail.text).toContain("up to and including 7 January 2027");
@@ -171,7 +171,7 @@ describe("renderNotice", async () => {
   it("renders the same bytes for the same input (a retried batch must carry the same payload)", () => {
     const personal = noticeFor(notice, { id: "s", locale: "en", topics: ["subprocessors"], regions: ["uk"] });
     if (!personal) throw new Error("unreachable");
-    const input = { notice, personal, vendor: content.vendor, baseUrl: "https://portal.example", receivedAt, links };
+    const input = { notice, personal, vendor: content.vendor, baseUrl: "https://portal.example", deadline, links };
     expect(renderNotice(input)).toEqual(renderNotice(input));
   });
 });

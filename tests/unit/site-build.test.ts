@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import type { AnnexCDocument } from "../../domain/annex.ts";
 import { canonicalJson, sha256Hex } from "../../domain/canonical.ts";
+import { Vendor } from "../../domain/schema/vendor.ts";
 import { SECURITY_HEADERS } from "../../domain/security-headers.ts";
+import { siteFooter, siteHeader } from "../../site/shell.ts";
 import { buildSite, files, ROOT } from "./astro-build.ts";
 
 // Builds the real site from content/ (the shipped vendor) into temporary folders and checks the output as a visitor,
@@ -204,6 +206,14 @@ describe("pages", () => {
     expect(en).toContain(
       "Same location, now applies to other customers: Dublin, Ireland · Within the EEA – no transfer · All customers → Switzerland, Germany or EEA",
     );
+  });
+
+  it("every page has the one shell the worker's pages use too (site/shell.ts): header and footer verbatim", () => {
+    const vendor = Vendor.parse(parseYaml(readFileSync(join(ROOT, "content/vendor.yaml"), "utf8")));
+    const page = read(out, "da/about/index.html");
+    expect(page).toContain(siteHeader({ locale: "da", vendor, alternate: "/en/about/", section: "about" }));
+    expect(page).toContain(siteFooter({ locale: "da", vendor }));
+    expect(page).toContain('<a href="/da/about/" aria-current="page">');
   });
 
   it("the subscribe form posts to the API without JavaScript, with a hidden locale and a honeypot", () => {

@@ -13,7 +13,7 @@ import {
   type TransferLaw,
 } from "../../domain/transfer.ts";
 import { isPlaceholderAddress, type RawContent, validateContent } from "../../domain/validate.ts";
-import { changeSentences, renderNotice } from "../../worker/email/notice.ts";
+import { changeSentences, renderNotice } from "../../emails/notice.ts";
 
 // The stricter transfer rules one by one (domain/transfer.ts), then through the validator for what the fixtures under
 // tests/fixtures/bad/ do not reach: the sub-processor chain, a renamed entity, the day the UK decision runs out.
@@ -204,7 +204,7 @@ describe("the sub-processor chain (EDPB Opinion 22/2024)", () => {
       personal,
       vendor: after.vendor,
       baseUrl: "https://portal.example",
-      receivedAt: new Date("2026-11-23T09:00:00Z"),
+      deadline: "2026-12-07",
       links: { object: link, manage: link, unsubscribe: link, oneClickUnsubscribe: link },
     });
     expect(mail.text).toContain("Amazon Web Services (AWS Europe) engages Relay as its own sub-processor.");

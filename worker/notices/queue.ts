@@ -1,8 +1,8 @@
 import { sha256Hex } from "../../domain/canonical.ts";
 import type { Notice } from "../../domain/notice.ts";
+import { renderFanoutAlert } from "../../emails/fanout-alert.ts";
 import { publicUrl, vendor } from "../config.ts";
 import { d1DeliveryStore, d1RateLimiter, recordDeadMessage } from "../db-notices.ts";
-import { renderFanoutAlert } from "../email/notice.ts";
 import { emailTransport } from "../email/transport.ts";
 import { backoffSeconds, type FanoutDeps, type FanoutMessage, processMessage, SEND_LEASE_MS } from "./fanout.ts";
 import { loadNotice } from "./publish.ts";

@@ -1,4 +1,5 @@
 import { sha256Hex } from "../../domain/canonical.ts";
+import { renderFanoutAlert } from "../../emails/fanout-alert.ts";
 import { publicUrl } from "../config.ts";
 import {
   giveUpChunk,
@@ -9,7 +10,6 @@ import {
   unfinishedFanouts,
   unmarkStalled,
 } from "../db-notices.ts";
-import { renderFanoutAlert } from "../email/notice.ts";
 import { emailTransport, sendAndLog } from "../email/transport.ts";
 import type { FanoutMessage } from "./fanout.ts";
 import { MESSAGES_PER_SEND_BATCH } from "./publish.ts";
