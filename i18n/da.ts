@@ -319,6 +319,16 @@ export const da: Strings = {
       keep: "Gem denne e-mail: linket er din adgang til abonnementet.",
     },
   },
+  feed: {
+    title: (vendor: string) => `${vendor}: ændringer af underdatabehandlere`,
+    description: (legalEntity: string) =>
+      `Ændringer i listen over ${vendorGenitive(legalEntity, "da")} underdatabehandlere (bilag C til databehandleraftalen)`,
+    takesEffect: (date: string) => `Træder i kraft ${date}.`,
+    announced: (announced: string, effective: string) => `Varslet ${announced}; træder i kraft ${effective}.`,
+    readHere: "Læs på dansk",
+    changeEvent: "Ændringshændelse",
+    versionJson: "Bilag C-version (JSON)",
+  },
   notice: {
     subject: (vendor: string, date: string | undefined) =>
       date

@@ -315,6 +315,16 @@ export const en: Strings = {
       keep: "Keep this email: the link is your way into the subscription.",
     },
   },
+  feed: {
+    title: (vendor: string) => `${vendor}: sub-processor changes`,
+    description: (legalEntity: string) =>
+      `Changes to the list of sub-processors of ${legalEntity} (Annex C of the data processing agreement)`,
+    takesEffect: (date: string) => `Takes effect ${date}.`,
+    announced: (announced: string, effective: string) => `Announced ${announced}; takes effect ${effective}.`,
+    readHere: "Read in English",
+    changeEvent: "Change event",
+    versionJson: "Annex C version (JSON)",
+  },
   notice: {
     subject: (vendor: string, date: string | undefined) =>
       date

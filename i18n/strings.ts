@@ -304,6 +304,17 @@ export interface Strings {
       keep: string;
     };
   };
+  /** The Atom feed of changes (/feed.xml). */
+  feed: {
+    title: (vendor: string) => string;
+    description: (legalEntity: string) => string;
+    takesEffect: (date: string) => string;
+    announced: (announced: string, effective: string) => string;
+    /** "Read in this language", written in that language: the link to the entry's page in it. */
+    readHere: string;
+    changeEvent: string;
+    versionJson: string;
+  };
   /** The change notice email (DPA 5.2 notice, 5.3 objection deadline). */
   notice: {
     subject: (vendor: string, date: string | undefined) => string;
