@@ -20,10 +20,10 @@ import { button, layout } from "./layout.ts";
 import type { NoticeLinks } from "./links.ts";
 import { escapeHtml, listUnsubscribeHeaders, type RenderedEmail } from "./message.ts";
 
-// The change notice (README "How notices and objections work"): pure, data in and email out. No I/O, no clock: the objection deadline
-// comes in as stored with the delivery's claim (DPA 5.3, counted from receipt), so a retried batch renders
-// byte-for-byte the same email (the Idempotency-Key covers the payload; a different payload under the same key would
-// be refused by Resend).
+// The change notice (README "How notices and objections work"): pure, data in and email out. No I/O, no clock: the
+// objection deadline comes in as stored with the delivery's claim (DPA 5.3, counted from receipt), so a retried batch
+// renders byte-for-byte the same email (the Idempotency-Key covers the payload; a different payload under the same key
+// would be refused by Resend).
 
 export interface NoticeEmailInput {
   notice: Pick<Notice, "publicationId" | "sequence" | "fingerprint" | "previousFingerprint" | "document">;

@@ -1,6 +1,7 @@
 import type { Strings } from "./strings.ts";
 import { vendorGenitive } from "./vendor.ts";
 
+// Danish: the language the DPA is made in (README "Content model"). The shape is i18n/strings.ts.
 export const da: Strings = {
   switchTo: "English",
   switchToLabel: "Read this page in English",

@@ -1,6 +1,7 @@
 import type { Strings } from "./strings.ts";
 import { vendorGenitive } from "./vendor.ts";
 
+// English: a translation of the Danish (i18n/da.ts). The shape is i18n/strings.ts.
 export const en: Strings = {
   switchTo: "Dansk",
   switchToLabel: "Læs denne side på dansk",
