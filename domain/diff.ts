@@ -31,11 +31,21 @@ export interface EntryChange {
   fields: FieldChange[];
   locationsAdded: Location[];
   locationsRemoved: Location[];
+  /**
+   * Locations kept in the same place under the same mechanism whose `appliesTo` changed: not a location ended and
+   * another begun, but the same location now applying to other customers. Not in `locationsAdded`/`locationsRemoved`.
+   */
+  locationsReapplied: LocationReapplied[];
   /** Processors down the chain the entry starts or stops using (compared by legal entity): announced like additions. */
   subprocessorsAdded?: ChainEntry[];
   subprocessorsRemoved?: ChainEntry[];
   /** Effective date of the new state. */
   since: string;
+}
+
+export interface LocationReapplied {
+  before: Location;
+  after: Location;
 }
 
 export interface AnnexCDiff {
@@ -69,16 +79,51 @@ export function diffAnnexC(before: AnnexCEntry[], after: AnnexCEntry[]): AnnexCD
     const chainAfter = new Set((entry.subprocessors ?? []).map((c) => c.entity.name));
     const prevKeys = new Set(prev.locations.map((l) => canonicalJson(l)));
     const nextKeys = new Set(entry.locations.map((l) => canonicalJson(l)));
+    const { added, removed, reapplied } = pairReapplied(
+      entry.locations.filter((l) => !prevKeys.has(canonicalJson(l))),
+      prev.locations.filter((l) => !nextKeys.has(canonicalJson(l))),
+    );
     diff.changed.push({
       id: entry.id,
       name: entry.name,
       fields,
-      locationsAdded: entry.locations.filter((l) => !prevKeys.has(canonicalJson(l))),
-      locationsRemoved: prev.locations.filter((l) => !nextKeys.has(canonicalJson(l))),
+      locationsAdded: added,
+      locationsRemoved: removed,
+      locationsReapplied: reapplied,
       subprocessorsAdded: (entry.subprocessors ?? []).filter((c) => !chainBefore.has(c.entity.name)),
       subprocessorsRemoved: (prev.subprocessors ?? []).filter((c) => !chainAfter.has(c.entity.name)),
       since: entry.since,
     });
   }
   return diff;
+}
+
+/** A location without the customers it applies to: the same place, processor and mechanism. */
+function placeKey(location: Location): string {
+  const { appliesTo: _, ...place } = location;
+  return canonicalJson(place);
+}
+
+/**
+ * A location that left and came back identical except for `appliesTo` is one location whose applicability changed:
+ * reported as such, so a reader is not told "Dublin is no longer used" beside "new location: Dublin".
+ */
+function pairReapplied(
+  added: Location[],
+  removed: Location[],
+): { added: Location[]; removed: Location[]; reapplied: LocationReapplied[] } {
+  const reapplied: LocationReapplied[] = [];
+  const stillRemoved = [...removed];
+  const stillAdded: Location[] = [];
+  for (const after of added) {
+    const i = stillRemoved.findIndex((before) => placeKey(before) === placeKey(after));
+    const before = stillRemoved[i];
+    if (before === undefined) {
+      stillAdded.push(after);
+      continue;
+    }
+    stillRemoved.splice(i, 1);
+    reapplied.push({ before, after });
+  }
+  return { added: stillAdded, removed: stillRemoved, reapplied };
 }

@@ -192,7 +192,6 @@ export interface AudienceNames {
  * `undefined` rules mean every customer. Region and cohort names come from vendor.yaml.
  */
 export function appliesToLabels(rules: Applicability[] | undefined, vendor: AudienceNames, locale: Locale): string[] {
-  if (!rules) return [locale === "da" ? "Alle kunder" : "All customers"];
   const all = locale === "da" ? "Alle kunder" : "All customers";
   if (!rules) return [all];
   return rules.map((rule) => {

@@ -7,7 +7,7 @@ import { frontmatter as splitFrontmatter } from "../content-io/load-content.ts";
 import { Change, DpaVersion, SubProcessor, Vendor } from "../domain/schema/index.ts";
 
 // The collections read content/ (what vendor staff edit) and validate it with the domain's own schemas, so an
-// author sees the same error here as from `npm run validate` (STYLE.md: the schema is the documentation).
+// author sees the same error here as from `npm run validate` (the schema is the documentation: README "Content model").
 
 /** content/ by default; CONTENT_DIR points the build at another tree (the build benchmark's generated vendor). */
 const CONTENT = process.env.CONTENT_DIR || "./content";

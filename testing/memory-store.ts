@@ -14,7 +14,6 @@ export interface MemoryDelivery extends Omit<OpenDelivery, "status"> {
   publicationId: number;
   chunk: number;
   status: DeliveryStatus;
-  deadline: string | null;
   sentAt: string | null;
   messageId: string | null;
   detail: string | null;

@@ -12,10 +12,6 @@ export const DEFAULT_LOCALE: Locale = vendor.defaultLocale;
 /** Customer regions a subscriber may follow (content/vendor.yaml, e.g. uk, de, ca, eea, ch). */
 export const REGION_IDS: readonly string[] = vendor.regions.map((r) => r.id);
 
-/** What a subscriber can be told about: sub-processor changes and new DPA versions. */
-export const TOPICS = ["subprocessors", "dpa"] as const;
-export type Topic = (typeof TOPICS)[number];
-
 /** A confirmation link is good for 48 hours (docs/architecture.md "Subscriptions"). */
 export const CONFIRM_TOKEN_TTL_MS = 48 * 60 * 60 * 1000;
 /** Sign-ups never confirmed are deleted after 7 days (docs/architecture.md "Subscriptions"). */

@@ -1,5 +1,5 @@
 // What a merge would publish, seen from a pull request: the notice planner (domain/notice.ts) and the email renderer
-// (worker/email/notice.ts) are the very modules the worker runs, so the preview shows the words subscribers will get.
+// (emails/notice.ts) are the very modules the worker runs, so the preview shows the words subscribers will get.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type AnnexCDocument, annexCDocument } from "../../domain/annex.ts";
@@ -16,7 +16,8 @@ import {
   noticeFor,
 } from "../../domain/notice.ts";
 import type { Locale } from "../../domain/schema/common.ts";
-import { changeSentences, type RenderedEmail, renderNotice } from "../../worker/email/notice.ts";
+import type { RenderedEmail } from "../../emails/message.ts";
+import { changeSentences, renderNotice } from "../../emails/notice.ts";
 
 /** Subscribers with the same preferences, counted (never addresses): the input of the audience breakdown. */
 export interface SubscriberGroup {
@@ -187,7 +188,7 @@ export async function previewNotice(
       lines.push("_Nothing that a subscriber is told about._", "");
       continue;
     }
-    for (const sentence of changeSentences(personal.diff, personal, locale)) lines.push(`- ${sentence}`);
+    for (const sentence of changeSentences(personal.diff, personal, locale, head.vendor)) lines.push(`- ${sentence}`);
     for (const c of personal.changes) lines.push(`  - ${c.summary[locale]} (${c.effective})`);
     lines.push("");
   }
@@ -210,7 +211,7 @@ export async function previewNotice(
 
   const regionDiffs = head.vendor.regions.map((r) => {
     const personal = noticeFor(notice, subscriber("en", ["subprocessors"], [r.id]));
-    return { region: r.id, sentences: personal ? changeSentences(personal.diff, personal, "en") : [] };
+    return { region: r.id, sentences: personal ? changeSentences(personal.diff, personal, "en", head.vendor) : [] };
   });
   lines.push("### By region (en)", "", "| region | what subscribers following it are told |", "|---|---|");
   for (const { region, sentences } of regionDiffs) {
@@ -257,7 +258,7 @@ export async function previewNotice(
           personal,
           vendor: head.vendor,
           baseUrl: options.baseUrl,
-          receivedAt: options.now,
+          deadline,
           links: previewLinks(options.baseUrl, locale),
         }),
       });

@@ -3,7 +3,8 @@ import { changeKindLabel, formatDate } from "../../domain/labels.ts";
 import { annexCPaths } from "../../domain/machine.ts";
 import type { Change } from "../../domain/schema/change.ts";
 import type { Vendor } from "../../domain/schema/vendor.ts";
-import { href } from "../i18n.ts";
+import { escapeHtml } from "../../emails/message.ts";
+import { href, t } from "../../i18n/index.ts";
 import { newestFirst } from "./changes.ts";
 
 /**
@@ -21,6 +22,7 @@ export function changesFeed(
   base: URL,
 ): string {
   const abs = (path: string) => new URL(path, base).href;
+  const en = t("en").feed;
   const ordered = newestFirst(changes);
   const latest =
     ordered
@@ -28,8 +30,8 @@ export function changesFeed(
       .sort()
       .at(-1) ?? "1970-01-01";
   const feed = new Feed({
-    title: `${vendor.name}: sub-processor changes`,
-    description: `Changes to the list of sub-processors of ${vendor.legalEntity} (Annex C of the data processing agreement)`,
+    title: en.title(vendor.name),
+    description: en.description(vendor.legalEntity),
     id: abs("/feed.xml"),
     link: abs(href("en")),
     language: "en",
@@ -40,19 +42,19 @@ export function changesFeed(
     author: { name: vendor.legalEntity, email: vendor.privacyContact },
   });
   for (const c of ordered) {
-    const en = abs(href("en", "changes", c.id));
-    const da = abs(href("da", "changes", c.id));
+    const enPage = abs(href("en", "changes", c.id));
+    const daPage = abs(href("da", "changes", c.id));
     feed.addItem({
       title: escapeHtml(`${changeKindLabel(c.kind, "en")}: ${c.summary.en}`),
-      id: en,
-      link: en,
+      id: enPage,
+      link: enPage,
       date: new Date(`${c.announced}T00:00:00Z`),
       published: new Date(`${c.announced}T00:00:00Z`),
-      description: escapeHtml(`${c.summary.en} Takes effect ${formatDate(c.effective, "en")}.`),
+      description: escapeHtml(`${c.summary.en} ${en.takesEffect(formatDate(c.effective, "en"))}`),
       content: [
         `<p>${escapeHtml(c.summary.en)}</p>`,
-        `<p>Announced ${formatDate(c.announced, "en")}; takes effect ${formatDate(c.effective, "en")}.</p>`,
-        `<p lang="da">${escapeHtml(c.summary.da)} <a href="${escapeHtml(da)}">Læs på dansk</a></p>`,
+        `<p>${escapeHtml(en.announced(formatDate(c.announced, "en"), formatDate(c.effective, "en")))}</p>`,
+        `<p lang="da">${escapeHtml(c.summary.da)} <a href="${escapeHtml(daPage)}">${escapeHtml(t("da").feed.readHere)}</a></p>`,
       ].join(""),
     });
   }
@@ -63,16 +65,12 @@ export function changesFeed(
     ordered.map((c) => [
       abs(href("en", "changes", c.id)),
       [
-        [`${abs(annexCPaths.changes)}#${c.id}`, "Change event"],
-        [abs(annexCPaths.json(c.effective)), "Annex C version (JSON)"],
+        [`${abs(annexCPaths.changes)}#${c.id}`, en.changeEvent],
+        [abs(annexCPaths.json(c.effective)), en.versionJson],
       ]
         .map(([url, title]) => `<link rel="related" type="application/json" href="${url}" title="${title}"/>`)
         .join(""),
     ]),
   );
   return feed.atom1().replace(/<link href="([^"]*)"\/>/g, (own, url: string) => own + (related.get(url) ?? ""));
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }

@@ -399,8 +399,18 @@ describe("random valid content (properties)", () => {
             // The location lists of the diff are exactly the set difference of the two versions.
             const prev = new Set(before.find((e) => e.id === changed.id)?.locations.map((l) => canonicalJson(l)));
             const next = new Set(now?.locations.map((l) => canonicalJson(l)));
-            const added = changed.locationsAdded.map((l) => canonicalJson(l));
-            const removed = changed.locationsRemoved.map((l) => canonicalJson(l));
+            // A location whose applicability alone changed is reported once, as reapplied, not as removed + added.
+            const added = [...changed.locationsAdded, ...changed.locationsReapplied.map((r) => r.after)].map((l) =>
+              canonicalJson(l),
+            );
+            const removed = [...changed.locationsRemoved, ...changed.locationsReapplied.map((r) => r.before)].map((l) =>
+              canonicalJson(l),
+            );
+            for (const r of changed.locationsReapplied) {
+              expect(canonicalJson({ ...r.before, appliesTo: null })).toBe(
+                canonicalJson({ ...r.after, appliesTo: null }),
+              );
+            }
             expect(
               [...prev]
                 .filter((l) => !removed.includes(l))

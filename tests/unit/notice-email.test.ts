@@ -1,10 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { loadContent } from "../../content-io/load-content.ts";
 import { type AnnexCDocument, annexCDocument } from "../../domain/annex.ts";
+import { objectionDeadline } from "../../domain/calendar.ts";
 import type { Content } from "../../domain/content.ts";
+import { diffAnnexC } from "../../domain/diff.ts";
+import { appliesToLabels, locationLabel } from "../../domain/labels.ts";
 import { buildNotice, noticeFor } from "../../domain/notice.ts";
 import type { SubProcessor } from "../../domain/schema/subprocessor.ts";
-import { renderNotice, renderObjectionReceipt, renderVendorObjectionAlert } from "../../worker/email/notice.ts";
+import { changeSentences, renderNotice } from "../../emails/notice.ts";
+import { renderObjectionReceipt, renderVendorObjectionAlert } from "../../emails/objection.ts";
 
 // The shipped content plus one new sub-processor for UK customers, announced with the 30 days' notice (DPA 5.2).
 function shipped(): Content {
@@ -69,8 +73,11 @@ describe("renderNotice", async () => {
     sequence: 2,
     publishedAt: "2026-11-23T08:00:00Z",
   });
+  // DPA 5.3, as the send loop computes it once per batch and stores it with the claim.
+  const deadlineOn = (receivedAt: Date) =>
+    objectionDeadline(receivedAt, content.vendor.workingDayCalendar, content.vendor.objectionWorkingDays);
   // Monday 23 November 2026, 10:00 in Copenhagen.
-  const receivedAt = new Date("2026-11-23T09:00:00Z");
+  const deadline = deadlineOn(new Date("2026-11-23T09:00:00Z"));
 
   it("tells a UK subscriber in English what changed, when, the DPA 5.3 deadline and carries their full Annex C", () => {
     const personal = noticeFor(notice, { id: "s", locale: "en", topics: ["subprocessors"], regions: ["uk"] });
@@ -80,7 +87,7 @@ describe("renderNotice", async () => {
       personal,
       vendor: content.vendor,
       baseUrl: "https://portal.example/",
-      receivedAt,
+      deadline,
       links,
     });
     expect(mail.subject).toBe("Change to MOCH A/S's sub-processors from 4 January 2027");
@@ -119,7 +126,7 @@ describe("renderNotice", async () => {
       personal,
       vendor: content.vendor,
       baseUrl: "https://portal.example",
-      receivedAt,
+      deadline,
       links: { ...links, deadlineCalendar },
       audience: { region: region as string, cohort: cohort as string },
     });
@@ -136,10 +143,10 @@ describe("renderNotice", async () => {
       personal,
       vendor: content.vendor,
       baseUrl: "https://portal.example",
-      receivedAt,
+      deadline,
       links,
     });
-    expect(mail.subject).toBe("Ændring af MOCH A/Ss underdatabehandlere fra 4. januar 2027");
+    expect(mail.subject).toBe("Ændring af MOCH A/S' underdatabehandlere fra 4. januar 2027");
     expect(mail.text).toContain("tilføjes som underdatabehandler");
     expect(mail.text).toContain("Du kan gøre indsigelse til og med 7. december 2026");
     expect(mail.html).toContain('<html lang="da">');
@@ -155,7 +162,7 @@ describe("renderNotice", async () => {
       vendor: content.vendor,
       baseUrl: "https://portal.example",
       // Friday 18 December 2026: 21, 22, 23, 28, 29, 30 Dec, 4, 5, 6, 7 Jan (24–27, 31 Dec and 1 Jan closed).
-      receivedAt: new Date("2026-12-18T10:00:00Z"),
+      deadline: deadlineOn(new Date("2026-12-18T10:00:00Z")),
       links,
     });
     expect(mail.text).toContain("up to and including 7 January 2027");
@@ -164,7 +171,7 @@ describe("renderNotice", async () => {
   it("renders the same bytes for the same input (a retried batch must carry the same payload)", () => {
     const personal = noticeFor(notice, { id: "s", locale: "en", topics: ["subprocessors"], regions: ["uk"] });
     if (!personal) throw new Error("unreachable");
-    const input = { notice, personal, vendor: content.vendor, baseUrl: "https://portal.example", receivedAt, links };
+    const input = { notice, personal, vendor: content.vendor, baseUrl: "https://portal.example", deadline, links };
     expect(renderNotice(input)).toEqual(renderNotice(input));
   });
 });
@@ -193,5 +200,40 @@ describe("objection emails", () => {
     expect(mail.subject).toContain("Kunde <A/S>");
     expect(mail.text).toContain("dpo@kunde.example");
     expect(mail.text).toContain("Vi ønsker ikke data i UK.");
+  });
+});
+
+describe("a location whose applicability alone changes", async () => {
+  const content = shipped();
+  const { after } = await documents();
+  const entry = after.snapshot.entries.find((e) => e.locations.some((l) => l.appliesTo));
+  if (!entry) throw new Error("the shipped Annex C should have a location that applies to some customers only");
+  const index = entry.locations.findIndex((l) => l.appliesTo);
+  const widened = {
+    ...entry,
+    locations: entry.locations.map((l, i) => (i === index ? { ...l, appliesTo: undefined } : l)),
+  };
+  const diff = diffAnnexC([entry], [widened]);
+  const change = diff.changed[0];
+
+  it("is one location reapplied, not a location removed beside the same location added", () => {
+    expect(change?.locationsAdded).toEqual([]);
+    expect(change?.locationsRemoved).toEqual([]);
+    expect(change?.locationsReapplied).toEqual([{ before: entry.locations[index], after: widened.locations[index] }]);
+  });
+
+  it("is told as who the location now applies to, in both languages", () => {
+    const location = entry.locations[index];
+    if (!location) throw new Error("no location");
+    for (const locale of ["da", "en"] as const) {
+      const personal = { locale, dpaVersionsAdded: [] } as unknown as Parameters<typeof changeSentences>[1];
+      const [sentence] = changeSentences(diff, personal, locale, content.vendor);
+      const was = appliesToLabels(location.appliesTo, content.vendor, locale).join("; ");
+      const now = appliesToLabels(undefined, content.vendor, locale).join("; ");
+      expect(sentence).toContain(
+        `${locationLabel(location, locale)}, ${locale === "da" ? "hvem det gælder for" : "who it applies to"}: ${was} → ${now}`,
+      );
+      expect(sentence).not.toMatch(/ends|ophører|new processing location|nyt behandlingssted/);
+    }
   });
 });

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { AnnexCDocument, AnnexCEntry } from "../../domain/annex.ts";
 import { buildNotice, IDEMPOTENCY_WINDOW_MS } from "../../domain/notice.ts";
 import type { Vendor } from "../../domain/schema/vendor.ts";
+import type { OutgoingEmail } from "../../emails/message.ts";
 import { memoryDeliveryStore } from "../../testing/memory-store.ts";
-import type { OutgoingEmail } from "../../worker/email/port.ts";
 import {
   type BatchOutcome,
   backoffSeconds,

@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import type { AnnexCDocument } from "../../domain/annex.ts";
 import { canonicalJson, sha256Hex } from "../../domain/canonical.ts";
+import { Vendor } from "../../domain/schema/vendor.ts";
 import { SECURITY_HEADERS } from "../../domain/security-headers.ts";
+import { siteFooter, siteHeader } from "../../site/shell.ts";
 import { buildSite, files, ROOT } from "./astro-build.ts";
 
 // Builds the real site from content/ (the shipped vendor) into temporary folders and checks the output as a visitor,
@@ -181,6 +183,39 @@ describe("pages", () => {
     expect(read(out, "en/annex-c/2023-10-01/index.html")).toContain("This is the first version.");
   });
 
+  it("a location kept but applying to other customers is shown as such, not as removed beside added", () => {
+    for (const file of ["en/annex-c/2024-07-01/index.html", "da/annex-c/2024-07-01/index.html"]) {
+      // Per changed sub-processor: no place is both "no longer used" and "new" with the same mechanism.
+      for (const section of read(out, file).split('class="diff-entry"').slice(1)) {
+        const text = section.replace(/<[^>]+>/g, "");
+        const place = /: ([^·]+ · [^·]+) ·/;
+        const lines = (label: RegExp) =>
+          text
+            .split(label)
+            .slice(1)
+            .map((part) => place.exec(`: ${part}`)?.[1]?.trim());
+        const removed = lines(/Location no longer used|Behandlingssted udgår/);
+        const added = lines(/New location|Nyt behandlingssted/);
+        expect(
+          removed.filter((p) => added.includes(p)),
+          file,
+        ).toEqual([]);
+      }
+    }
+    const en = read(out, "en/annex-c/2024-07-01/index.html").replace(/<[^>]+>/g, "");
+    expect(en).toContain(
+      "Same location, now applies to other customers: Dublin, Ireland · Within the EEA – no transfer · All customers → Switzerland, Germany or EEA",
+    );
+  });
+
+  it("every page has the one shell the worker's pages use too (site/shell.ts): header and footer verbatim", () => {
+    const vendor = Vendor.parse(parseYaml(readFileSync(join(ROOT, "content/vendor.yaml"), "utf8")));
+    const page = read(out, "da/about/index.html");
+    expect(page).toContain(siteHeader({ locale: "da", vendor, alternate: "/en/about/", section: "about" }));
+    expect(page).toContain(siteFooter({ locale: "da", vendor }));
+    expect(page).toContain('<a href="/da/about/" aria-current="page">');
+  });
+
   it("the subscribe form posts to the API without JavaScript, with a hidden locale and a honeypot", () => {
     const html = read(out, "da/subscribe/index.html");
     expect(html).toMatch(/<form[^>]*method="post"[^>]*action="\/api\/subscriptions"/);
@@ -227,7 +262,9 @@ describe("pages", () => {
     const archived = read(out, "en/dpa/2023-10-01/index.html");
     expect(archived).toContain("Archived version");
     expect(archived).toContain("up to and including 30 June 2024");
-    expect(read(out, "en/dpa/index.html")).toContain("In force from 1 July 2024");
+    const lead = /<p class="lead">([^<]*)<\/p>/.exec(read(out, "en/dpa/index.html"))?.[1];
+    // The lead says the in-force date once (the version's title says it too, so it is not repeated beside it).
+    expect(lead).toBe("In force from 1 July 2024.");
   });
 });
 

@@ -13,7 +13,7 @@ import {
   type TransferLaw,
 } from "../../domain/transfer.ts";
 import { isPlaceholderAddress, type RawContent, validateContent } from "../../domain/validate.ts";
-import { changeSentences, renderNotice } from "../../worker/email/notice.ts";
+import { changeSentences, renderNotice } from "../../emails/notice.ts";
 
 // The stricter transfer rules one by one (domain/transfer.ts), then through the validator for what the fixtures under
 // tests/fixtures/bad/ do not reach: the sub-processor chain, a renamed entity, the day the UK decision runs out.
@@ -171,9 +171,10 @@ describe("the sub-processor chain (EDPB Opinion 22/2024)", () => {
     );
     expect(diff.changed.find((c) => c.id === "aws-europe")?.subprocessorsAdded?.map((c) => c.name)).toEqual(["Relay"]);
     const personal = { locale: "en", dpaVersionsAdded: [] } as unknown as Parameters<typeof changeSentences>[1];
-    expect(changeSentences(diff, personal, "en"), JSON.stringify(changeSentences(diff, personal, "en"))).toContain(
-      "Amazon Web Services (AWS Europe) engages Relay as its own sub-processor.",
-    );
+    expect(
+      changeSentences(diff, personal, "en", content.vendor),
+      JSON.stringify(changeSentences(diff, personal, "en", content.vendor)),
+    ).toContain("Amazon Web Services (AWS Europe) engages Relay as its own sub-processor.");
   });
 
   it("the notice email carries it, with its address, contact, location and mechanism, and AWS's own list", async () => {
@@ -203,7 +204,7 @@ describe("the sub-processor chain (EDPB Opinion 22/2024)", () => {
       personal,
       vendor: after.vendor,
       baseUrl: "https://portal.example",
-      receivedAt: new Date("2026-11-23T09:00:00Z"),
+      deadline: "2026-12-07",
       links: { object: link, manage: link, unsubscribe: link, oneClickUnsubscribe: link },
     });
     expect(mail.text).toContain("Amazon Web Services (AWS Europe) engages Relay as its own sub-processor.");

@@ -92,7 +92,7 @@ describe("publishing change notices", () => {
       return { ...mail, text: mail.text, html: mail.html };
     };
     const da = to(DA);
-    expect(da.subject).toBe("Ændring af MOCH A/Ss underdatabehandlere fra 4. januar 2027");
+    expect(da.subject).toBe("Ændring af MOCH A/S' underdatabehandlere fra 4. januar 2027");
     expect(da.text).toContain("Nordic Support Desk ApS tilføjes som underdatabehandler.");
     expect(da.html).toContain('<html lang="da">');
 

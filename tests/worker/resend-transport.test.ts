@@ -6,8 +6,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { RESEND_BATCH_LIMIT } from "../../domain/notice.ts";
+import type { OutgoingEmail } from "../../emails/message.ts";
 import { resendAccount } from "../../testing/resend-control.ts";
-import type { OutgoingEmail } from "../../worker/email/port.ts";
 import { resendTransport } from "../../worker/email/resend.ts";
 import { call, json } from "./helpers.ts";
 

@@ -5,6 +5,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../domain/canonical.ts";
 import { SECURITY_HEADERS } from "../../domain/security-headers.ts";
+import { siteFooter, siteHeader } from "../../site/shell.ts";
+import { vendor } from "../../worker/env.ts";
 import { newToken, secretsEqual } from "../../worker/http/security.ts";
 import { call, json, ORIGIN, outbox, resetTables, subscribe } from "./helpers.ts";
 
@@ -118,11 +120,25 @@ describe("worker-rendered pages", () => {
       const html = await res.text();
       expect(html).toContain(`<html lang="${path.slice(1, 3)}">`);
       expect(html.match(/<h1>/g)).toHaveLength(1);
-      expect(html).toMatch(/<a class="skip-link" href="#main">/);
+      expect(html).toMatch(/<a class="skip" href="#main">/);
       expect(html).toContain('<link rel="stylesheet" href="/styles/site.css">');
       expect(html).not.toMatch(/<script|\son[a-z]+=/i);
     },
   );
+
+  it("render in the site's shell: header with navigation and language switch, footer, the same strings", async () => {
+    const html = await (await call("/en/subscription/unsubscribe?token=abc")).text();
+    const locale = "en";
+    const shell = { locale, vendor, alternate: "/da/subscription/unsubscribe?token=abc" } as const;
+    expect(html).toContain(siteHeader(shell));
+    expect(html).toContain(siteFooter(shell));
+    expect(html).toContain('<nav class="wrap site-nav" aria-label="Main menu">');
+    expect(html).toContain('<a href="/en/annex-c/">Annex C</a>');
+    expect(html).toContain('<main id="main" class="wrap" tabindex="-1">');
+    // A result page switches to the same result in the other language.
+    const done = await (await call("/da/subscription/erased")).text();
+    expect(done).toMatch(/<a class="lang" href="\/en\/subscription\/erased"/);
+  });
 
   it("escapes what it echoes back", async () => {
     const res = await call('/en/subscription/unsubscribe?token="><script>alert(1)</script>');

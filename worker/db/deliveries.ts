@@ -17,6 +17,7 @@ interface RawOpen {
   regions: string | null;
   batch_key: string | null;
   claimed_at: string | null;
+  deadline: string | null;
   attempts: number;
 }
 
@@ -34,7 +35,7 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
     async open(publicationId, subscriberIds) {
       const { results } = await db
         .prepare(
-          "SELECT subscriber_id, status, email, locale, topics, regions, batch_key, claimed_at, attempts " +
+          "SELECT subscriber_id, status, email, locale, topics, regions, batch_key, claimed_at, deadline, attempts " +
             "FROM deliveries WHERE publication_id = ?1 AND status IN ('pending', 'sending') " +
             "AND subscriber_id IN (SELECT value FROM json_each(?2))",
         )
@@ -50,6 +51,7 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
           regions: r.regions ? (JSON.parse(r.regions) as string[]) : null,
           batchKey: r.batch_key,
           claimedAt: r.claimed_at,
+          deadline: r.deadline,
           attempts: r.attempts,
         }),
       );

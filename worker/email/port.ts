@@ -5,14 +5,7 @@
  * use these types too (docs/architecture.md "Node-safe and workerd-only").
  */
 import { RESEND_BATCH_LIMIT } from "../../domain/notice.ts";
-
-export interface OutgoingEmail {
-  to: string;
-  subject: string;
-  html: string;
-  text: string;
-  headers: Record<string, string>;
-}
+import type { OutgoingEmail } from "../../emails/message.ts";
 
 export interface SendOptions {
   /**
@@ -45,23 +38,6 @@ export function assertBatchSize(messages: readonly OutgoingEmail[]): void {
   if (messages.length > RESEND_BATCH_LIMIT) {
     throw new RangeError(`at most ${RESEND_BATCH_LIMIT} emails per send (got ${messages.length}); split the batch`);
   }
-}
-
-// RFC 5322 §2.2: a header field is one line; a CR or LF inside a value would end it and start another header (a
-// Bcc, a second Subject). Values are checked at the edge (worker/http/validation.ts), but a subject or header is built from
-// many sources (content, vendor.yaml, stored rows), so every message is made safe once more here, on its way out.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
-const HEADER_BREAKS = /[\u0000-\u001f\u007f\u2028\u2029]+/gu;
-
-function oneLine(value: string): string {
-  return value.replace(HEADER_BREAKS, " ");
-}
-
-/** The message with each run of line breaks or control characters in recipient, subject and headers made a space. */
-export function headerSafe(message: OutgoingEmail): OutgoingEmail {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers)) headers[oneLine(name)] = oneLine(value);
-  return { ...message, to: oneLine(message.to), subject: oneLine(message.subject), headers };
 }
 
 /**

@@ -1,5 +1,6 @@
+import { headerSafe } from "../../emails/message.ts";
 import { outboxTransport } from "./outbox.ts";
-import { type EmailTransport, headerSafe, type TransportOverrides } from "./port.ts";
+import type { EmailTransport, TransportOverrides } from "./port.ts";
 import { resendTransport } from "./resend.ts";
 
 /** The transport EMAIL_TRANSPORT names: `resend` in production, `outbox` otherwise. Each message passes `headerSafe`. */

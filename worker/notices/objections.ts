@@ -1,15 +1,15 @@
 import { isWithinObjectionWindow, objectionDeadline } from "../../domain/calendar.ts";
 import type { Locale } from "../../domain/schema/common.ts";
+import { subscriberLinks } from "../../emails/links.ts";
+import { renderObjectionReceipt, renderVendorObjectionAlert } from "../../emails/objection.ts";
 import { deliveryOf } from "../db/deliveries.ts";
 import { insertObjection, type ObjectionRow } from "../db/objections.ts";
 import { listPublications, type PublicationRow } from "../db/publications.ts";
 import type { Subscriber } from "../db/subscribers.ts";
-import { renderObjectionReceipt, renderVendorObjectionAlert } from "../email/notice.ts";
 import { sendAndLog } from "../email/port.ts";
 import { emailTransport } from "../email/transport.ts";
 import { publicUrl, vendor } from "../env.ts";
 import { ApiError } from "../http/errors.ts";
-import { links } from "../subscriptions/use-cases.ts";
 import type { DeliveryStatus } from "./engine/fanout.ts";
 
 // Objections to a notice (DPA 5.3: the customer may object within 10 working days from receiving the notice;
@@ -102,11 +102,10 @@ export async function recordObjection(
     deadline: objection.deadline,
     subscriberEmail: subscriber.email,
   };
-  const l = links(env, locale, request.token);
   const receipt = renderObjectionReceipt({
     ...common,
     locale,
-    links: { manage: l.manage, oneClickUnsubscribe: l.oneClick },
+    links: subscriberLinks(env.PUBLIC_BASE_URL, locale, request.token),
   });
   const alert = renderVendorObjectionAlert({ ...common, adminUrl: publicUrl(env, "/api/admin/publications") });
   const transport = emailTransport(env);

@@ -1,9 +1,9 @@
 import { sha256Hex } from "../../domain/canonical.ts";
 import type { Notice } from "../../domain/notice.ts";
+import { renderFanoutAlert } from "../../emails/fanout-alert.ts";
 import { recordDeadMessage } from "../db/dead-letters.ts";
 import { d1DeliveryStore } from "../db/deliveries.ts";
 import { d1SendLog } from "../db/send-log.ts";
-import { renderFanoutAlert } from "../email/notice.ts";
 import { emailTransport } from "../email/transport.ts";
 import { publicUrl, vendor } from "../env.ts";
 import { backoffSeconds, type FanoutDeps, type FanoutMessage, processMessage, SEND_LEASE_MS } from "./engine/fanout.ts";

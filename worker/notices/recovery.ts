@@ -1,7 +1,7 @@
 import { sha256Hex } from "../../domain/canonical.ts";
+import { renderFanoutAlert } from "../../emails/fanout-alert.ts";
 import { giveUpChunk, markRequeued, strandedChunks } from "../db/fanout-chunks.ts";
 import { markStalled, settleFanouts, unfinishedFanouts, unmarkStalled } from "../db/publications.ts";
-import { renderFanoutAlert } from "../email/notice.ts";
 import { sendAndLog } from "../email/port.ts";
 import { emailTransport } from "../email/transport.ts";
 import { publicUrl } from "../env.ts";

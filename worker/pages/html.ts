@@ -1,18 +1,15 @@
 /**
- * Minimal server-rendered HTML for the few pages the worker answers itself (confirm, manage,
- * unsubscribe). Semantic markup, one h1, a skip link, the site's stylesheet, no scripts at all.
+ * Server-rendered HTML for the pages the worker answers itself (confirm, manage, unsubscribe, erase, objection), in
+ * the site's own shell (site/shell.ts: the same header, navigation, language switch and footer as every site page)
+ * and stylesheet. Semantic markup, one h1, no scripts at all.
  */
+
 import type { Locale } from "../../domain/schema/common.ts";
-import { DEFAULT_LOCALE } from "../env.ts";
-import { type ApiError, ERROR_STATUS } from "../http/errors.ts";
-import { errorMessage, t } from "../i18n.ts";
-
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-
-/** Escapes text for HTML element content and double-quoted attributes. */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
-}
+import { escapeHtml } from "../../emails/message.ts";
+import { href, otherLocale, t } from "../../i18n/index.ts";
+import { siteFooter, siteHeader } from "../../site/shell.ts";
+import { DEFAULT_LOCALE, vendor } from "../env.ts";
+import { type ApiError, ERROR_STATUS, type ErrorCode } from "../http/errors.ts";
 
 /** Marks a string as already-safe HTML. Only `html` and `page` produce these. */
 export interface SafeHtml {
@@ -46,28 +43,40 @@ export interface PageOptions {
   title: string;
   body: SafeHtml;
   status?: number;
+  /**
+   * This page in the other language, for the language switch: the same path and query under the other locale. Pages
+   * only reached by a form post (a result, an error) switch to the other language's home page.
+   */
+  alternate?: (other: Locale) => string;
 }
 
-/** A whole page: lang attribute, skip link, one h1 (the title), the site stylesheet. Never cached. */
-export function page({ locale, title, body, status = 200 }: PageOptions): Response {
-  const s = t(locale);
+/** The same page under the other locale, query included (a token page stays the same page). */
+export function samePage(path: string, query: Record<string, string> = {}): (other: Locale) => string {
+  const q = new URLSearchParams(query).toString();
+  return (other) => `/${other}/${path}${q ? `?${q}` : ""}`;
+}
+
+/** A whole page in the site's shell: lang attribute, skip link, header, one h1 (the title), footer. Never cached. */
+export function page({ locale, title, body, status = 200, alternate }: PageOptions): Response {
+  const other = otherLocale(locale);
+  const shell = { locale, vendor, alternate: alternate ? alternate(other) : href(other) };
   const doc = html`<!doctype html>
 <html lang="${locale}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
-<title>${title} · ${s.siteName}</title>
+<title>${title} – ${vendor.name}</title>
 <link rel="stylesheet" href="/styles/site.css">
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
 </head>
 <body>
-<a class="skip-link" href="#main">${s.skipLink}</a>
-<header class="site-header"><p class="site-name"><a href="/${locale}/">${s.siteName}</a></p></header>
-<main id="main" tabindex="-1">
+${{ __html: siteHeader(shell) }}
+<main id="main" class="wrap" tabindex="-1">
 <h1>${title}</h1>
 ${body}
 </main>
+${{ __html: siteFooter(shell) }}
 </body>
 </html>
 `;
@@ -75,6 +84,12 @@ ${body}
     status,
     headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" },
   });
+}
+
+/** The sentence for an API error code, in a language; the generic one for a code without its own. */
+export function errorMessage(code: ErrorCode, locale: Locale): string {
+  const messages: Partial<Record<ErrorCode, string>> = t(locale).errors;
+  return messages[code] ?? t(locale).errors.generic;
 }
 
 /** The HTML rendering of an error, for browsers (form posts and worker-rendered pages). */

@@ -1,13 +1,13 @@
 /**
- * The worker-rendered subscription pages. They only display things and hold forms; every change is
+ * The worker-rendered subscription pages, in the site's shell. They only display things and hold forms; every change is
  * a POST from a button, so a mail scanner that fetches a link changes nothing.
  */
 import { NOTICE_TOPICS as TOPICS } from "../../domain/notice.ts";
-import type { Locale } from "../../domain/schema/common.ts";
+import { LOCALES, type Locale } from "../../domain/schema/common.ts";
+import { regionName, t } from "../../i18n/index.ts";
 import type { Subscriber } from "../db/subscribers.ts";
-import { REGION_IDS } from "../env.ts";
-import { regionName, t } from "../i18n.ts";
-import { html, page, type SafeHtml } from "./html.ts";
+import { REGION_IDS, vendor } from "../env.ts";
+import { html, page, type SafeHtml, samePage } from "./html.ts";
 
 function hidden(name: string, value: string): SafeHtml {
   return html`<input type="hidden" name="${name}" value="${value}">`;
@@ -18,7 +18,8 @@ export function confirmPage(locale: Locale, token: string): Response {
   return page({
     locale,
     title: s.title,
-    body: html`<p>${s.intro}</p>
+    alternate: samePage("subscription/confirm", { token }),
+    body: html`<p>${s.intro(vendor.name)}</p>
 <form method="post" action="/api/subscriptions/confirm">
 ${hidden("token", token)}${hidden("locale", locale)}
 <button type="submit">${s.button}</button>
@@ -32,6 +33,7 @@ export function confirmedPage(locale: Locale): Response {
   return page({
     locale,
     title: s.confirmedPage.title,
+    alternate: samePage("subscription/confirmed"),
     body: html`<p>${s.confirmedPage.body}</p>
 <p><a href="/${locale}/">${s.home}</a></p>`,
   });
@@ -43,7 +45,8 @@ export function unsubscribePage(locale: Locale, token: string): Response {
   return page({
     locale,
     title: s.title,
-    body: html`<p>${s.body}</p>
+    alternate: samePage("subscription/unsubscribe", { token }),
+    body: html`<p>${s.body(vendor.name)}</p>
 <form method="post" action="${action}">
 ${hidden("List-Unsubscribe", "One-Click")}
 <button type="submit">${s.button}</button>
@@ -66,6 +69,7 @@ export function erasedPage(locale: Locale): Response {
   return page({
     locale,
     title: s.erasedPage.title,
+    alternate: samePage("subscription/erased"),
     body: html`<p>${s.erasedPage.body}</p>
 <p><a href="/${locale}/">${s.home}</a></p>`,
   });
@@ -95,6 +99,7 @@ ${hidden("token", token)}${hidden("_method", method)}${content}
   return page({
     locale,
     title: m.title,
+    alternate: samePage("subscription/manage", { token }),
     body: html`${saved ? html`<p role="status">${m.saved}</p>` : ""}
 <p>${m.intro}</p>
 <dl>
@@ -105,13 +110,13 @@ ${hidden("token", token)}${hidden("_method", method)}${content}
 ${hidden("token", token)}${hidden("_method", "PATCH")}
 <p><label for="locale">${m.language}</label>
 <select id="locale" name="locale">
-${(["da", "en"] as const).map((l) => html`<option value="${l}"${l === sub.locale ? html` selected` : ""}>${s.languageNames[l]}</option>`)}
+${LOCALES.map((l) => html`<option value="${l}"${l === sub.locale ? html` selected` : ""}>${s.languageNames[l]}</option>`)}
 </select></p>
 <fieldset><legend>${m.topicsLegend}</legend><ul>
 ${TOPICS.map((topic) => checkbox("topics", topic, s.topics[topic], sub.topics.includes(topic)))}
 </ul></fieldset>
 <fieldset><legend>${m.regionsLegend}</legend><ul>
-${REGION_IDS.map((id) => checkbox("regions", id, regionName(id, locale), sub.regions.includes(id)))}
+${REGION_IDS.map((id) => checkbox("regions", id, regionName(vendor, id, locale), sub.regions.includes(id)))}
 </ul></fieldset>
 <button type="submit">${m.save}</button>
 </form>
@@ -135,6 +140,7 @@ export function erasePage(locale: Locale, token: string, sub: Subscriber): Respo
   return page({
     locale,
     title: s.title,
+    alternate: samePage("subscription/erase", { token }),
     body: html`<p>${s.body}</p>
 <p><strong>${sub.email}</strong></p>
 <form method="post" action="/api/subscriptions/me">

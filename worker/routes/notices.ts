@@ -4,13 +4,14 @@ import { isWithinObjectionWindow } from "../../domain/calendar.ts";
 import { icsCalendar } from "../../domain/icalendar.ts";
 import { formatDate } from "../../domain/labels.ts";
 import { LOCALES, type Locale } from "../../domain/schema/common.ts";
+import { t } from "../../i18n/index.ts";
 import { DEFAULT_LOCALE, isLocale, publicUrl, vendor } from "../env.ts";
 import { ApiError } from "../http/errors.ts";
 import { bearerToken } from "../http/security.ts";
 import type { AppEnv } from "../http/types.ts";
 import { acceptBody, multiLineText, oneLineText, TokenField, validate } from "../http/validation.ts";
 import { noticeExists, objectionWindow, recordObjection } from "../notices/objections.ts";
-import { html, page } from "../pages/html.ts";
+import { objectedPage, objectionPage } from "../pages/objection.ts";
 import { authenticate } from "../subscriptions/use-cases.ts";
 
 // Objections to a notice (DPA 5.3: the customer may object within 10 working days from receiving the notice); the
@@ -76,25 +77,12 @@ notices.post(
   },
 );
 
-const DEADLINE = {
-  da: {
-    title: (id: number, vendor: string) => `Sidste dag for indsigelse mod ${vendor}s varsel nr. ${id}`,
-    description: (days: number, delivered: string, mail: string) =>
-      `Databehandleraftalen 5.3: ${days} arbejdsdage (dansk kalender) fra modtagelsen af varslet den ${delivered}. Brug linket i varslet for at gøre indsigelse, eller skriv til ${mail}.`,
-  },
-  en: {
-    title: (id: number, vendor: string) => `Last day to object to ${vendor}'s notice no. ${id}`,
-    description: (days: number, delivered: string, mail: string) =>
-      `DPA 5.3: ${days} working days (Danish calendar) from receiving the notice on ${delivered}. Use the link in the notice to object, or write to ${mail}.`,
-  },
-} as const;
-
 notices.get("/:id/deadline.ics", validate("query", z.object({ token: TokenField }).strict()), async (c) => {
   const id = noticeId(c);
   const subscriber = await authenticate(c.env, c.req.valid("query").token);
   await noticeExists(c.env, id);
   const window = await objectionWindow(c.env, id, subscriber.id);
-  const s = DEADLINE[subscriber.locale];
+  const s = t(subscriber.locale).deadlineCalendar;
   const delivered = window.deliveredAt.slice(0, 10);
   const title = s.title(id, vendor.name);
   const ics = icsCalendar(title, [
@@ -117,35 +105,6 @@ notices.get("/:id/deadline.ics", validate("query", z.object({ token: TokenField 
   return c.body(ics);
 });
 
-const PAGE = {
-  da: {
-    title: (id: number) => `Indsigelse mod varsel nr. ${id}`,
-    intro: (vendor: string) =>
-      `Her kan du gøre indsigelse mod ændringen af ${vendor}s underdatabehandlere. Indsigelsen sendes til ${vendor}, og du får en kvittering på e-mail.`,
-    deadline: (date: string) => `Frist: ${date} (til og med, dansk tid).`,
-    closed: (date: string) => `Fristen for indsigelse udløb ${date}. Kontakt os, hvis du stadig har indvendinger:`,
-    organisation: "Organisation",
-    reason: "Begrundelse",
-    submit: "Send indsigelse",
-    fingerprint: "Fingeraftryk",
-    doneTitle: "Indsigelsen er modtaget",
-    done: "Tak. Vi har registreret din indsigelse og sendt en kvittering til din e-mail.",
-  },
-  en: {
-    title: (id: number) => `Object to notice no. ${id}`,
-    intro: (vendor: string) =>
-      `Use this form to object to the change in ${vendor}'s sub-processors. The objection goes to ${vendor}, and you receive a receipt by email.`,
-    deadline: (date: string) => `Deadline: ${date} (inclusive, Danish time).`,
-    closed: (date: string) => `The deadline for objections passed on ${date}. Contact us if you still have concerns:`,
-    organisation: "Organisation",
-    reason: "Reason",
-    submit: "Send objection",
-    fingerprint: "Fingerprint",
-    doneTitle: "Objection received",
-    done: "Thank you. We have recorded your objection and sent a receipt to your email address.",
-  },
-} as const;
-
 const base = `/:locale{${LOCALES.join("|")}}/subscription`;
 
 function pageLocale(c: Context<AppEnv>): Locale {
@@ -163,32 +122,14 @@ noticePages.get(
   validate("query", z.object({ token: TokenField }).strict()),
   async (c) => {
     const locale = pageLocale(c);
-    const s = PAGE[locale];
     const id = noticeId(c);
     const { token } = c.req.valid("query");
     const subscriber = await authenticate(c.env, token);
     const pub = await noticeExists(c.env, id);
     const window = await objectionWindow(c.env, id, subscriber.id);
     const open = isWithinObjectionWindow(new Date(), window.deadline);
-    const deadline = formatDate(window.deadline, locale);
-    const body = open
-      ? html`<p>${s.intro(vendor.name)}</p>
-<p><strong>${s.deadline(deadline)}</strong></p>
-<form method="post" action="/api/notices/${id}/objections">
-<input type="hidden" name="token" value="${token}">
-<input type="hidden" name="locale" value="${locale}">
-<p><label for="organisation">${s.organisation}</label><br><input id="organisation" name="organisation" required maxlength="200" autocomplete="organization"></p>
-<p><label for="reason">${s.reason}</label><br><textarea id="reason" name="reason" required maxlength="5000" rows="8" cols="60"></textarea></p>
-<p><button type="submit">${s.submit}</button></p>
-</form>
-<p><small>${s.fingerprint}: <code>${pub.fingerprint}</code></small></p>`
-      : html`<p>${s.closed(deadline)} <a href="mailto:${vendor.privacyContact}">${vendor.privacyContact}</a></p>`;
-    return page({ locale, title: s.title(id), body, status: open ? 200 : 409 });
+    return objectionPage({ locale, id, token, fingerprint: pub.fingerprint, deadline: window.deadline, open });
   },
 );
 
-noticePages.get(`${base}/objected`, (c) => {
-  const locale = pageLocale(c);
-  const s = PAGE[locale];
-  return page({ locale, title: s.doneTitle, body: html`<p>${s.done}</p>` });
-});
+noticePages.get(`${base}/objected`, (c) => objectedPage(pageLocale(c)));

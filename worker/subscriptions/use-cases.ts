@@ -7,6 +7,8 @@
 import { sha256Hex } from "../../domain/canonical.ts";
 import { NOTICE_TOPICS, type NoticeTopic } from "../../domain/notice.ts";
 import type { Locale } from "../../domain/schema/common.ts";
+import { subscriberLinks } from "../../emails/links.ts";
+import { confirmationEmail, welcomeEmail } from "../../emails/subscription.ts";
 import { countHit } from "../db/rate-limits.ts";
 import {
   confirmSubscriber,
@@ -22,9 +24,8 @@ import {
 } from "../db/subscribers.ts";
 import { claimConfirmToken, findToken, listTokens, type TokenRecord } from "../db/tokens.ts";
 import { type EmailTransport, sendAndLog } from "../email/port.ts";
-import { confirmationEmail, welcomeEmail } from "../email/render.ts";
 import { emailTransport } from "../email/transport.ts";
-import { CONFIRM_TOKEN_TTL_MS, DEFAULT_LOCALE, limits, publicUrl, REGION_IDS } from "../env.ts";
+import { CONFIRM_TOKEN_TTL_MS, DEFAULT_LOCALE, limits, REGION_IDS, vendor } from "../env.ts";
 import { ApiError } from "../http/errors.ts";
 import { looksLikeToken, newToken } from "../http/security.ts";
 
@@ -47,16 +48,6 @@ export interface SignupRequest {
   locale?: Locale | undefined;
   topics?: NoticeTopic[] | undefined;
   regions?: string[] | undefined;
-}
-
-/** Links in emails: the page for a token, and the RFC 8058 one-click URL. */
-export function links(env: Env, locale: Locale, token: string) {
-  return {
-    confirm: publicUrl(env, `/${locale}/subscription/confirm`, { token }),
-    manage: publicUrl(env, `/${locale}/subscription/manage`, { token }),
-    unsubscribePage: publicUrl(env, `/${locale}/subscription/unsubscribe`, { token }),
-    oneClick: publicUrl(env, "/api/subscriptions/unsubscribe", { token, locale }),
-  };
 }
 
 function transportOf(deps: Deps): EmailTransport {
@@ -103,8 +94,11 @@ export async function signup(deps: Deps, request: SignupRequest): Promise<void> 
   if (result.emailCount > limits(env).emailPerHour) return;
   // A bounced or complained-about address gets no more mail from us.
   if (result.status === "suppressed") return;
-  const l = links(env, preferences.locale, token);
-  const email = confirmationEmail({ locale: preferences.locale, confirmUrl: l.confirm, unsubscribeUrl: l.oneClick });
+  const email = confirmationEmail({
+    locale: preferences.locale,
+    vendor,
+    links: subscriberLinks(env.PUBLIC_BASE_URL, preferences.locale, token),
+  });
   deps.defer(sendAndLog(transportOf(deps), [{ to: request.email, ...email }], "confirmation"));
 }
 
@@ -144,11 +138,10 @@ export async function confirm(deps: Deps, token: string): Promise<ConfirmResult>
   const manageToken = newToken();
   await confirmSubscriber(env.DB, sub.id, preferences, await sha256Hex(manageToken), now.toISOString());
   if (sub.status !== "suppressed") {
-    const l = links(env, preferences.locale, manageToken);
     const email = welcomeEmail({
       locale: preferences.locale,
-      manageUrl: l.manage,
-      unsubscribeUrl: l.oneClick,
+      vendor,
+      links: subscriberLinks(env.PUBLIC_BASE_URL, preferences.locale, manageToken),
       topics: preferences.topics,
       regions: preferences.regions,
     });

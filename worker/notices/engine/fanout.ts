@@ -7,8 +7,9 @@ import {
   noticeFor,
 } from "../../../domain/notice.ts";
 import type { Locale } from "../../../domain/schema/common.ts";
-import { type NoticeEmailInput, type RenderedEmail, renderNotice } from "../../email/notice.ts";
-import type { OutgoingEmail } from "../../email/port.ts";
+import { noticeLinks } from "../../../emails/links.ts";
+import type { OutgoingEmail, RenderedEmail } from "../../../emails/message.ts";
+import { type NoticeEmailInput, renderNotice } from "../../../emails/notice.ts";
 
 // The send loop of the notice fan-out (docs/architecture.md "Notices"). One queue message = one chunk of one publication's frozen
 // plan = at most one provider batch call. Runs unchanged in workerd (D1 store) and in Node (in-memory store, bench).
@@ -42,6 +43,8 @@ export interface OpenDelivery {
   regions: string[] | null;
   batchKey: string | null;
   claimedAt: string | null;
+  /** The DPA 5.3 deadline stored with the claim; the email quotes it (null until claimed). */
+  deadline: string | null;
   attempts: number;
 }
 
@@ -169,19 +172,6 @@ export function backoffSeconds(attempts: number): number {
   return Math.min(300, 2 ** Math.max(0, Math.min(attempts - 1, 9)));
 }
 
-export function noticeLinks(baseUrl: string, locale: Locale, publicationId: number, token: string) {
-  const base = baseUrl.replace(/\/+$/, "");
-  const q = new URLSearchParams({ token }).toString();
-  return {
-    object: `${base}/${locale}/subscription/object/${publicationId}?${q}`,
-    manage: `${base}/${locale}/subscription/manage?${q}`,
-    unsubscribe: `${base}/${locale}/subscription/unsubscribe?${q}`,
-    // Same one-click URL as every other email (worker/subscriptions/use-cases.ts `links`).
-    oneClickUnsubscribe: `${base}/api/subscriptions/unsubscribe?${new URLSearchParams({ token, locale }).toString()}`,
-    deadlineCalendar: `${base}/api/notices/${publicationId}/deadline.ics?${q}`,
-  };
-}
-
 /**
  * What a subscriber is told depends only on the notice and their locale, topics and regions: computed once per
  * combination (a fan-out has thousands of subscribers and a handful of combinations).
@@ -206,7 +196,7 @@ async function renderFor(
   notice: Notice,
   publicationId: number,
   row: { subscriberId: string; email: string; locale: Locale; topics: NoticeTopic[]; regions: string[] },
-  claimedAt: string,
+  deadline: string,
 ): Promise<{ email: OutgoingEmail; rendered: RenderedEmail } | undefined> {
   const personal = personalNotice(notice, {
     id: row.subscriberId,
@@ -221,7 +211,7 @@ async function renderFor(
     personal,
     vendor: deps.vendor,
     baseUrl: deps.baseUrl,
-    receivedAt: new Date(claimedAt),
+    deadline,
     links: noticeLinks(deps.baseUrl, row.locale, publicationId, token),
   });
   return {
@@ -255,14 +245,14 @@ async function sendClaimed(
   const emails: OutgoingEmail[] = [];
   const order: string[] = [];
   for (const row of [...rows].sort((a, b) => (a.subscriberId < b.subscriberId ? -1 : 1))) {
-    const { email, locale, topics, regions, claimedAt } = row;
-    if (!email || !locale || !topics || !regions || !claimedAt) continue;
+    const { email, locale, topics, regions, deadline } = row;
+    if (!email || !locale || !topics || !regions || !deadline) continue;
     const out = await renderFor(
       deps,
       notice,
       message.publicationId,
       { ...row, email, locale, topics, regions },
-      claimedAt,
+      deadline,
     );
     if (!out) continue;
     emails.push(out.email);

@@ -1,19 +1,28 @@
 /** Email rendering is pure: data in, {subject, html, text, headers} out, in Danish and English. */
 import { describe, expect, it } from "vitest";
-import { confirmationEmail, listUnsubscribeHeaders, welcomeEmail } from "../../worker/email/render.ts";
+import { loadContent } from "../../content-io/load-content.ts";
+import { listUnsubscribeHeaders } from "../../emails/message.ts";
+import { confirmationEmail, welcomeEmail } from "../../emails/subscription.ts";
 
 const unsubscribeUrl = "https://portal.example/api/subscriptions/unsubscribe?token=T&locale=da";
+const { content } = loadContent(".", "2026-11-23");
+if (!content) throw new Error("the shipped content should validate");
+const vendor = content.vendor;
+const confirmLinks = (confirm: string) => ({ confirm, oneClickUnsubscribe: unsubscribeUrl });
 
 describe.each(["da", "en"] as const)("%s", (locale) => {
   const confirm = confirmationEmail({
     locale,
-    confirmUrl: `https://portal.example/${locale}/subscription/confirm?token=C`,
-    unsubscribeUrl,
+    vendor,
+    links: confirmLinks(`https://portal.example/${locale}/subscription/confirm?token=C`),
   });
   const welcome = welcomeEmail({
     locale,
-    manageUrl: `https://portal.example/${locale}/subscription/manage?token=M`,
-    unsubscribeUrl,
+    vendor,
+    links: {
+      manage: `https://portal.example/${locale}/subscription/manage?token=M`,
+      oneClickUnsubscribe: unsubscribeUrl,
+    },
     topics: ["subprocessors"],
     regions: ["uk", "ch"],
   });
@@ -46,14 +55,26 @@ describe.each(["da", "en"] as const)("%s", (locale) => {
 });
 
 it("the two languages differ (nothing left untranslated)", () => {
-  const da = confirmationEmail({ locale: "da", confirmUrl: "https://x.example/c", unsubscribeUrl });
-  const en = confirmationEmail({ locale: "en", confirmUrl: "https://x.example/c", unsubscribeUrl });
+  const da = confirmationEmail({ locale: "da", vendor, links: confirmLinks("https://x.example/c") });
+  const en = confirmationEmail({ locale: "en", vendor, links: confirmLinks("https://x.example/c") });
   expect(da.subject).not.toBe(en.subject);
   expect(da.text).not.toBe(en.text);
 });
 
 it("escapes values in the html", () => {
-  const email = confirmationEmail({ locale: "en", confirmUrl: 'https://x.example/c?a="><script>', unsubscribeUrl });
+  const email = confirmationEmail({ locale: "en", vendor, links: confirmLinks('https://x.example/c?a="><script>') });
   expect(email.html).not.toContain('"><script>');
   expect(email.html).toContain("&quot;&gt;&lt;script&gt;");
+});
+
+it("names the vendor in the Danish genitive: a name ending in s takes a bare apostrophe", () => {
+  const da = welcomeEmail({
+    locale: "da",
+    vendor: { ...vendor, name: "MOCH A/S" },
+    links: { manage: "https://x.example/m", oneClickUnsubscribe: unsubscribeUrl },
+    topics: ["subprocessors"],
+    regions: [],
+  });
+  expect(da.text).toContain("besked om MOCH A/S' underdatabehandlere");
+  expect(da.text).not.toContain("A/Ss");
 });
