@@ -9,6 +9,7 @@ import {
 import { buildNotice } from "../../domain/notice.ts";
 import type { Change } from "../../domain/schema/change.ts";
 import type { Location } from "../../domain/schema/subprocessor.ts";
+import { annexEntry } from "./annex-entry.ts";
 import { customer, vendor } from "./customer-fixtures.ts";
 
 // DPA 5.5: each customer's notice carries the Annex C of its own region and cohort. The content below follows the
@@ -16,19 +17,7 @@ import { customer, vendor } from "./customer-fixtures.ts";
 // for legacy customers outside the UK and the EEA, and a special rule for the customers of the switch.
 
 function entry(id: string, locations: Location[]): AnnexCEntry {
-  return {
-    id,
-    name: id.toUpperCase(),
-    relationship: "third-party",
-    website: `https://${id}.example`,
-    contact: { email: `privacy@${id}.example` },
-    entity: { name: `${id} Ltd`, address: { street: "1 Road", city: "Dublin", country: "IE" } },
-    purpose: { da: "E-mail", en: "Email" },
-    services: ["transactional-email"],
-    dataCategories: ["email-address"],
-    locations,
-    since: "2024-07-01",
-  };
+  return annexEntry(id, { locations, purpose: { da: "E-mail", en: "Email" }, services: ["transactional-email"] });
 }
 
 const switchNote = { da: "Kun phishing-mails", en: "Phishing simulation email only" };

@@ -14,24 +14,13 @@ import {
 } from "../../worker/notices/engine/fanout.ts";
 import { memoryRateLimiter, type SendPort, transportSender } from "../../worker/notices/engine/rate.ts";
 import { noticeManageToken } from "../../worker/notices/engine/tokens.ts";
+import { annexEntry } from "./annex-entry.ts";
 
 // The send loop (worker/notices/engine/fanout.ts) with the in-memory store and a scripted provider: the exactly-once rules
 // of docs/architecture.md "Notices" one by one. The same loop runs on D1 in tests/worker/notices-faults.test.ts.
 
 function entry(id: string): AnnexCEntry {
-  return {
-    id,
-    name: id.toUpperCase(),
-    relationship: "third-party",
-    website: `https://${id}.example`,
-    contact: { email: `privacy@${id}.example` },
-    entity: { name: `${id} Ltd`, address: { street: "1 Road", city: "Dublin", country: "IE" } },
-    purpose: { da: "Hosting", en: "Hosting" },
-    services: ["platform-hosting"],
-    dataCategories: ["email-address"],
-    locations: [{ country: "IE", city: "Dublin" }],
-    since: "2027-01-04",
-  };
+  return annexEntry(id, { since: "2027-01-04" });
 }
 
 function doc(ids: string[]): AnnexCDocument {

@@ -14,21 +14,10 @@ import {
 } from "../../domain/notice.ts";
 import type { Change } from "../../domain/schema/change.ts";
 import type { Location } from "../../domain/schema/subprocessor.ts";
+import { annexEntry } from "./annex-entry.ts";
 
 function entry(id: string, locations: Location[], since = "2024-07-01"): AnnexCEntry {
-  return {
-    id,
-    name: id.toUpperCase(),
-    relationship: "third-party",
-    website: `https://${id}.example`,
-    contact: { email: `privacy@${id}.example` },
-    entity: { name: `${id} Ltd`, address: { street: "1 Road", city: "Dublin", country: "IE" } },
-    purpose: { da: "Hosting", en: "Hosting" },
-    services: ["platform-hosting"],
-    dataCategories: ["email-address"],
-    locations,
-    since,
-  };
+  return annexEntry(id, { locations, since });
 }
 
 function change(id: string, subprocessors: string[], extra: Partial<Change> = {}): Change {
