@@ -69,7 +69,7 @@ ${s.email.unsubscribeLabel}: ${input.unsubscribeUrl}
   };
 }
 
-function button(url: string, label: string): string {
+export function button(url: string, label: string): string {
   return `<p><a href="${escapeHtml(url)}" style="display:inline-block;padding:12px 20px;background:#0b5394;color:#ffffff;text-decoration:none;border-radius:4px">${escapeHtml(label)}</a></p>
 <p style="font-size:14px;word-break:break-all"><a href="${escapeHtml(url)}">${escapeHtml(url)}</a></p>`;
 }
