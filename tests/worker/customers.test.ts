@@ -77,7 +77,7 @@ describe("admin token", () => {
       ["/api/admin/customers/import", { method: "POST", headers: { "Content-Type": "text/csv" }, body: "x" }],
     ];
     for (const [path, init] of requests) {
-      for (const headers of [{}, { Authorization: "Bearer not-the-token" }]) {
+      for (const headers of [{}, { Authorization: "Bearer not-the-token" }] as Record<string, string>[]) {
         const res = await call(path, { ...init, headers: { ...(init.headers as object), ...headers } });
         expect(res.status, `${init.method ?? "GET"} ${path}`).toBe(401);
         expect(res.headers.get("Content-Type")).toContain("application/problem+json");

@@ -10,8 +10,8 @@ import {
   type ContactRecord,
   type CustomerRecord,
   findContactToken,
-  leaveContact,
   loadCustomers,
+  unsubscribeContactRow,
   writeCustomers,
 } from "../db/customers.ts";
 import { contactRegisteredEmail, contactReplacedAlert, noContactLeftAlert } from "../email/customer.ts";
@@ -119,12 +119,7 @@ function adminUrl(env: Env, customer: CustomerRecord): string {
  */
 export async function unsubscribeContact(deps: ContactDeps, token: string): Promise<AuthenticatedContact> {
   const found = await requireContact(deps.env, token);
-  const { changed, activeLeft } = await leaveContact(
-    deps.env.DB,
-    found.contact,
-    "unsubscribed",
-    deps.now.toISOString(),
-  );
+  const { changed, activeLeft } = await unsubscribeContactRow(deps.env.DB, found.contact, deps.now.toISOString());
   if (changed && activeLeft === 0 && found.customer.endedAt === null) {
     const alert = noContactLeftAlert({
       customer: found.customer,

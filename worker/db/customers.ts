@@ -304,21 +304,21 @@ export async function endCustomer(db: D1Database, externalId: string, now: strin
 }
 
 /**
- * Sets a contact's status (`unsubscribed`, `removed`); answers whether it changed and how many active contacts
- * its customer has left, read in the same batch (one transaction).
+ * Unsubscribes a contact; answers whether it changed and how many active contacts its customer has left, read in the
+ * same batch (one transaction), so of two contacts unsubscribing at once exactly one sees none left.
  */
-export async function leaveContact(
+export async function unsubscribeContactRow(
   db: D1Database,
   contact: Pick<ContactRecord, "id" | "customerId">,
-  status: "unsubscribed" | "removed",
   now: string,
 ): Promise<{ changed: boolean; activeLeft: number }> {
   const [update, count] = await db.batch([
     db
       .prepare(
-        "UPDATE customer_contacts SET status = ?2, updated_at = ?3 WHERE id = ?1 AND status NOT IN (?2, 'removed')",
+        "UPDATE customer_contacts SET status = 'unsubscribed', updated_at = ?2 " +
+          "WHERE id = ?1 AND status NOT IN ('unsubscribed', 'removed')",
       )
-      .bind(contact.id, status, now),
+      .bind(contact.id, now),
     db
       .prepare("SELECT COUNT(*) AS n FROM customer_contacts WHERE customer_id = ?1 AND status = 'active'")
       .bind(contact.customerId),
