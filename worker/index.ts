@@ -7,6 +7,7 @@ import { runScheduled } from "./cron.ts";
 import { createApp } from "./http/app.ts";
 import { DEAD_LETTER_QUEUE, handleDeadLetters, handleQueue } from "./notices/queue.ts";
 import admin from "./routes/admin.ts";
+import { adminCustomers, contactApi, contactPages } from "./routes/customers.ts";
 import dev from "./routes/dev.ts";
 import health from "./routes/health.ts";
 import { noticePages, notices } from "./routes/notices.ts";
@@ -22,10 +23,14 @@ app.route("/api/subscriptions", subscriptions);
 app.route("/api/dev", dev);
 // Change notices (issue 5): publish, ledger, public hash chain, objections, provider webhooks.
 app.route("/api/admin", admin);
+// Customers under contract and their notice contacts (issue 13, README "Customers and evidence").
+app.route("/api/admin/customers", adminCustomers);
+app.route("/api/customers/contacts", contactApi);
 app.route("/api/publications", publications);
 app.route("/api/notices", notices);
 app.route("/api/webhooks", webhooks);
 app.route("/", noticePages);
+app.route("/", contactPages);
 app.route("/", pages);
 
 export default {

@@ -54,15 +54,23 @@ export interface FieldIssue {
   message: string;
 }
 
+/** One complaint about a line of an uploaded file (a customer import): line, column, rule, detail. */
+export interface RowIssue {
+  line: number;
+  column: string | null;
+  rule: string;
+  detail: string;
+}
+
 export interface ApiErrorOptions {
-  issues?: FieldIssue[];
+  issues?: FieldIssue[] | RowIssue[];
   headers?: Record<string, string>;
 }
 
 /** The one error type the worker throws on purpose. Anything else that escapes is an `internal` 500. */
 export class ApiError extends Error {
   readonly code: ErrorCode;
-  readonly issues: FieldIssue[] | undefined;
+  readonly issues: FieldIssue[] | RowIssue[] | undefined;
   readonly headers: Record<string, string>;
   constructor(code: ErrorCode, detail: string, options: ApiErrorOptions = {}) {
     super(detail);
@@ -82,7 +90,7 @@ export interface Problem {
   status: number;
   detail: string;
   code: ErrorCode;
-  errors?: FieldIssue[];
+  errors?: FieldIssue[] | RowIssue[];
 }
 
 export function toProblem(error: ApiError): Problem {

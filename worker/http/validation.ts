@@ -50,7 +50,7 @@ function mediaType(header: string | undefined): string {
 }
 
 /** Reads at most `limit` bytes; a longer body is refused with 413 before it is all in memory. */
-async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
+export async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get("Content-Length");
   if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
   if (!request.body) return new Uint8Array();

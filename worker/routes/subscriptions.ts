@@ -44,7 +44,7 @@ const ConfirmBody = z.object({ token: TokenField, locale: LocaleField.optional()
 const TokenQuery = z.object({ token: TokenField, locale: LocaleField.optional() }).strict();
 
 /** RFC 8058 §3.1: the one-click POST body is exactly `List-Unsubscribe=One-Click`. */
-const OneClickBody = z
+export const OneClickBody = z
   .object({
     "List-Unsubscribe": z.literal("One-Click", { error: 'must be "One-Click" (RFC 8058)' }),
   })
