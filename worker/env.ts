@@ -12,6 +12,15 @@ export const DEFAULT_LOCALE: Locale = vendor.defaultLocale;
 /** Customer regions a subscriber may follow (content/vendor.yaml, e.g. uk, de, ca, eea, ch). */
 export const REGION_IDS: readonly string[] = vendor.regions.map((r) => r.id);
 
+/** Contract cohorts (content/vendor.yaml, e.g. legacy, current, legacy-switch): a subscriber may state theirs. */
+export const COHORT_IDS: readonly string[] = vendor.cohorts.map((c) => c.id);
+
+/**
+ * The cohorts the subscribe and manage forms offer: those a contract date decides (legacy, current). One staff
+ * assigns (`assignedOnly`, e.g. legacy-switch) is not something a reader can tell from their contract.
+ */
+export const CONTRACT_COHORT_IDS: readonly string[] = vendor.cohorts.filter((c) => !c.assignedOnly).map((c) => c.id);
+
 /** What a subscriber can be told about: sub-processor changes and new DPA versions. */
 export const TOPICS = ["subprocessors", "dpa"] as const;
 export type Topic = (typeof TOPICS)[number];

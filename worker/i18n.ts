@@ -24,6 +24,8 @@ export interface Strings {
     language: string;
     topicsLegend: string;
     regionsLegend: string;
+    cohortLegend: string;
+    cohortUnknown: string;
     save: string;
     saved: string;
     exportHeading: string;
@@ -99,6 +101,8 @@ const da: Strings = {
     language: "Sprog i e-mails",
     topicsLegend: "Hvad vil du have besked om?",
     regionsLegend: "Hvilke kunderegioner gælder for dig?",
+    cohortLegend: `Hvornår indgik din organisation sin kontrakt med ${name}?`,
+    cohortUnknown: "Ved ikke (få rækkerne for alle kontrakter)",
     save: "Gem ændringer",
     saved: "Dine ændringer er gemt.",
     exportHeading: "Dine oplysninger",
@@ -200,6 +204,8 @@ const en: Strings = {
     language: "Language of emails",
     topicsLegend: "What would you like to hear about?",
     regionsLegend: "Which customer regions apply to you?",
+    cohortLegend: `When did your organisation sign its contract with ${name}?`,
+    cohortUnknown: "I don't know (get the rows for every contract)",
     save: "Save changes",
     saved: "Your changes have been saved.",
     exportHeading: "Your data",
@@ -276,6 +282,11 @@ export function t(locale: Locale): Strings {
 
 export function regionName(id: string, locale: Locale): string {
   return vendor.regions.find((r) => r.id === id)?.name[locale] ?? id;
+}
+
+/** The name of a contract cohort (vendor.yaml), e.g. "Customers contracted on or before 5 July 2023". */
+export function cohortName(id: string, locale: Locale): string {
+  return vendor.cohorts.find((c) => c.id === id)?.name[locale] ?? id;
 }
 
 export function errorMessage(code: ErrorCode, locale: Locale): string {

@@ -6,7 +6,14 @@
  */
 import type { NoticeTopic } from "../../domain/notice.ts";
 import type { Locale } from "../../domain/schema/common.ts";
-import type { DeliveryStatus, DeliveryStore, LiveSubscriber, OpenDelivery } from "../notices/engine/fanout.ts";
+import type {
+  DeliveryAudience,
+  DeliveryStatus,
+  DeliveryStore,
+  LiveSubscriber,
+  OpenDelivery,
+} from "../notices/engine/fanout.ts";
+import { liveContacts } from "./customer-notices.ts";
 
 interface RawOpen {
   subscriber_id: string;
@@ -18,6 +25,17 @@ interface RawOpen {
   batch_key: string | null;
   claimed_at: string | null;
   attempts: number;
+  customer_id: string | null;
+  audience: string | null;
+}
+
+function audienceOf(json: string | null): DeliveryAudience | null {
+  if (!json) return null;
+  const a = JSON.parse(json) as { region?: string | null; cohort?: string | null };
+  return {
+    ...(typeof a.region === "string" ? { region: a.region } : {}),
+    ...(typeof a.cohort === "string" ? { cohort: a.cohort } : {}),
+  };
 }
 
 export function d1DeliveryStore(db: D1Database): DeliveryStore {
@@ -34,7 +52,8 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
     async open(publicationId, subscriberIds) {
       const { results } = await db
         .prepare(
-          "SELECT subscriber_id, status, email, locale, topics, regions, batch_key, claimed_at, attempts " +
+          "SELECT subscriber_id, status, email, locale, topics, regions, batch_key, claimed_at, attempts, " +
+            "customer_id, audience " +
             "FROM deliveries WHERE publication_id = ?1 AND status IN ('pending', 'sending') " +
             "AND subscriber_id IN (SELECT value FROM json_each(?2))",
         )
@@ -51,36 +70,43 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
           batchKey: r.batch_key,
           claimedAt: r.claimed_at,
           attempts: r.attempts,
+          customerId: r.customer_id,
+          audience: audienceOf(r.audience),
         }),
       );
     },
     async subscribers(ids) {
-      const { results } = await db
-        .prepare(
-          "SELECT id, email, status, locale, topics, regions FROM subscribers WHERE id IN (SELECT value FROM json_each(?1))",
-        )
-        .bind(JSON.stringify(ids))
-        .all<{
-          id: string;
-          email: string;
-          status: LiveSubscriber["status"];
-          locale: Locale;
-          topics: string;
-          regions: string;
-        }>();
-      return new Map(
-        results.map((r) => [
-          r.id,
-          {
-            id: r.id,
-            email: r.email,
-            status: r.status,
-            locale: r.locale,
-            topics: JSON.parse(r.topics) as NoticeTopic[],
-            regions: JSON.parse(r.regions) as string[],
-          },
-        ]),
-      );
+      const [{ results }, contacts] = await Promise.all([
+        db
+          .prepare(
+            "SELECT id, email, status, locale, topics, regions, cohort FROM subscribers " +
+              "WHERE id IN (SELECT value FROM json_each(?1))",
+          )
+          .bind(JSON.stringify(ids))
+          .all<{
+            id: string;
+            email: string;
+            status: LiveSubscriber["status"];
+            locale: Locale;
+            topics: string;
+            regions: string;
+            cohort: string | null;
+          }>(),
+        liveContacts(db, ids),
+      ]);
+      const out = new Map<string, LiveSubscriber>(contacts);
+      for (const r of results) {
+        out.set(r.id, {
+          id: r.id,
+          email: r.email,
+          status: r.status,
+          locale: r.locale,
+          topics: JSON.parse(r.topics) as NoticeTopic[],
+          regions: JSON.parse(r.regions) as string[],
+          ...(r.cohort !== null ? { cohort: r.cohort } : {}),
+        });
+      }
+      return out;
     },
     async suppress(publicationId, subscriberIds, reason, now) {
       await db
@@ -93,17 +119,24 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
     },
     async claim(publicationId, rows, batchKey, claimedAt) {
       const payload = JSON.stringify(
-        rows.map((r) => ({ ...r, topics: JSON.stringify(r.topics), regions: JSON.stringify(r.regions) })),
+        rows.map((r) => ({
+          ...r,
+          topics: JSON.stringify(r.topics),
+          regions: JSON.stringify(r.regions),
+          audience: r.audience ? JSON.stringify(r.audience) : null,
+        })),
       );
       const [claimed] = await db.batch<{ subscriber_id: string }>([
         db
           .prepare(
             "UPDATE deliveries SET status = 'sending', batch_key = ?3, claimed_at = ?4, updated_at = ?4, " +
-              "email = j.email, locale = j.locale, topics = j.topics, regions = j.regions, deadline = j.deadline " +
+              "email = j.email, locale = j.locale, topics = j.topics, regions = j.regions, deadline = j.deadline, " +
+              // A contact's audience was frozen with the plan; a subscriber's stated cohort is recorded here.
+              "audience = COALESCE(deliveries.audience, j.audience) " +
               "FROM (SELECT json_extract(value, '$.subscriberId') AS id, json_extract(value, '$.email') AS email, " +
               "json_extract(value, '$.locale') AS locale, json_extract(value, '$.topics') AS topics, " +
-              "json_extract(value, '$.regions') AS regions, json_extract(value, '$.deadline') AS deadline " +
-              "FROM json_each(?2)) AS j " +
+              "json_extract(value, '$.regions') AS regions, json_extract(value, '$.deadline') AS deadline, " +
+              "json_extract(value, '$.audience') AS audience FROM json_each(?2)) AS j " +
               "WHERE deliveries.publication_id = ?1 AND deliveries.subscriber_id = j.id AND deliveries.status = 'pending' " +
               "RETURNING deliveries.subscriber_id",
           )
@@ -116,6 +149,15 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
               "FROM json_each(?1) WHERE json_extract(value, '$.subscriberId') IN (SELECT id FROM subscribers)",
           )
           .bind(payload, claimedAt),
+        // A contact's notice token, with the publication it came with (the objection names it).
+        db
+          .prepare(
+            "INSERT OR IGNORE INTO contact_tokens (token_hash, contact_id, publication_id, created_at) " +
+              "SELECT json_extract(value, '$.manageTokenHash'), json_extract(value, '$.subscriberId'), ?2, ?3 " +
+              "FROM json_each(?1) WHERE json_extract(value, '$.customerId') IS NOT NULL " +
+              "AND json_extract(value, '$.subscriberId') IN (SELECT id FROM customer_contacts)",
+          )
+          .bind(payload, publicationId, claimedAt),
       ]);
       return (claimed?.results ?? []).map((r) => r.subscriber_id);
     },

@@ -31,8 +31,8 @@ export interface RenderedEmail {
 export interface NoticeLinks {
   /** The objection form for this notice (carries the subscriber's manage token). */
   object: string;
-  /** Preferences page (carries the manage token). */
-  manage: string;
+  /** Preferences page (carries the manage token); a customer's contact has none. */
+  manage?: string | undefined;
   /** Human unsubscribe page. */
   unsubscribe: string;
   /** RFC 8058 one-click endpoint (POST), for List-Unsubscribe. */
@@ -55,6 +55,8 @@ export interface NoticeEmailInput {
   links: NoticeLinks;
   /** The customer region and cohort the notice is for, when known: its JSON link is then that audience's file. */
   audience?: VersionAudience | undefined;
+  /** A self-subscriber (default) or a customer's notice contact: the footer says why the email came. */
+  recipient?: "subscriber" | "contact" | undefined;
 }
 
 const T = {
@@ -67,6 +69,7 @@ const T = {
       `${vendor} giver dig hermed skriftligt varsel om ændringer i listen over underdatabehandlere (bilag C til databehandleraftalen).`,
     regions: (names: string) => `Varslet gælder for kunder i: ${names}.`,
     allRegions: "Varslet gælder for alle kunder.",
+    cohort: (name: string) => `Bilag C nedenfor er det, der gælder for: ${name}.`,
     whatChanged: "Hvad ændrer sig",
     added: (name: string) => `${name} tilføjes som underdatabehandler.`,
     removed: (name: string) => `${name} fjernes som underdatabehandler.`,
@@ -97,6 +100,8 @@ const T = {
     previous: (fp: string) => `Forrige fingeraftryk: ${fp}`,
     publication: (n: number) => `Offentliggørelse nr. ${n}`,
     footer: (vendor: string) => `Du modtager denne e-mail, fordi du abonnerer på ændringsvarsler fra ${vendor}.`,
+    footerContact: (vendor: string) =>
+      `Du modtager denne e-mail, fordi din organisation har angivet dig som modtager af ${vendor}s varsler efter databehandleraftalen.`,
     manage: "Skift indstillinger",
     unsubscribe: "Afmeld",
     questions: (mail: string) => `Spørgsmål: ${mail}`,
@@ -110,6 +115,7 @@ const T = {
       `${vendor} hereby gives you written notice of changes to its list of sub-processors (Annex C to the data processing agreement).`,
     regions: (names: string) => `This notice covers customers in: ${names}.`,
     allRegions: "This notice covers all customers.",
+    cohort: (name: string) => `Annex C below is the one that applies to: ${name}.`,
     whatChanged: "What changes",
     added: (name: string) => `${name} is added as a sub-processor.`,
     removed: (name: string) => `${name} is removed as a sub-processor.`,
@@ -141,6 +147,8 @@ const T = {
     previous: (fp: string) => `Previous fingerprint: ${fp}`,
     publication: (n: number) => `Publication no. ${n}`,
     footer: (vendor: string) => `You receive this email because you subscribe to change notices from ${vendor}.`,
+    footerContact: (vendor: string) =>
+      `You receive this email because your organisation named you to receive ${vendor}'s notices under the data processing agreement.`,
     manage: "Change preferences",
     unsubscribe: "Unsubscribe",
     questions: (mail: string) => `Questions: ${mail}`,
@@ -340,7 +348,14 @@ export function renderNotice(input: NoticeEmailInput): RenderedEmail {
     ? t.subject(vendor.name, effective)
     : t.subjectDpa(vendor.name);
   const regionNames = personal.regions.map((id) => vendor.regions.find((r) => r.id === id)?.name[locale] ?? id);
-  const scope = regionNames.length > 0 ? t.regions(regionNames.join(", ")) : t.allRegions;
+  const cohortName = personal.cohort
+    ? (vendor.cohorts.find((c) => c.id === personal.cohort)?.name[locale] ?? personal.cohort)
+    : undefined;
+  const scope = [
+    regionNames.length > 0 ? t.regions(regionNames.join(", ")) : t.allRegions,
+    ...(cohortName ? [t.cohort(cohortName)] : []),
+  ].join(" ");
+  const footer = input.recipient === "contact" ? t.footerContact(vendor.name) : t.footer(vendor.name);
   const sentences = changeSentences(personal.diff, personal, locale);
   const summaries = personal.changes.map(
     (c) => `${c.summary[locale]} (${t.effective}: ${formatDate(c.effective, locale)})`,
@@ -373,8 +388,8 @@ export function renderNotice(input: NoticeEmailInput): RenderedEmail {
     t.publication(notice.sequence),
     "",
     "--",
-    t.footer(vendor.name),
-    `${t.manage}: ${links.manage}`,
+    footer,
+    ...(links.manage ? [`${t.manage}: ${links.manage}`] : []),
     `${t.unsubscribe}: ${links.unsubscribe}`,
     t.questions(vendor.privacyContact),
     "",
@@ -405,7 +420,7 @@ ${annex.table}
 <p><a href="${escapeHtml(urls.page)}">${escapeHtml(t.pageLink)}</a> · <a href="${escapeHtml(urls.json)}">${escapeHtml(t.jsonLink)}</a></p>
 <p style="font-size:12px;color:#555;word-break:break-all">${escapeHtml(t.fingerprint(notice.fingerprint))}${notice.previousFingerprint ? `<br>${escapeHtml(t.previous(notice.previousFingerprint))}` : ""}<br>${escapeHtml(t.publication(notice.sequence))}</p>
 <hr style="border:0;border-top:1px solid #c8c8c8">
-<p style="font-size:12px;color:#555">${escapeHtml(t.footer(vendor.name))}<br><a href="${escapeHtml(links.manage)}">${escapeHtml(t.manage)}</a> · <a href="${escapeHtml(links.unsubscribe)}">${escapeHtml(t.unsubscribe)}</a><br>${escapeHtml(t.questions(vendor.privacyContact))}</p>
+<p style="font-size:12px;color:#555">${escapeHtml(footer)}<br>${links.manage ? `<a href="${escapeHtml(links.manage)}">${escapeHtml(t.manage)}</a> · ` : ""}<a href="${escapeHtml(links.unsubscribe)}">${escapeHtml(t.unsubscribe)}</a><br>${escapeHtml(t.questions(vendor.privacyContact))}</p>
 </td></tr></table>
 </td></tr></table>
 </body>
@@ -426,7 +441,7 @@ export interface ObjectionEmailInput {
   receivedAt: string;
   deadline: IsoDate;
   subscriberEmail: string;
-  links: Pick<NoticeLinks, "manage" | "oneClickUnsubscribe">;
+  links: { manage: string; oneClickUnsubscribe: string };
 }
 
 const R = {

@@ -5,8 +5,8 @@
 import { NOTICE_TOPICS as TOPICS } from "../../domain/notice.ts";
 import type { Locale } from "../../domain/schema/common.ts";
 import type { Subscriber } from "../db/subscribers.ts";
-import { REGION_IDS } from "../env.ts";
-import { regionName, t } from "../i18n.ts";
+import { CONTRACT_COHORT_IDS, REGION_IDS } from "../env.ts";
+import { cohortName, regionName, t } from "../i18n.ts";
 import { html, page, type SafeHtml } from "./html.ts";
 
 function hidden(name: string, value: string): SafeHtml {
@@ -75,6 +75,19 @@ function checkbox(name: string, value: string, label: string, checked: boolean):
   return html`<li><label><input type="checkbox" name="${name}" value="${value}"${checked ? html` checked` : ""}> ${label}</label></li>`;
 }
 
+function radio(name: string, value: string, label: string, checked: boolean): SafeHtml {
+  return html`<li><label><input type="radio" name="${name}" value="${value}"${checked ? html` checked` : ""}> ${label}</label></li>`;
+}
+
+/** The contract question: the cohorts a contract date decides, the one already stated, and "I don't know" (""). */
+function cohortChoices(locale: Locale, current: string | null | undefined): SafeHtml[] {
+  const ids = current && !CONTRACT_COHORT_IDS.includes(current) ? [...CONTRACT_COHORT_IDS, current] : CONTRACT_COHORT_IDS;
+  return [
+    ...ids.map((id) => radio("cohort", id, cohortName(id, locale), current === id)),
+    radio("cohort", "", t(locale).managePage.cohortUnknown, !current),
+  ];
+}
+
 export function managePage(locale: Locale, token: string, sub: Subscriber, saved: boolean): Response {
   const s = t(locale);
   const m = s.managePage;
@@ -112,6 +125,9 @@ ${TOPICS.map((topic) => checkbox("topics", topic, s.topics[topic], sub.topics.in
 </ul></fieldset>
 <fieldset><legend>${m.regionsLegend}</legend><ul>
 ${REGION_IDS.map((id) => checkbox("regions", id, regionName(id, locale), sub.regions.includes(id)))}
+</ul></fieldset>
+<fieldset><legend>${m.cohortLegend}</legend><ul>
+${cohortChoices(locale, sub.cohort)}
 </ul></fieldset>
 <button type="submit">${m.save}</button>
 </form>

@@ -11,7 +11,7 @@ import { DEFAULT_LOCALE } from "../env.ts";
 import { ApiError } from "../http/errors.ts";
 import { bearerToken } from "../http/security.ts";
 import type { AppEnv } from "../http/types.ts";
-import { acceptBody, LocaleField, Regions, TokenField, Topics, validate } from "../http/validation.ts";
+import { acceptBody, CohortField, LocaleField, Regions, TokenField, Topics, validate } from "../http/validation.ts";
 import { unsubscribedPage } from "../pages/subscription.ts";
 import {
   ACCEPTED_BODY,
@@ -34,6 +34,8 @@ export const SubscribeBody = z
     locale: LocaleField.optional(),
     topics: Topics.optional(),
     regions: Regions.optional(),
+    /** "Signed on or before 5 July 2023 / after / I don't know" (null or ""): which cohort's rows the notices carry. */
+    cohort: CohortField.optional(),
     /** Honeypot: hidden from people on the HTML form; bots fill it in. Filled = accepted, nothing stored or sent. */
     website: z.string().max(500).optional(),
   })
@@ -55,10 +57,13 @@ const PatchBody = z
     locale: LocaleField.optional(),
     topics: Topics.optional(),
     regions: Regions.optional(),
+    cohort: CohortField.optional(),
     subscribed: z.boolean({ error: "must be true or false" }).optional(),
   })
   .strict()
-  .refine((b) => Object.keys(b).length > 0, { error: "give at least one of locale, topics, regions, subscribed" });
+  .refine((b) => Object.keys(b).length > 0, {
+    error: "give at least one of locale, topics, regions, cohort, subscribed",
+  });
 
 const EmptyBody = z.object({}).strict();
 
@@ -74,6 +79,7 @@ const MeForm = z
     locale: LocaleField.optional(),
     topics: z.array(z.string()).optional(),
     regions: z.array(z.string()).optional(),
+    cohort: CohortField.optional(),
     subscribed: z.enum(["true", "false"], { error: "must be true or false" }).optional(),
     /** Sent only by the erase confirmation page's button: erasing cannot be undone, so one click is not enough. */
     confirm: z.literal("erase", { error: 'must be "erase"' }).optional(),
@@ -104,6 +110,7 @@ const MeForm = z
     if (!topics.success || !regions.success) return z.NEVER;
     const patch: PreferencesPatch = { topics: topics.data, regions: regions.data };
     if (form.locale) patch.locale = form.locale;
+    if (form.cohort !== undefined) patch.cohort = form.cohort;
     return { token: form.token, method: form._method, patch };
   });
 
