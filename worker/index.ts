@@ -7,6 +7,7 @@ import { runScheduled } from "./cron.ts";
 import { createApp } from "./http/app.ts";
 import { DEAD_LETTER_QUEUE, handleDeadLetters, handleQueue } from "./notices/queue.ts";
 import admin from "./routes/admin.ts";
+import customerContacts from "./routes/customer-contacts.ts";
 import dev from "./routes/dev.ts";
 import health from "./routes/health.ts";
 import { noticePages, notices } from "./routes/notices.ts";
@@ -25,6 +26,8 @@ app.route("/api/admin", admin);
 app.route("/api/publications", publications);
 app.route("/api/notices", notices);
 app.route("/api/webhooks", webhooks);
+// A customer's notice contact (issue 13): its one-click unsubscribe.
+app.route("/api/customers/contacts", customerContacts);
 app.route("/", noticePages);
 app.route("/", pages);
 

@@ -209,7 +209,13 @@ export async function liveContacts(db: D1Database, ids: readonly string[]): Prom
 export async function contactByTokenHash(
   db: D1Database,
   tokenHash: string,
-): Promise<{ contactId: string; customerId: string; email: string; locale: Locale; publicationId: number | null } | null> {
+): Promise<{
+  contactId: string;
+  customerId: string;
+  email: string;
+  locale: Locale;
+  publicationId: number | null;
+} | null> {
   const row = await db
     .prepare(
       "SELECT cc.id, cc.customer_id, cc.email, COALESCE(cc.locale, c.locale) AS locale, t.publication_id " +

@@ -279,7 +279,7 @@ export async function deliveryCounts(db: D1Database): Promise<Map<number, Record
   return out;
 }
 
-/** The delivery of one notice to one subscriber (for the objection window). */
+/** The delivery of one notice to one recipient, a subscriber or a contact (for the objection window). */
 export async function deliveryOf(
   db: D1Database,
   publicationId: number,
@@ -289,12 +289,97 @@ export async function deliveryOf(
   claimedAt: string | null;
   sentAt: string | null;
   deadline: string | null;
+  deliveredAt: string | null;
+  honouredDeadline: string | null;
 } | null> {
   const row = await db
     .prepare(
-      "SELECT status, claimed_at, sent_at, deadline FROM deliveries WHERE publication_id = ?1 AND subscriber_id = ?2",
+      "SELECT status, claimed_at, sent_at, deadline, delivered_at, honoured_deadline FROM deliveries " +
+        "WHERE publication_id = ?1 AND subscriber_id = ?2",
     )
     .bind(publicationId, subscriberId)
-    .first<{ status: DeliveryStatus; claimed_at: string | null; sent_at: string | null; deadline: string | null }>();
-  return row ? { status: row.status, claimedAt: row.claimed_at, sentAt: row.sent_at, deadline: row.deadline } : null;
+    .first<{
+      status: DeliveryStatus;
+      claimed_at: string | null;
+      sent_at: string | null;
+      deadline: string | null;
+      delivered_at: string | null;
+      honoured_deadline: string | null;
+    }>();
+  return row
+    ? {
+        status: row.status,
+        claimedAt: row.claimed_at,
+        sentAt: row.sent_at,
+        deadline: row.deadline,
+        deliveredAt: row.delivered_at,
+        honouredDeadline: row.honoured_deadline,
+      }
+    : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receipt (DPA 5.3 counts from receipt): what the provider's webhooks prove about one email
+
+/** The delivery an email belongs to, by the provider's message id (deliveries_by_message). */
+export async function deliveryByMessage(
+  db: D1Database,
+  messageId: string,
+): Promise<{
+  publicationId: number;
+  subscriberId: string;
+  claimedAt: string | null;
+  sentAt: string | null;
+  deadline: string | null;
+  deliveredAt: string | null;
+} | null> {
+  const row = await db
+    .prepare(
+      "SELECT publication_id, subscriber_id, claimed_at, sent_at, deadline, delivered_at FROM deliveries " +
+        "WHERE message_id = ?1 LIMIT 1",
+    )
+    .bind(messageId)
+    .first<{
+      publication_id: number;
+      subscriber_id: string;
+      claimed_at: string | null;
+      sent_at: string | null;
+      deadline: string | null;
+      delivered_at: string | null;
+    }>();
+  return row
+    ? {
+        publicationId: row.publication_id,
+        subscriberId: row.subscriber_id,
+        claimedAt: row.claimed_at,
+        sentAt: row.sent_at,
+        deadline: row.deadline,
+        deliveredAt: row.delivered_at,
+      }
+    : null;
+}
+
+/** Records the first proven delivery and the deadline it gives; a later report of the same email changes nothing. */
+export async function recordDelivered(
+  db: D1Database,
+  messageId: string,
+  deliveredAt: string,
+  honouredDeadline: string,
+): Promise<boolean> {
+  const r = await db
+    .prepare(
+      "UPDATE deliveries SET delivered_at = ?2, honoured_deadline = ?3 WHERE message_id = ?1 AND delivered_at IS NULL",
+    )
+    .bind(messageId, deliveredAt, honouredDeadline)
+    .run();
+  return r.meta.changes > 0;
+}
+
+/** Records that an email bounced (the first report counts). */
+export async function recordBounced(db: D1Database, messageId: string, bouncedAt: string): Promise<number> {
+  const r = await db
+    .prepare("UPDATE deliveries SET bounced_at = ?2 WHERE message_id = ?1 AND bounced_at IS NULL")
+    .bind(messageId, bouncedAt)
+    .run();
+  return r.meta.changes;
 }

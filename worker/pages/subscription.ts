@@ -37,9 +37,10 @@ export function confirmedPage(locale: Locale): Response {
   });
 }
 
-export function unsubscribePage(locale: Locale, token: string): Response {
+/** The unsubscribe button; `endpoint` is the one-click URL it posts to (a customer contact's has its own). */
+export function unsubscribePage(locale: Locale, token: string, endpoint = "/api/subscriptions/unsubscribe"): Response {
   const s = t(locale).unsubscribePage;
-  const action = `/api/subscriptions/unsubscribe?token=${encodeURIComponent(token)}&locale=${locale}`;
+  const action = `${endpoint}?token=${encodeURIComponent(token)}&locale=${locale}`;
   return page({
     locale,
     title: s.title,
@@ -81,7 +82,8 @@ function radio(name: string, value: string, label: string, checked: boolean): Sa
 
 /** The contract question: the cohorts a contract date decides, the one already stated, and "I don't know" (""). */
 function cohortChoices(locale: Locale, current: string | null | undefined): SafeHtml[] {
-  const ids = current && !CONTRACT_COHORT_IDS.includes(current) ? [...CONTRACT_COHORT_IDS, current] : CONTRACT_COHORT_IDS;
+  const ids =
+    current && !CONTRACT_COHORT_IDS.includes(current) ? [...CONTRACT_COHORT_IDS, current] : CONTRACT_COHORT_IDS;
   return [
     ...ids.map((id) => radio("cohort", id, cohortName(id, locale), current === id)),
     radio("cohort", "", t(locale).managePage.cohortUnknown, !current),
