@@ -1,5 +1,5 @@
 /**
- * Notices per customer (README "Customers and evidence"; DPA 5.2, 5.3, 5.5), on real D1 migrations and the fake Resend:
+ * Notices per customer (README "How notices and objections work"; DPA 5.2, 5.3, 5.5), on real D1 migrations and the fake Resend:
  * - the publish plan resolves each customer under contract for its exact region and cohort, records
  *   publication_customers (concerned or not, and why) and the concerned customers' contacts' deliveries;
  * - a contact's email carries only its audience's rows, names its region and cohort, links its audience's JSON, in
