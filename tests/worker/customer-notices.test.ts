@@ -10,7 +10,6 @@
  */
 import { env } from "cloudflare:workers";
 import ICAL from "ical.js";
-import { Webhook } from "svix";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type AnnexCDocument, annexCDocument, filterEntries } from "../../domain/annex.ts";
 import { customerAnnexC } from "../../domain/customer-notice.ts";
@@ -20,7 +19,7 @@ import type { SubProcessor } from "../../domain/schema/subprocessor.ts";
 import { resendAccount } from "../../testing/resend-control.ts";
 import { objectionWindow } from "../../worker/notices/objections.ts";
 import { type PublishResult, publish } from "../../worker/notices/publish.ts";
-import { call, json, outbox, resetTables, subscribe, tokenFrom } from "./helpers.ts";
+import { call, json, outbox, resetTables, signedWebhook, signUpAndConfirm, subscribe, tokenFrom } from "./helpers.ts";
 import {
   capturingQueue,
   drain,
@@ -91,17 +90,6 @@ const CONTACT = {
 } as const;
 
 const SUB = { legacy: "legacy-reader@sub.example", unknown: "unsure-reader@sub.example" } as const;
-
-async function signUpAndConfirm(email: string, body: Record<string, unknown>) {
-  expect((await subscribe({ email, ...body })).status).toBe(202);
-  const [confirmation] = await outbox(email);
-  if (!confirmation) throw new Error("no confirmation email");
-  const res = await call(
-    "/api/subscriptions/confirm",
-    json({ token: tokenFrom(confirmation, "/subscription/confirm") }),
-  );
-  expect(res.status).toBe(200);
-}
 
 async function publishNow(doc: AnnexCDocument, at: string): Promise<{ result: PublishResult; drained: number }> {
   const { queue, sent } = capturingQueue();
@@ -317,21 +305,7 @@ describe("the publish plan per customer", () => {
 });
 
 describe("receipt and the honoured deadline (DPA 5.3)", () => {
-  function signed(payload: object) {
-    const body = JSON.stringify(payload);
-    const id = `msg_${crypto.randomUUID()}`;
-    const now = new Date();
-    return {
-      method: "POST",
-      headers: {
-        "Content-Type": "application/json",
-        "svix-id": id,
-        "svix-timestamp": String(Math.floor(now.getTime() / 1000)),
-        "svix-signature": new Webhook(env.RESEND_WEBHOOK_SECRET).sign(id, now, body),
-      },
-      body,
-    };
-  }
+  const signed = (payload: object) => signedWebhook(JSON.stringify(payload));
   const delivery = (contactId: string) =>
     env.DB.prepare(
       "SELECT message_id, deadline, delivered_at, honoured_deadline, bounced_at FROM deliveries " +

@@ -238,3 +238,13 @@ export function multiLineText(max: number) {
 
 /** Tokens arrive in links, headers and form fields; anything much longer than ours is refused early. */
 export const TokenField = z.string({ error: "must be a string" }).min(1, "is missing").max(128, "is too long");
+
+/** A link that carries a token (and the page's language): unsubscribe, confirm. */
+export const TokenQuery = z.object({ token: TokenField, locale: LocaleField.optional() }).strict();
+
+/** RFC 8058 §3.1: the one-click POST body is exactly `List-Unsubscribe=One-Click`. */
+export const OneClickBody = z
+  .object({
+    "List-Unsubscribe": z.literal("One-Click", { error: 'must be "One-Click" (RFC 8058)' }),
+  })
+  .strict();

@@ -4,22 +4,14 @@
  * redirect); GET, what a mail client without one-click support opens, shows the button and changes nothing.
  */
 import { Hono } from "hono";
-import { z } from "zod";
 import { DEFAULT_LOCALE } from "../env.ts";
 import { ApiError } from "../http/errors.ts";
 import type { AppEnv } from "../http/types.ts";
-import { acceptBody, LocaleField, TokenField, validate } from "../http/validation.ts";
+import { acceptBody, OneClickBody, TokenQuery, validate } from "../http/validation.ts";
 import { contactFromToken, unsubscribeContactWithToken } from "../notices/contacts.ts";
 import { unsubscribedPage, unsubscribePage } from "../pages/subscription.ts";
 
 const ENDPOINT = "/api/customers/contacts/unsubscribe";
-
-const TokenQuery = z.object({ token: TokenField, locale: LocaleField.optional() }).strict();
-
-/** RFC 8058 §3.1: the one-click POST body is exactly `List-Unsubscribe=One-Click`. */
-const OneClickBody = z
-  .object({ "List-Unsubscribe": z.literal("One-Click", { error: 'must be "One-Click" (RFC 8058)' }) })
-  .strict();
 
 const invalid = () =>
   new ApiError(

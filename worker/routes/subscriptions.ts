@@ -11,7 +11,17 @@ import { DEFAULT_LOCALE } from "../env.ts";
 import { ApiError } from "../http/errors.ts";
 import { bearerToken } from "../http/security.ts";
 import type { AppEnv } from "../http/types.ts";
-import { acceptBody, CohortField, LocaleField, Regions, TokenField, Topics, validate } from "../http/validation.ts";
+import {
+  acceptBody,
+  CohortField,
+  LocaleField,
+  OneClickBody,
+  Regions,
+  TokenField,
+  TokenQuery,
+  Topics,
+  validate,
+} from "../http/validation.ts";
 import { unsubscribedPage } from "../pages/subscription.ts";
 import {
   ACCEPTED_BODY,
@@ -42,15 +52,6 @@ export const SubscribeBody = z
   .strict();
 
 const ConfirmBody = z.object({ token: TokenField, locale: LocaleField.optional() }).strict();
-
-const TokenQuery = z.object({ token: TokenField, locale: LocaleField.optional() }).strict();
-
-/** RFC 8058 §3.1: the one-click POST body is exactly `List-Unsubscribe=One-Click`. */
-const OneClickBody = z
-  .object({
-    "List-Unsubscribe": z.literal("One-Click", { error: 'must be "One-Click" (RFC 8058)' }),
-  })
-  .strict();
 
 const PatchBody = z
   .object({
