@@ -245,15 +245,6 @@ export async function unsubscribeContact(db: D1Database, contactId: string, now:
     .run();
 }
 
-/** Active contacts left to a customer (after an unsubscribe: none left means the vendor must name one). */
-export async function activeContactCount(db: D1Database, customerId: string): Promise<number> {
-  const row = await db
-    .prepare("SELECT COUNT(*) AS n FROM customer_contacts WHERE customer_id = ?1 AND status = 'active'")
-    .bind(customerId)
-    .first<{ n: number }>();
-  return row?.n ?? 0;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Provider webhooks
 

@@ -3,9 +3,9 @@ import type { Locale } from "../../domain/schema/common.ts";
 import { contactByTokenHash, unsubscribeContact } from "../db/customer-notices.ts";
 import { looksLikeToken } from "../http/security.ts";
 
-// A customer's notice contact acts with the token its notice carries (README "How notices and objections work"): derived like
-// the subscriber's notice token (engine/tokens.ts) and registered in contact_tokens, as a hash, when the notice was
-// claimed. Free of HTTP: worker/routes/customer-contacts.ts parses and answers.
+// A customer's notice contact acts with the token its notice carries (README "How notices and objections work"):
+// derived like the subscriber's notice token (engine/tokens.ts) and registered in contact_tokens, as a hash, when the
+// notice was claimed. Free of HTTP: worker/routes/customer-contacts.ts parses and answers.
 
 export interface ContactByToken {
   contactId: string;

@@ -183,7 +183,8 @@ export async function publish(deps: PublishDeps): Promise<PublishResult> {
     enqueued,
     detail:
       `Publication ${sequence} recorded; the notice is queued for ${plan.recipients.length} subscriber(s) and ` +
-      `${customerPlan.deliveries.length} contact(s) of ${concerned} concerned customer(s) in ${chunks.length} batch(es).`,
+      `${customerPlan.deliveries.length} contact(s) of ${concerned} concerned customer(s) in ` +
+      `${chunks.length} batch(es).`,
   };
 }
 

@@ -25,9 +25,9 @@ import type { OutgoingEmail } from "../../email/port.ts";
 // 4. Resend keeps a key for 24 h: a row still `sending` after that is flagged `stuck` for a person, never re-sent.
 // Proved by tests/worker/notices-faults.test.ts.
 //
-// A customer's notice contact is a recipient like a subscriber (README "How notices and objections work"): the same ledger row
-// keyed by its contact id, with the customer and the audience (region, cohort) frozen in the plan at publish time; its
-// email carries only the rows of that audience's Annex C (domain/customer-notice.ts).
+// A customer's notice contact is a recipient like a subscriber (README "How notices and objections work"): the same
+// ledger row keyed by its contact id, with the customer and the audience (region, cohort) frozen in the plan at publish
+// time; its email carries only the rows of that audience's Annex C (domain/customer-notice.ts).
 
 /** A queue message: one chunk of a publication's fan-out plan. */
 export interface FanoutMessage {
