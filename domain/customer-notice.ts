@@ -1,7 +1,14 @@
 import { type AnnexCEntry, type Audience, filterEntries } from "./annex.ts";
 import { canonicalJson } from "./canonical.ts";
 import { type AnnexCDiff, diffAnnexC, isEmptyDiff } from "./diff.ts";
-import { changesConcerning, chunk, earliestEffective, type Notice, RESEND_BATCH_LIMIT } from "./notice.ts";
+import {
+  changesConcerning,
+  chunk,
+  earliestEffective,
+  type Notice,
+  type PersonalNotice,
+  RESEND_BATCH_LIMIT,
+} from "./notice.ts";
 import type { Change } from "./schema/change.ts";
 import type { IsoDate, Locale } from "./schema/common.ts";
 import { type Customer, customerCohort } from "./schema/customer.ts";
@@ -138,6 +145,31 @@ export function customerNoticeFor(
 ): CustomerNotice {
   const cohort = customerCohort(customer, cohorts);
   return noticeFrom(audienceView(publication, { region: customer.region, cohort }), customer, cohort, options);
+}
+
+/**
+ * What a contact of a customer resolved for `audience` is told, in the shape the notice email renders
+ * (worker/email/notice.ts): its Annex C and diff only, as planCustomerNotices decided; undefined when that audience is
+ * not concerned. The fan-out renders from the audience frozen in the ledger, so a retry renders the same email.
+ */
+export function customerPersonalNotice(
+  publication: Publication,
+  audience: { region: string; cohort: string | undefined },
+  locale: Locale,
+): PersonalNotice | undefined {
+  const view = audienceView(publication, audience);
+  if (isEmptyDiff(view.diff)) return undefined;
+  return {
+    locale,
+    topics: ["subprocessors"],
+    regions: [audience.region],
+    ...(audience.cohort !== undefined ? { cohort: audience.cohort } : {}),
+    diff: view.diff,
+    annexC: view.annexC,
+    changes: view.changes,
+    dpaVersionsAdded: [],
+    effectiveFrom: view.effectiveFrom,
+  };
 }
 
 /**

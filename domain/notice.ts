@@ -96,6 +96,11 @@ export interface NoticeSubscriber {
   topics: readonly NoticeTopic[];
   /** Customer regions the subscriber follows; empty = every region. */
   regions: readonly string[];
+  /**
+   * The contract cohort the subscriber stated (vendor.yaml cohorts): only that cohort's rows of Annex C apply to them.
+   * Undefined = "I don't know": every cohort's rows, as before cohorts were asked.
+   */
+  cohort?: string | undefined;
 }
 
 /** What one subscriber is told: their topics, their regions' diff and their regions' full Annex C. */
@@ -103,6 +108,8 @@ export interface PersonalNotice {
   locale: Locale;
   topics: NoticeTopic[];
   regions: string[];
+  /** The cohort the rows were resolved for; undefined = every cohort's rows. */
+  cohort?: string | undefined;
   /** The diff as seen from the subscriber's regions (empty when the topic is only DPA). */
   diff: AnnexCDiff;
   /** DPA 5.5 (docs/architecture.md "Where each legal rule lives"): the FULL updated Annex C for the subscriber's regions, carried in the notice. */
@@ -114,8 +121,8 @@ export interface PersonalNotice {
   effectiveFrom: IsoDate | undefined;
 }
 
-function audienceOf(regions: readonly string[]) {
-  return regions.length > 0 ? { regions } : {};
+function audienceOf(regions: readonly string[], cohort: string | undefined) {
+  return { ...(regions.length > 0 ? { regions } : {}), ...(cohort !== undefined ? { cohort } : {}) };
 }
 
 /**
@@ -125,7 +132,7 @@ function audienceOf(regions: readonly string[]) {
  * - topic `dpa`: a new DPA version. DPA-only subscribers hear nothing of sub-processor changes, and the reverse.
  */
 export function noticeFor(notice: Notice, subscriber: NoticeSubscriber): PersonalNotice | undefined {
-  const audience = audienceOf(subscriber.regions);
+  const audience = audienceOf(subscriber.regions, subscriber.cohort);
   const wantsSubprocessors = subscriber.topics.includes("subprocessors");
   const wantsDpa = subscriber.topics.includes("dpa");
   const emptyDiff: AnnexCDiff = { added: [], removed: [], changed: [] };
@@ -146,6 +153,7 @@ export function noticeFor(notice: Notice, subscriber: NoticeSubscriber): Persona
     locale: subscriber.locale,
     topics,
     regions: [...subscriber.regions].sort(),
+    ...(subscriber.cohort !== undefined ? { cohort: subscriber.cohort } : {}),
     diff,
     annexC: filterEntries(notice.document.snapshot.entries, audience),
     changes,
@@ -226,7 +234,7 @@ export function planFanout(
   // Whether a notice concerns someone depends on their topics and regions only: decided once per combination.
   const concerns = new Map<string, boolean>();
   for (const s of sorted) {
-    const key = `${[...s.topics].sort().join(",")}|${[...s.regions].sort().join(",")}`;
+    const key = `${[...s.topics].sort().join(",")}|${[...s.regions].sort().join(",")}|${s.cohort ?? ""}`;
     let yes = concerns.get(key);
     if (yes === undefined) {
       yes = noticeFor(notice, s) !== undefined;

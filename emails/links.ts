@@ -42,3 +42,19 @@ export function noticeLinks(baseUrl: string, locale: Locale, publicationId: numb
     deadlineCalendar: url(baseUrl, `/api/notices/${publicationId}/deadline.ics`, { token }),
   };
 }
+
+/** The links of a customer contact's notice: the same objection form and deadline file; its own one-click unsubscribe. */
+export function contactNoticeLinks(
+  baseUrl: string,
+  locale: Locale,
+  publicationId: number,
+  token: string,
+): Omit<NoticeLinks, "confirm" | "manage"> {
+  const unsubscribe = url(baseUrl, "/api/customers/contacts/unsubscribe", { token, locale });
+  return {
+    object: url(baseUrl, `/${locale}/subscription/object/${publicationId}`, { token }),
+    unsubscribe,
+    oneClickUnsubscribe: unsubscribe,
+    deadlineCalendar: url(baseUrl, `/api/notices/${publicationId}/deadline.ics`, { token }),
+  };
+}

@@ -15,7 +15,7 @@ import { annexCPaths } from "../domain/paths.ts";
 import type { IsoDate, Locale } from "../domain/schema/common.ts";
 import type { Location } from "../domain/schema/subprocessor.ts";
 import type { Vendor } from "../domain/schema/vendor.ts";
-import { regionName, t as strings } from "../i18n/index.ts";
+import { cohortName, regionName, t as strings } from "../i18n/index.ts";
 import { button, layout } from "./layout.ts";
 import type { NoticeLinks } from "./links.ts";
 import { escapeHtml, listUnsubscribeHeaders, type RenderedEmail } from "./message.ts";
@@ -39,10 +39,13 @@ export interface NoticeEmailInput {
    * computes it once per batch and stores it with the claim, and every rendering of that email quotes the same day.
    */
   deadline: IsoDate;
-  links: Pick<NoticeLinks, "object" | "manage" | "unsubscribe" | "oneClickUnsubscribe"> &
-    Partial<Pick<NoticeLinks, "deadlineCalendar">>;
+  /** A customer's notice contact has no preferences page (`manage`); a subscriber has. */
+  links: Pick<NoticeLinks, "object" | "unsubscribe" | "oneClickUnsubscribe"> &
+    Partial<Pick<NoticeLinks, "manage" | "deadlineCalendar">>;
   /** The customer region and cohort the notice is for, when known: its JSON link is then that audience's file. */
   audience?: VersionAudience | undefined;
+  /** A self-subscriber (default) or a customer's notice contact: the footer says why the email came. */
+  recipient?: "subscriber" | "contact" | undefined;
 }
 
 // A fan-out renders the same dates, locations and deadlines for thousands of emails; Intl formatters are costly to
@@ -223,7 +226,10 @@ export function renderNotice(input: NoticeEmailInput): RenderedEmail {
     ? t.subject(vendor.name, effective)
     : t.subjectDpa(vendor.name);
   const regionNames = personal.regions.map((id) => regionName(vendor, id, locale));
-  const scope = regionNames.length > 0 ? t.regions(regionNames.join(", ")) : t.allRegions;
+  const scope = [
+    regionNames.length > 0 ? t.regions(regionNames.join(", ")) : t.allRegions,
+    ...(personal.cohort ? [t.cohort(cohortName(vendor, personal.cohort, locale))] : []),
+  ].join(" ");
   const sentences = changeSentences(personal.diff, personal, locale, vendor);
   const summaries = personal.changes.map(
     (c) => `${c.summary[locale]} (${t.effective}: ${formatDate(c.effective, locale)})`,
@@ -279,8 +285,8 @@ ${annex.table}
     bodyHtml,
     bodyText,
     footer: [
-      t.footer(vendor.name),
-      { label: t.manage, url: links.manage },
+      input.recipient === "contact" ? t.footerContact(vendor.name) : t.footer(vendor.name),
+      ...(links.manage ? [{ label: t.manage, url: links.manage }] : []),
       { label: t.unsubscribe, url: links.unsubscribe },
       t.questions(vendor.privacyContact),
     ],

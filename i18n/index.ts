@@ -4,7 +4,7 @@ import { en } from "./en.ts";
 import type { Strings } from "./strings.ts";
 
 export type { Strings } from "./strings.ts";
-export { regionName, vendorGenitive } from "./vendor.ts";
+export { cohortName, regionName, vendorGenitive } from "./vendor.ts";
 
 const STRINGS: Record<Locale, Strings> = { da, en };
 

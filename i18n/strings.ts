@@ -166,6 +166,8 @@ export interface Strings {
     email: string;
     topics: string;
     regions: string;
+    cohort: (vendor: string) => string;
+    cohortUnknown: string;
     honeypot: string;
     submit: string;
     howTitle: string;
@@ -233,6 +235,8 @@ export interface Strings {
     language: string;
     topicsLegend: string;
     regionsLegend: string;
+    cohortLegend: (vendor: string) => string;
+    cohortUnknown: string;
     save: string;
     saved: string;
     exportHeading: string;
@@ -323,6 +327,7 @@ export interface Strings {
     intro: (vendor: string) => string;
     regions: (names: string) => string;
     allRegions: string;
+    cohort: (name: string) => string;
     whatChanged: string;
     added: (name: string) => string;
     removed: (name: string) => string;
@@ -353,6 +358,7 @@ export interface Strings {
     previous: (fp: string) => string;
     publication: (n: number) => string;
     footer: (vendor: string) => string;
+    footerContact: (vendor: string) => string;
     manage: string;
     unsubscribe: string;
     questions: (mail: string) => string;

@@ -14,3 +14,8 @@ export function vendorGenitive(name: string, locale: Locale): string {
 export function regionName(vendor: Pick<Vendor, "regions">, id: string, locale: Locale): string {
   return vendor.regions.find((r) => r.id === id)?.name[locale] ?? id;
 }
+
+/** A contract cohort's name in a language (vendor.yaml), e.g. "Customers contracted on or before 5 July 2023". */
+export function cohortName(vendor: Pick<Vendor, "cohorts">, id: string, locale: Locale): string {
+  return vendor.cohorts.find((c) => c.id === id)?.name[locale] ?? id;
+}

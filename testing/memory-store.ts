@@ -59,6 +59,8 @@ export function memoryDeliveryStore(subscribers: Iterable<LiveSubscriber>): Memo
           batchKey: null,
           claimedAt: null,
           attempts: 0,
+          customerId: null,
+          audience: null,
           deadline: null,
           sentAt: null,
           messageId: null,
@@ -103,6 +105,7 @@ export function memoryDeliveryStore(subscribers: Iterable<LiveSubscriber>): Memo
           locale: r.locale,
           topics: r.topics,
           regions: r.regions,
+          audience: d.audience ?? r.audience,
           deadline: r.deadline,
         });
         tokenHashes.add(r.manageTokenHash);

@@ -12,6 +12,15 @@ export const DEFAULT_LOCALE: Locale = vendor.defaultLocale;
 /** Customer regions a subscriber may follow (content/vendor.yaml, e.g. uk, de, ca, eea, ch). */
 export const REGION_IDS: readonly string[] = vendor.regions.map((r) => r.id);
 
+/** Contract cohorts (content/vendor.yaml, e.g. legacy, current, legacy-switch): a subscriber may state theirs. */
+export const COHORT_IDS: readonly string[] = vendor.cohorts.map((c) => c.id);
+
+/**
+ * The cohorts the subscribe and manage forms offer: those a contract date decides (legacy, current). One staff
+ * assigns (`assignedOnly`, e.g. legacy-switch) is not something a reader can tell from their contract.
+ */
+export const CONTRACT_COHORT_IDS: readonly string[] = vendor.cohorts.filter((c) => !c.assignedOnly).map((c) => c.id);
+
 /** A confirmation link is good for 48 hours (docs/architecture.md "Subscriptions"). */
 export const CONFIRM_TOKEN_TTL_MS = 48 * 60 * 60 * 1000;
 /** Sign-ups never confirmed are deleted after 7 days (docs/architecture.md "Subscriptions"). */

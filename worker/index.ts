@@ -29,6 +29,7 @@ app.route("/api/customers/contacts", contactApi);
 app.route("/api/publications", publications);
 app.route("/api/notices", notices);
 app.route("/api/webhooks", webhooks);
+// A customer's notice contact (issue 13): its one-click unsubscribe.
 app.route("/", noticePages);
 app.route("/", contactPages);
 app.route("/", pages);

@@ -3,10 +3,11 @@ import type { AnnexCDocument, AnnexCEntry } from "../../domain/annex.ts";
 import {
   customerAnnexC,
   customerNoticeFor,
+  customerPersonalNotice,
   planCustomerFanout,
   planCustomerNotices,
 } from "../../domain/customer-notice.ts";
-import { buildNotice } from "../../domain/notice.ts";
+import { buildNotice, noticeFor } from "../../domain/notice.ts";
 import type { Change } from "../../domain/schema/change.ts";
 import type { Location } from "../../domain/schema/subprocessor.ts";
 import { annexEntry } from "./annex-entry.ts";
@@ -182,5 +183,48 @@ describe("customer fan-out", () => {
     const again = planCustomerFanout("pub-1", planCustomerNotices(notice, [...many].reverse(), vendor.cohorts));
     expect(again).toEqual(chunks);
     expect(() => planCustomerFanout("pub-1", notices, { batchSize: 101 })).toThrow(/Resend batch limit/);
+  });
+});
+
+describe("what the fan-out renders for a contact and for a subscriber with a cohort", () => {
+  it("a contact's notice is its customer's plan: the same rows, diff and changes, only the audience's", () => {
+    for (const c of all) {
+      const planned = customerNoticeFor(notice, c, vendor.cohorts);
+      const personal = customerPersonalNotice(notice, { region: planned.region, cohort: planned.cohort }, "da");
+      if (!planned.concerned) {
+        expect(personal, c.externalId).toBeUndefined();
+        continue;
+      }
+      expect(personal, c.externalId).toMatchObject({
+        locale: "da",
+        regions: [planned.region],
+        cohort: planned.cohort,
+        annexC: planned.annexC,
+        diff: planned.diff,
+        changes: planned.changes,
+      });
+    }
+  });
+
+  it("an audience the change does not touch renders nothing", () => {
+    const unchanged = buildNotice(doc(after, [], "fp-1"), doc(after, [], "fp-1"), {
+      publicationId: "pub-2",
+      sequence: 2,
+      publishedAt: "2024-06-01T08:00:00.000Z",
+    });
+    expect(customerPersonalNotice(unchanged, { region: "uk", cohort: "current" }, "en")).toBeUndefined();
+  });
+
+  it("a subscriber who states a cohort sees only its rows; one who does not sees every cohort's", () => {
+    const subscriber = { id: "s", locale: "en" as const, topics: ["subprocessors" as const], regions: ["uk"] };
+    const current = noticeFor(notice, { ...subscriber, cohort: "current" });
+    const legacy = noticeFor(notice, { ...subscriber, cohort: "legacy" });
+    const unknown = noticeFor(notice, subscriber);
+    expect(current?.cohort).toBe("current");
+    expect(unknown?.cohort).toBeUndefined();
+    expect(locations(current?.annexC ?? [])).toEqual(["aws:GB"]);
+    expect(locations(legacy?.annexC ?? [])).toEqual(["aws:IE"]);
+    // Every cohort's UK rows, the switch's included.
+    expect(locations(unknown?.annexC ?? [])).toEqual(["aws:IE", "aws:IE*", "aws:GB", "twilio:US"]);
   });
 });

@@ -4,6 +4,8 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { Webhook } from "svix";
+import { expect } from "vitest";
 import { listOutbox, type OutboxEmail } from "../../worker/db/outbox.ts";
 import worker from "../../worker/index.ts";
 
@@ -77,4 +79,33 @@ export async function resetTables(): Promise<void> {
   await env.DB.batch(
     ["subscription_tokens", "subscribers", "rate_limits", "outbox"].map((t) => env.DB.prepare(`DELETE FROM ${t}`)),
   );
+}
+
+/** Signs up through the API and confirms with the link of the confirmation email. */
+export async function signUpAndConfirm(email: string, body: Record<string, unknown>): Promise<void> {
+  expect((await subscribe({ email, ...body })).status).toBe(202);
+  const [confirmation] = await outbox(email);
+  if (!confirmation) throw new Error("no confirmation email");
+  const res = await call(
+    "/api/subscriptions/confirm",
+    json({ token: tokenFrom(confirmation, "/subscription/confirm") }),
+  );
+  expect(res.status).toBe(200);
+}
+
+/** A webhook request as Resend sends it: Svix-signed with the configured secret (or `secret`), at `at`. */
+export function signedWebhook(payload: string, options: { id?: string; at?: Date; secret?: string } = {}) {
+  const id = options.id ?? `msg_${crypto.randomUUID()}`;
+  const at = options.at ?? new Date();
+  const wh = new Webhook(options.secret ?? env.RESEND_WEBHOOK_SECRET);
+  return {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      "svix-id": id,
+      "svix-timestamp": String(Math.floor(at.getTime() / 1000)),
+      "svix-signature": wh.sign(id, at, payload),
+    },
+    body: payload,
+  };
 }

@@ -3,10 +3,12 @@
  * out while the fake Resend answers 429 with retry-after, 5xx, garbage, drops the connection, accepts a batch and
  * loses the answer, or refuses a batch for good (422); D1 fails before or after a write mid-batch (so the consumer
  * throws after doing part of its work); queue batches arrive twice and two consumers run at once; two publish runs
- * race; subscribers unsubscribe and bounce (webhooks delivered twice) while the fan-out is under way.
+ * race; subscribers and customers' notice contacts unsubscribe and bounce (webhooks delivered twice) while the fan-out
+ * is under way.
  *
  * After draining the queue, for every seed:
- * - exactly one accepted send per (publication, subscriber) whose delivery is `sent`, and none for anyone else;
+ * - exactly one accepted send per (publication, recipient) whose delivery is `sent`, and none for anyone else: the
+ *   recipients are the subscribers and the contacts of the customers the change concerns, in the same queue;
  * - nobody who unsubscribed or bounced before their batch was first attempted got anything;
  * - every delivery ends sent, suppressed or dead, and the dead are exactly the recipients of refused batches;
  * - the fake's request-rate limit (= RESEND_MAX_RPS) was never exceeded.
@@ -25,11 +27,23 @@ import {
   gatedDb,
   type QueuedMessage,
   resetNoticeTables,
+  type SeedCustomer,
+  seedCustomers,
 } from "./notices-helpers.ts";
 
 const SEEDS = 50;
 const SUBSCRIBERS = 150; // two provider batches (100 + 50) of recipients, plus some who are not concerned
 const MAX_RPS = 20;
+// Customers under contract, three contacts each: a provider batch of their own behind the subscribers' two.
+const CUSTOMERS = 12;
+const CONTACTS_PER_CUSTOMER = 3;
+
+/** A recipient of the fan-out: a subscriber, or a customer's notice contact. */
+interface Recipient {
+  id: string;
+  email: string;
+  contact: boolean;
+}
 
 const { base, changed } = await documents();
 
@@ -69,6 +83,22 @@ function randomReplies(rng: Rng): { replies: Reply[]; permanent: boolean } {
     } else replies.push({ kind: "ok" });
   }
   return { replies, permanent };
+}
+
+async function seedContacts(): Promise<Recipient[]> {
+  const regions = ["uk", "de", "eea", "ca"];
+  const customers: SeedCustomer[] = Array.from({ length: CUSTOMERS }, (_, i) => ({
+    id: `CUST-${String(i).padStart(3, "0")}`,
+    region: regions[i % regions.length] ?? "uk",
+    contractDate: i % 2 === 0 ? "2022-03-01" : "2024-03-01",
+    locale: i % 2 === 0 ? "da" : "en",
+    contacts: Array.from({ length: CONTACTS_PER_CUSTOMER }, (_, k) => ({
+      id: `contact-${String(i).padStart(3, "0")}-${k}`,
+      email: `notice${k}@cust${i}.example`,
+    })),
+  }));
+  await seedCustomers(customers);
+  return customers.flatMap((c) => c.contacts.map((k) => ({ id: k.id, email: k.email, contact: true })));
 }
 
 async function seedSubscribers(): Promise<{ id: string; email: string }[]> {
@@ -129,14 +159,21 @@ interface SeedReport {
   sent: number;
   suppressed: number;
   dead: number;
+  contactsSent: number;
 }
 
-async function runSeed(seed: number, subscribers: { id: string; email: string }[]): Promise<SeedReport> {
+async function runSeed(
+  seed: number,
+  subscribers: { id: string; email: string }[],
+  contacts: Recipient[],
+): Promise<SeedReport> {
   const rng = prng(seed);
   await resetNoticeTables();
   await env.DB.prepare(
     "UPDATE subscribers SET status = 'confirmed', suppressed_at = NULL, suppressed_reason = NULL, unsubscribed_at = NULL",
   ).run();
+  await env.DB.prepare("UPDATE customer_contacts SET status = 'active'").run();
+  const everyone: Recipient[] = [...subscribers.map((s) => ({ ...s, contact: false })), ...contacts];
   const fake = resendAccount(env.RESEND_BASE_URL, `re_faults_${seed}`);
   await fake.reset();
   await fake.setRateLimit(MAX_RPS);
@@ -154,7 +191,8 @@ async function runSeed(seed: number, subscribers: { id: string; email: string }[
   expect(runs.map((r) => r.status).sort()).toEqual(["published", "unchanged"]);
   const published = runs.find((r) => r.status === "published");
   const recipients = published?.status === "published" ? published.recipients : 0;
-  expect(recipients).toBe(SUBSCRIBERS - SUBSCRIBERS / 10);
+  // The change adds a sub-processor for every customer: every contact is a recipient.
+  expect(recipients).toBe(SUBSCRIBERS - SUBSCRIBERS / 10 + contacts.length);
 
   const failAt = new Map<number, "before" | "after">();
   for (let i = rng.int(3); i > 0; i--) failAt.set(rng.int(40), rng.chance(0.5) ? "before" : "after");
@@ -169,12 +207,16 @@ async function runSeed(seed: number, subscribers: { id: string; email: string }[
   const leftBeforeClaim = new Set<string>();
   const leftAfterClaim = new Set<string>();
   const leave = async () => {
-    const who = subscribers[rng.int(subscribers.length)];
+    const who = everyone[rng.int(everyone.length)];
     if (!who || leftBeforeClaim.has(who.id) || leftAfterClaim.has(who.id)) return;
     const before = await statusOf(who.id);
     const claimed = before === "sending" || before === "sent" || before === "dead";
     if (rng.chance(0.5)) {
-      await env.DB.prepare("UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ?2 WHERE id = ?1")
+      await env.DB.prepare(
+        who.contact
+          ? "UPDATE customer_contacts SET status = 'unsubscribed', updated_at = ?2 WHERE id = ?1"
+          : "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ?2 WHERE id = ?1",
+      )
         .bind(who.id, new Date().toISOString())
         .run();
     } else {
@@ -207,8 +249,15 @@ async function runSeed(seed: number, subscribers: { id: string; email: string }[
 
   const state = await fake.state();
   const { results: rows } = await env.DB.prepare(
-    "SELECT subscriber_id, email, status, message_id FROM deliveries WHERE publication_id = 2",
-  ).all<{ subscriber_id: string; email: string | null; status: string; message_id: string | null }>();
+    "SELECT subscriber_id, email, status, message_id, customer_id, audience FROM deliveries WHERE publication_id = 2",
+  ).all<{
+    subscriber_id: string;
+    email: string | null;
+    status: string;
+    message_id: string | null;
+    customer_id: string | null;
+    audience: string | null;
+  }>();
   const context = `seed ${seed}`;
   expect(rows.length, context).toBe(recipients);
   expect(state.overLimit ?? 0, `${context}: requests over the rate limit`).toBe(0);
@@ -227,7 +276,7 @@ async function runSeed(seed: number, subscribers: { id: string; email: string }[
   let suppressed = 0;
   let dead = 0;
   for (const row of rows) {
-    const sub = subscribers.find((s) => s.id === row.subscriber_id);
+    const sub = everyone.find((s) => s.id === row.subscriber_id);
     const email = row.email ?? sub?.email ?? "";
     const got = deliveredTo.get(email) ?? [];
     expect(["sent", "suppressed", "dead"], `${context}: ${row.subscriber_id} ended ${row.status}`).toContain(
@@ -250,7 +299,7 @@ async function runSeed(seed: number, subscribers: { id: string; email: string }[
   }
   // Everyone in a refused batch is dead: a permanent failure is reported, never silently dropped.
   for (const email of refused) {
-    const sub = subscribers.find((s) => s.email === email);
+    const sub = everyone.find((s) => s.email === email);
     if (sub) expect(await statusOf(sub.id), `${context}: ${email} in a refused batch`).toBe("dead");
   }
   if (dead > 0) {
@@ -259,24 +308,35 @@ async function runSeed(seed: number, subscribers: { id: string; email: string }[
   }
   // Nobody outside the plan (the DPA-only subscribers) got this notice.
   expect(state.delivered.length, context).toBe(sentCount);
-  return { seed, rounds, requests: state.requests.length, sent: sentCount, suppressed, dead };
+  // Every contact has its row, with its customer and audience; the contacts that left got nothing more.
+  const contactRows = rows.filter((r) => contacts.some((c) => c.id === r.subscriber_id));
+  expect(contactRows, context).toHaveLength(contacts.length);
+  for (const r of contactRows) {
+    expect(r.customer_id, context).toBe(`CUST-${r.subscriber_id.slice("contact-".length, "contact-".length + 3)}`);
+    expect(JSON.parse(r.audience ?? "{}").region, context).toMatch(/^(uk|de|eea|ca)$/);
+  }
+  const contactsSent = contactRows.filter((r) => r.status === "sent").length;
+  return { seed, rounds, requests: state.requests.length, sent: sentCount, suppressed, dead, contactsSent };
 }
 
 describe("notice fan-out under injected faults", () => {
   let subscribers: { id: string; email: string }[] = [];
+  let contacts: Recipient[] = [];
   beforeAll(async () => {
     subscribers = await seedSubscribers();
+    contacts = await seedContacts();
   });
 
   it(`sends exactly once per still-subscribed subscriber over ${SEEDS} seeded fault schedules`, {
     timeout: 600_000,
   }, async () => {
     const reports: SeedReport[] = [];
-    for (let seed = 1; seed <= SEEDS; seed++) reports.push(await runSeed(seed, subscribers));
+    for (let seed = 1; seed <= SEEDS; seed++) reports.push(await runSeed(seed, subscribers, contacts));
     // The schedules did exercise the faults they claim to (not every seed passes on the happy path).
     expect(reports.some((r) => r.dead > 0)).toBe(true);
     expect(reports.some((r) => r.suppressed > 0)).toBe(true);
     expect(reports.some((r) => r.rounds > 2)).toBe(true);
+    expect(reports.every((r) => r.contactsSent > 0)).toBe(true);
     console.log(
       `fault schedules: ${reports.length}, requests ${reports.reduce((n, r) => n + r.requests, 0)}, ` +
         `sent ${reports.reduce((n, r) => n + r.sent, 0)}, suppressed ${reports.reduce((n, r) => n + r.suppressed, 0)}, ` +

@@ -124,6 +124,41 @@ export interface QueuedMessage {
 
 export type Outcome = "ack" | "retry" | "none";
 
+/**
+ * Customers under contract with their contacts, written as the customers admin would (db/customers.ts owns those
+ * writes; the notice tests only need the rows). Replaces every customer and contact.
+ */
+export interface SeedCustomer {
+  id: string;
+  region: string;
+  contractDate: string;
+  cohort?: string;
+  locale: "da" | "en";
+  endedAt?: string;
+  contacts: { id: string; email: string; locale?: "da" | "en"; status?: string }[];
+}
+
+export async function seedCustomers(customers: readonly SeedCustomer[]): Promise<void> {
+  const now = "2026-11-01T10:00:00.000Z";
+  await env.DB.batch([
+    env.DB.prepare("DELETE FROM contact_tokens"),
+    env.DB.prepare("DELETE FROM customer_contacts"),
+    env.DB.prepare("DELETE FROM customers"),
+    ...customers.flatMap((c) => [
+      env.DB.prepare(
+        "INSERT INTO customers (external_id, name, region, contract_date, cohort, locale, created_at, updated_at, " +
+          "ended_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
+      ).bind(c.id, `Customer ${c.id}`, c.region, c.contractDate, c.cohort ?? null, c.locale, now, c.endedAt ?? null),
+      ...c.contacts.map((k) =>
+        env.DB.prepare(
+          "INSERT INTO customer_contacts (id, customer_id, email, name, locale, status, created_at, updated_at) " +
+            "VALUES (?1, ?2, ?3, NULL, ?4, ?5, ?6, ?6)",
+        ).bind(k.id, c.id, k.email, k.locale ?? null, k.status ?? "active", now),
+      ),
+    ]),
+  ]);
+}
+
 /** Runs the real consumer on a hand-made batch and reports what it did with each message. */
 export async function deliver(
   messages: readonly QueuedMessage[],
@@ -174,6 +209,8 @@ export const NOTICE_TABLES = [
   "dead_letters",
   "deliveries",
   "fanout_chunks",
+  "contact_tokens",
+  "publication_customers",
   "publications",
   "webhook_events",
   "send_log",

@@ -9,7 +9,7 @@ import ICAL from "ical.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PublicationsSchema } from "../../domain/schema/documents.ts";
 import { resendAccount } from "../../testing/resend-control.ts";
-import { call, json, outbox, resetTables, subscribe, tokenFrom } from "./helpers.ts";
+import { call, json, outbox, resetTables, signUpAndConfirm } from "./helpers.ts";
 import { assetsServing, capturingQueue, documents, drain, resetNoticeTables } from "./notices-helpers.ts";
 
 const { base, changed } = await documents();
@@ -17,17 +17,6 @@ const fake = resendAccount(env.RESEND_BASE_URL, "re_notices_e2e");
 const { queue, sent } = capturingQueue();
 const sendVia = { EMAIL_TRANSPORT: "resend", RESEND_API_KEY: fake.apiKey, RESEND_MAX_RPS: "50" } as Partial<Env>;
 const admin = { Authorization: `Bearer ${env.ADMIN_TOKEN}` };
-
-async function signUpAndConfirm(email: string, body: Record<string, unknown>) {
-  expect((await subscribe({ email, ...body })).status).toBe(202);
-  const [confirmation] = await outbox(email);
-  if (!confirmation) throw new Error("no confirmation email");
-  const res = await call(
-    "/api/subscriptions/confirm",
-    json({ token: tokenFrom(confirmation, "/subscription/confirm") }),
-  );
-  expect(res.status).toBe(200);
-}
 
 function publishWith(doc: typeof base) {
   return call(

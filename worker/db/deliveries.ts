@@ -6,7 +6,14 @@
  */
 import type { NoticeTopic } from "../../domain/notice.ts";
 import type { Locale } from "../../domain/schema/common.ts";
-import type { DeliveryStatus, DeliveryStore, LiveSubscriber, OpenDelivery } from "../notices/engine/fanout.ts";
+import type {
+  DeliveryAudience,
+  DeliveryStatus,
+  DeliveryStore,
+  LiveSubscriber,
+  OpenDelivery,
+} from "../notices/engine/fanout.ts";
+import { liveContacts } from "./customer-notices.ts";
 
 interface RawOpen {
   subscriber_id: string;
@@ -19,6 +26,17 @@ interface RawOpen {
   claimed_at: string | null;
   deadline: string | null;
   attempts: number;
+  customer_id: string | null;
+  audience: string | null;
+}
+
+function audienceOf(json: string | null): DeliveryAudience | null {
+  if (!json) return null;
+  const a = JSON.parse(json) as { region?: string | null; cohort?: string | null };
+  return {
+    ...(typeof a.region === "string" ? { region: a.region } : {}),
+    ...(typeof a.cohort === "string" ? { cohort: a.cohort } : {}),
+  };
 }
 
 export function d1DeliveryStore(db: D1Database): DeliveryStore {
@@ -35,7 +53,8 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
     async open(publicationId, subscriberIds) {
       const { results } = await db
         .prepare(
-          "SELECT subscriber_id, status, email, locale, topics, regions, batch_key, claimed_at, deadline, attempts " +
+          "SELECT subscriber_id, status, email, locale, topics, regions, batch_key, claimed_at, deadline, attempts, " +
+            "customer_id, audience " +
             "FROM deliveries WHERE publication_id = ?1 AND status IN ('pending', 'sending') " +
             "AND subscriber_id IN (SELECT value FROM json_each(?2))",
         )
@@ -53,36 +72,43 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
           claimedAt: r.claimed_at,
           deadline: r.deadline,
           attempts: r.attempts,
+          customerId: r.customer_id,
+          audience: audienceOf(r.audience),
         }),
       );
     },
     async subscribers(ids) {
-      const { results } = await db
-        .prepare(
-          "SELECT id, email, status, locale, topics, regions FROM subscribers WHERE id IN (SELECT value FROM json_each(?1))",
-        )
-        .bind(JSON.stringify(ids))
-        .all<{
-          id: string;
-          email: string;
-          status: LiveSubscriber["status"];
-          locale: Locale;
-          topics: string;
-          regions: string;
-        }>();
-      return new Map(
-        results.map((r) => [
-          r.id,
-          {
-            id: r.id,
-            email: r.email,
-            status: r.status,
-            locale: r.locale,
-            topics: JSON.parse(r.topics) as NoticeTopic[],
-            regions: JSON.parse(r.regions) as string[],
-          },
-        ]),
-      );
+      const [{ results }, contacts] = await Promise.all([
+        db
+          .prepare(
+            "SELECT id, email, status, locale, topics, regions, cohort FROM subscribers " +
+              "WHERE id IN (SELECT value FROM json_each(?1))",
+          )
+          .bind(JSON.stringify(ids))
+          .all<{
+            id: string;
+            email: string;
+            status: LiveSubscriber["status"];
+            locale: Locale;
+            topics: string;
+            regions: string;
+            cohort: string | null;
+          }>(),
+        liveContacts(db, ids),
+      ]);
+      const out = new Map<string, LiveSubscriber>(contacts);
+      for (const r of results) {
+        out.set(r.id, {
+          id: r.id,
+          email: r.email,
+          status: r.status,
+          locale: r.locale,
+          topics: JSON.parse(r.topics) as NoticeTopic[],
+          regions: JSON.parse(r.regions) as string[],
+          ...(r.cohort !== null ? { cohort: r.cohort } : {}),
+        });
+      }
+      return out;
     },
     async suppress(publicationId, subscriberIds, reason, now) {
       await db
@@ -95,17 +121,24 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
     },
     async claim(publicationId, rows, batchKey, claimedAt) {
       const payload = JSON.stringify(
-        rows.map((r) => ({ ...r, topics: JSON.stringify(r.topics), regions: JSON.stringify(r.regions) })),
+        rows.map((r) => ({
+          ...r,
+          topics: JSON.stringify(r.topics),
+          regions: JSON.stringify(r.regions),
+          audience: r.audience ? JSON.stringify(r.audience) : null,
+        })),
       );
       const [claimed] = await db.batch<{ subscriber_id: string }>([
         db
           .prepare(
             "UPDATE deliveries SET status = 'sending', batch_key = ?3, claimed_at = ?4, updated_at = ?4, " +
-              "email = j.email, locale = j.locale, topics = j.topics, regions = j.regions, deadline = j.deadline " +
+              "email = j.email, locale = j.locale, topics = j.topics, regions = j.regions, deadline = j.deadline, " +
+              // A contact's audience was frozen with the plan; a subscriber's stated cohort is recorded here.
+              "audience = COALESCE(deliveries.audience, j.audience) " +
               "FROM (SELECT json_extract(value, '$.subscriberId') AS id, json_extract(value, '$.email') AS email, " +
               "json_extract(value, '$.locale') AS locale, json_extract(value, '$.topics') AS topics, " +
-              "json_extract(value, '$.regions') AS regions, json_extract(value, '$.deadline') AS deadline " +
-              "FROM json_each(?2)) AS j " +
+              "json_extract(value, '$.regions') AS regions, json_extract(value, '$.deadline') AS deadline, " +
+              "json_extract(value, '$.audience') AS audience FROM json_each(?2)) AS j " +
               "WHERE deliveries.publication_id = ?1 AND deliveries.subscriber_id = j.id AND deliveries.status = 'pending' " +
               "RETURNING deliveries.subscriber_id",
           )
@@ -118,6 +151,15 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
               "FROM json_each(?1) WHERE json_extract(value, '$.subscriberId') IN (SELECT id FROM subscribers)",
           )
           .bind(payload, claimedAt),
+        // A contact's notice token, with the publication it came with (the objection names it).
+        db
+          .prepare(
+            "INSERT OR IGNORE INTO contact_tokens (token_hash, contact_id, publication_id, created_at) " +
+              "SELECT json_extract(value, '$.manageTokenHash'), json_extract(value, '$.subscriberId'), ?2, ?3 " +
+              "FROM json_each(?1) WHERE json_extract(value, '$.customerId') IS NOT NULL " +
+              "AND json_extract(value, '$.subscriberId') IN (SELECT id FROM customer_contacts)",
+          )
+          .bind(payload, publicationId, claimedAt),
       ]);
       return (claimed?.results ?? []).map((r) => r.subscriber_id);
     },
@@ -239,7 +281,7 @@ export async function deliveryCounts(db: D1Database): Promise<Map<number, Record
   return out;
 }
 
-/** The delivery of one notice to one subscriber (for the objection window). */
+/** The delivery of one notice to one recipient, a subscriber or a contact (for the objection window). */
 export async function deliveryOf(
   db: D1Database,
   publicationId: number,
@@ -249,12 +291,97 @@ export async function deliveryOf(
   claimedAt: string | null;
   sentAt: string | null;
   deadline: string | null;
+  deliveredAt: string | null;
+  honouredDeadline: string | null;
 } | null> {
   const row = await db
     .prepare(
-      "SELECT status, claimed_at, sent_at, deadline FROM deliveries WHERE publication_id = ?1 AND subscriber_id = ?2",
+      "SELECT status, claimed_at, sent_at, deadline, delivered_at, honoured_deadline FROM deliveries " +
+        "WHERE publication_id = ?1 AND subscriber_id = ?2",
     )
     .bind(publicationId, subscriberId)
-    .first<{ status: DeliveryStatus; claimed_at: string | null; sent_at: string | null; deadline: string | null }>();
-  return row ? { status: row.status, claimedAt: row.claimed_at, sentAt: row.sent_at, deadline: row.deadline } : null;
+    .first<{
+      status: DeliveryStatus;
+      claimed_at: string | null;
+      sent_at: string | null;
+      deadline: string | null;
+      delivered_at: string | null;
+      honoured_deadline: string | null;
+    }>();
+  return row
+    ? {
+        status: row.status,
+        claimedAt: row.claimed_at,
+        sentAt: row.sent_at,
+        deadline: row.deadline,
+        deliveredAt: row.delivered_at,
+        honouredDeadline: row.honoured_deadline,
+      }
+    : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receipt (DPA 5.3 counts from receipt): what the provider's webhooks prove about one email
+
+/** The delivery an email belongs to, by the provider's message id (deliveries_by_message). */
+export async function deliveryByMessage(
+  db: D1Database,
+  messageId: string,
+): Promise<{
+  publicationId: number;
+  subscriberId: string;
+  claimedAt: string | null;
+  sentAt: string | null;
+  deadline: string | null;
+  deliveredAt: string | null;
+} | null> {
+  const row = await db
+    .prepare(
+      "SELECT publication_id, subscriber_id, claimed_at, sent_at, deadline, delivered_at FROM deliveries " +
+        "WHERE message_id = ?1 LIMIT 1",
+    )
+    .bind(messageId)
+    .first<{
+      publication_id: number;
+      subscriber_id: string;
+      claimed_at: string | null;
+      sent_at: string | null;
+      deadline: string | null;
+      delivered_at: string | null;
+    }>();
+  return row
+    ? {
+        publicationId: row.publication_id,
+        subscriberId: row.subscriber_id,
+        claimedAt: row.claimed_at,
+        sentAt: row.sent_at,
+        deadline: row.deadline,
+        deliveredAt: row.delivered_at,
+      }
+    : null;
+}
+
+/** Records the first proven delivery and the deadline it gives; a later report of the same email changes nothing. */
+export async function recordDelivered(
+  db: D1Database,
+  messageId: string,
+  deliveredAt: string,
+  honouredDeadline: string,
+): Promise<boolean> {
+  const r = await db
+    .prepare(
+      "UPDATE deliveries SET delivered_at = ?2, honoured_deadline = ?3 WHERE message_id = ?1 AND delivered_at IS NULL",
+    )
+    .bind(messageId, deliveredAt, honouredDeadline)
+    .run();
+  return r.meta.changes > 0;
+}
+
+/** Records that an email bounced (the first report counts). */
+export async function recordBounced(db: D1Database, messageId: string, bouncedAt: string): Promise<number> {
+  const r = await db
+    .prepare("UPDATE deliveries SET bounced_at = ?2 WHERE message_id = ?1 AND bounced_at IS NULL")
+    .bind(messageId, bouncedAt)
+    .run();
+  return r.meta.changes;
 }

@@ -4,6 +4,7 @@
  * transaction, and its fan-out state (enqueued, completed, stalled).
  */
 import type { AnnexCDocument } from "../../domain/annex.ts";
+import { customerPlanStatements, type PlannedContactDelivery, type PublicationCustomer } from "./customer-notices.ts";
 
 export interface PublicationRow {
   sequence: number;
@@ -90,6 +91,10 @@ export interface NewPublication {
   diff: string;
   announced: string;
   chunks: string[][];
+  /** What the publication means for each customer under contract (publication_customers). */
+  customers?: readonly PublicationCustomer[];
+  /** The contacts' deliveries, pending, with their customer and audience; their ids are in `chunks` too. */
+  contactDeliveries?: readonly PlannedContactDelivery[];
 }
 
 /** Chunks written per INSERT: 50 × 100 ids × ~40 bytes stays far below D1's statement and value limits. */
@@ -132,6 +137,9 @@ export async function insertPublication(db: D1Database, p: NewPublication): Prom
         .bind(p.sequence, JSON.stringify(slice)),
     );
   }
+  statements.push(
+    ...customerPlanStatements(db, p.sequence, p.customers ?? [], p.contactDeliveries ?? [], p.publishedAt),
+  );
   try {
     await db.batch(statements);
     return true;

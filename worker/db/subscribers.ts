@@ -14,6 +14,8 @@ export interface Preferences {
   locale: Locale;
   topics: NoticeTopic[];
   regions: string[];
+  /** The contract cohort stated (vendor.yaml); null = "I don't know". Absent in links sent before it was asked. */
+  cohort?: string | null | undefined;
 }
 
 export interface Subscriber extends Preferences {
@@ -34,6 +36,7 @@ export interface SubscriberRow {
   locale: Locale;
   topics: string;
   regions: string;
+  cohort: string | null;
   status: SubscriberStatus;
   created_at: string;
   updated_at: string;
@@ -44,7 +47,7 @@ export interface SubscriberRow {
 }
 
 export const SUBSCRIBER_COLUMNS =
-  "s.id, s.email, s.locale, s.topics, s.regions, s.status, s.created_at, s.updated_at, s.confirmed_at, " +
+  "s.id, s.email, s.locale, s.topics, s.regions, s.cohort, s.status, s.created_at, s.updated_at, s.confirmed_at, " +
   "s.unsubscribed_at, s.suppressed_at, s.suppressed_reason";
 
 export function toSubscriber(row: SubscriberRow): Subscriber {
@@ -54,6 +57,7 @@ export function toSubscriber(row: SubscriberRow): Subscriber {
     locale: row.locale,
     topics: JSON.parse(row.topics) as NoticeTopic[],
     regions: JSON.parse(row.regions) as string[],
+    cohort: row.cohort,
     status: row.status,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -100,16 +104,25 @@ export async function recordSignup(db: D1Database, input: SignupInput): Promise<
     countStatement(db, key, resetAtMs),
     db
       .prepare(
-        "INSERT INTO subscribers (id, email, locale, topics, regions, status, created_at, updated_at) " +
-          "VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6) " +
+        "INSERT INTO subscribers (id, email, locale, topics, regions, cohort, status, created_at, updated_at) " +
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?7, 'pending', ?6, ?6) " +
           "ON CONFLICT (email) DO UPDATE SET " +
           "locale = CASE WHEN status = 'pending' THEN excluded.locale ELSE locale END, " +
           "topics = CASE WHEN status = 'pending' THEN excluded.topics ELSE topics END, " +
           "regions = CASE WHEN status = 'pending' THEN excluded.regions ELSE regions END, " +
+          "cohort = CASE WHEN status = 'pending' THEN excluded.cohort ELSE cohort END, " +
           "updated_at = excluded.updated_at " +
           "RETURNING id, status",
       )
-      .bind(input.subscriberId, input.email, p.locale, JSON.stringify(p.topics), JSON.stringify(p.regions), input.now),
+      .bind(
+        input.subscriberId,
+        input.email,
+        p.locale,
+        JSON.stringify(p.topics),
+        JSON.stringify(p.regions),
+        input.now,
+        p.cohort ?? null,
+      ),
     db
       .prepare(
         "INSERT INTO subscription_tokens (token_hash, subscriber_id, kind, request, created_at, expires_at) " +
@@ -142,7 +155,7 @@ export async function confirmSubscriber(
         "UPDATE subscribers SET " +
           "confirmed_at = CASE WHEN status = 'confirmed' THEN confirmed_at ELSE ?5 END, " +
           "status = CASE WHEN status = 'suppressed' THEN status ELSE 'confirmed' END, " +
-          "unsubscribed_at = NULL, locale = ?2, topics = ?3, regions = ?4, updated_at = ?5 WHERE id = ?1",
+          "unsubscribed_at = NULL, locale = ?2, topics = ?3, regions = ?4, cohort = ?6, updated_at = ?5 WHERE id = ?1",
       )
       .bind(
         subscriberId,
@@ -150,6 +163,7 @@ export async function confirmSubscriber(
         JSON.stringify(preferences.topics),
         JSON.stringify(preferences.regions),
         now,
+        preferences.cohort ?? null,
       ),
     insertManageToken(db, subscriberId, manageTokenHash, now),
   ]);
@@ -175,7 +189,7 @@ export async function updatePreferences(
   await db
     .prepare(
       "UPDATE subscribers SET locale = COALESCE(?2, locale), topics = COALESCE(?3, topics), " +
-        "regions = COALESCE(?4, regions), updated_at = ?5 WHERE id = ?1",
+        "regions = COALESCE(?4, regions), cohort = CASE WHEN ?6 THEN ?7 ELSE cohort END, updated_at = ?5 WHERE id = ?1",
     )
     .bind(
       subscriberId,
@@ -183,6 +197,9 @@ export async function updatePreferences(
       patch.topics ? JSON.stringify(patch.topics) : null,
       patch.regions ? JSON.stringify(patch.regions) : null,
       now,
+      // null is a value here ("I don't know"), so whether the cohort changes is its own parameter.
+      patch.cohort !== undefined ? 1 : 0,
+      patch.cohort ?? null,
     )
     .run();
 }
@@ -235,15 +252,16 @@ export async function findSubscriberByEmail(db: D1Database, email: string): Prom
 /** Confirmed subscribers with their preferences: the input of the fan-out planner. */
 export async function confirmedSubscribers(
   db: D1Database,
-): Promise<{ id: string; locale: Locale; topics: NoticeTopic[]; regions: string[] }[]> {
+): Promise<{ id: string; locale: Locale; topics: NoticeTopic[]; regions: string[]; cohort?: string }[]> {
   const { results } = await db
-    .prepare("SELECT id, locale, topics, regions FROM subscribers WHERE status = 'confirmed'")
-    .all<{ id: string; locale: Locale; topics: string; regions: string }>();
+    .prepare("SELECT id, locale, topics, regions, cohort FROM subscribers WHERE status = 'confirmed'")
+    .all<{ id: string; locale: Locale; topics: string; regions: string; cohort: string | null }>();
   return results.map((r) => ({
     id: r.id,
     locale: r.locale,
     topics: JSON.parse(r.topics) as NoticeTopic[],
     regions: JSON.parse(r.regions) as string[],
+    ...(r.cohort !== null ? { cohort: r.cohort } : {}),
   }));
 }
 

@@ -8,7 +8,7 @@ import type { Context, MiddlewareHandler, ValidationTargets } from "hono";
 import { z } from "zod";
 import { NOTICE_TOPICS } from "../../domain/notice.ts";
 import { LOCALES } from "../../domain/schema/common.ts";
-import { DEFAULT_LOCALE, isLocale, MAX_BODY_BYTES, REGION_IDS } from "../env.ts";
+import { COHORT_IDS, DEFAULT_LOCALE, isLocale, MAX_BODY_BYTES, REGION_IDS } from "../env.ts";
 import { ApiError, type FieldIssue } from "./errors.ts";
 import type { AppEnv } from "./types.ts";
 
@@ -191,6 +191,17 @@ function choiceList<T extends z.ZodType<string>>(item: T, options: number, noun:
     .transform((list) => [...new Set(list)] as z.output<T>[]);
 }
 
+/**
+ * The contract cohort a subscriber states: a cohort id of vendor.yaml, or null (JSON) / "" (a form's "I don't know")
+ * for none, which keeps the notice with every cohort's rows.
+ */
+export const CohortField = z
+  .union([z.string({ error: "must be a string or null" }), z.null()], { error: "must be a string or null" })
+  .refine((c) => c === null || c === "" || COHORT_IDS.includes(c), {
+    error: `must be one of: ${COHORT_IDS.join(", ")}, or null for "I don't know"`,
+  })
+  .transform((c) => (c === "" ? null : c));
+
 export const Topics = choiceList(TopicField, NOTICE_TOPICS.length, "topics");
 export const Regions = choiceList(RegionField, REGION_IDS.length, "regions");
 
@@ -227,3 +238,13 @@ export function multiLineText(max: number) {
 
 /** Tokens arrive in links, headers and form fields; anything much longer than ours is refused early. */
 export const TokenField = z.string({ error: "must be a string" }).min(1, "is missing").max(128, "is too long");
+
+/** A link that carries a token (and the page's language): unsubscribe, confirm. */
+export const TokenQuery = z.object({ token: TokenField, locale: LocaleField.optional() }).strict();
+
+/** RFC 8058 §3.1: the one-click POST body is exactly `List-Unsubscribe=One-Click`. */
+export const OneClickBody = z
+  .object({
+    "List-Unsubscribe": z.literal("One-Click", { error: 'must be "One-Click" (RFC 8058)' }),
+  })
+  .strict();

@@ -23,22 +23,23 @@ export interface ObjectionWindow {
 }
 
 /**
- * The subscriber's own window: counted from their delivery (the provider accepted the email; the first attempt if
- * that is all we know). The later of that and the deadline quoted in the email applies: nobody loses a day they were
- * promised in writing.
+ * The recipient's own window (a subscriber's, or a customer contact's): counted from their delivery (the provider
+ * accepted the email; the first attempt if that is all we know). The later of that, the deadline quoted in the email
+ * and the one the proven receipt gives (honoured_deadline, from Resend's email.delivered, worker/routes/webhooks.ts)
+ * applies: nobody loses a day they were promised in writing, nor one a late delivery gave them (DPA 5.3).
  */
 export async function objectionWindow(env: Env, publicationId: number, subscriberId: string): Promise<ObjectionWindow> {
   const delivery = await deliveryOf(env.DB, publicationId, subscriberId);
   if (!delivery || !FINAL_OR_SENDING.includes(delivery.status)) {
     throw new ApiError("not_found", `Notice ${publicationId} was not sent to this subscription.`);
   }
-  const deliveredAt = delivery.sentAt ?? delivery.claimedAt;
-  if (!deliveredAt) throw new ApiError("not_found", `Notice ${publicationId} was not sent to this subscription.`);
-  const computed = objectionDeadline(new Date(deliveredAt), vendor.workingDayCalendar, vendor.objectionWorkingDays);
+  const sentAt = delivery.sentAt ?? delivery.claimedAt;
+  if (!sentAt) throw new ApiError("not_found", `Notice ${publicationId} was not sent to this subscription.`);
+  const computed = objectionDeadline(new Date(sentAt), vendor.workingDayCalendar, vendor.objectionWorkingDays);
   const quoted = delivery.deadline ?? computed;
-  // ISO dates compare as text: the later of the two.
-  const deadline = [quoted, computed].sort()[1] ?? computed;
-  return { deadline, deliveredAt };
+  // ISO dates compare as text: the latest of them.
+  const deadline = [quoted, computed, delivery.honouredDeadline ?? computed].sort().at(-1) ?? computed;
+  return { deadline, deliveredAt: delivery.deliveredAt ?? sentAt };
 }
 
 /** The publication of notice `id`; 404 for a baseline or an unknown id. */

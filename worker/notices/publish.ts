@@ -1,8 +1,16 @@
 import { ANNEX_C_FORMAT, type AnnexCDocument, fingerprint } from "../../domain/annex.ts";
+import { planCustomerFanout, planCustomerNotices } from "../../domain/customer-notice.ts";
 import { buildNotice, type Notice, noticeDiff, planFanout, publishDecision } from "../../domain/notice.ts";
+import {
+  customersUnderContract,
+  type PlannedContactDelivery,
+  type PublicationCustomer,
+  suppressedContactAddresses,
+} from "../db/customer-notices.ts";
 import { markEnqueued, unenqueuedChunks } from "../db/fanout-chunks.ts";
 import { insertPublication, lastPublication, publicationDocuments } from "../db/publications.ts";
 import { confirmedSubscribers } from "../db/subscribers.ts";
+import { vendor } from "../env.ts";
 import { ANNEX_C_PATH, readDeployedAnnexC } from "./deployed.ts";
 import type { FanoutMessage } from "./engine/fanout.ts";
 
@@ -10,6 +18,10 @@ import type { FanoutMessage } from "./engine/fanout.ts";
 // /annex-c.json with the last publication; if it changed, record the publication — snapshot, diff against the
 // previous one, the changes it announces, the previous fingerprint (hash chain) and the frozen fan-out plan — in one
 // transaction, then hand the plan to the queue. Nothing here sends mail.
+// The plan has two kinds of recipient, in the same chunks, queue and ledger: confirmed self-subscribers, and the
+// notice contacts of every customer under contract whose own Annex C (its region and cohort) the change touches
+// (DPA 5.2, 5.5; domain/customer-notice.ts). What the publication means for each customer, concerned or not and why,
+// is recorded with the plan (publication_customers).
 
 /** Cloudflare Queues: at most 100 messages and 256 KB per sendBatch; a chunk message is ~4 KB, so 25 fit. */
 export const MESSAGES_PER_SEND_BATCH = 25;
@@ -24,6 +36,8 @@ export type PublishResult =
       previousFingerprint: string;
       recipients: number;
       notConcerned: number;
+      /** Customers under contract the change concerns, and those it does not (nothing of their Annex C changed). */
+      customers: { concerned: number; notConcerned: number; contacts: number };
       chunks: number;
       announced: string[];
       enqueued: number;
@@ -135,6 +149,8 @@ export async function publish(deps: PublishDeps): Promise<PublishResult> {
   const previous = JSON.parse(last.document) as AnnexCDocument;
   const notice = buildNotice(previous, doc, { publicationId: String(sequence), sequence, publishedAt });
   const plan = planFanout(notice, await confirmedSubscribers(deps.db));
+  const customerPlan = await planCustomers(deps.db, notice, plan.chunks.length);
+  const chunks = [...plan.chunks.map((c) => c.subscriberIds), ...customerPlan.chunks];
   const inserted = await insertPublication(deps.db, {
     sequence,
     fingerprint: doc.fingerprint,
@@ -143,21 +159,75 @@ export async function publish(deps: PublishDeps): Promise<PublishResult> {
     document: JSON.stringify(doc),
     diff: JSON.stringify(noticeDiff(notice)),
     announced: JSON.stringify(notice.announced.map((c) => c.id)),
-    chunks: plan.chunks.map((c) => c.subscriberIds),
+    chunks,
+    customers: customerPlan.customers,
+    contactDeliveries: customerPlan.deliveries,
   });
   if (!inserted) return lostRace();
   const enqueued = await enqueuePending(deps);
+  const concerned = customerPlan.customers.filter((c) => c.concerned).length;
   return {
     status: "published",
     sequence,
     fingerprint: doc.fingerprint,
     previousFingerprint: decision.previousFingerprint,
-    recipients: plan.recipients.length,
+    recipients: plan.recipients.length + customerPlan.deliveries.length,
     notConcerned: plan.notConcerned.length,
-    chunks: plan.chunks.length,
+    customers: {
+      concerned,
+      notConcerned: customerPlan.customers.length - concerned,
+      contacts: customerPlan.deliveries.length,
+    },
+    chunks: chunks.length,
     announced: notice.announced.map((c) => c.id),
     enqueued,
-    detail: `Publication ${sequence} recorded; the notice is queued for ${plan.recipients.length} subscriber(s) in ${plan.chunks.length} batch(es).`,
+    detail:
+      `Publication ${sequence} recorded; the notice is queued for ${plan.recipients.length} subscriber(s) and ` +
+      `${customerPlan.deliveries.length} contact(s) of ${concerned} concerned customer(s) in ` +
+      `${chunks.length} batch(es).`,
+  };
+}
+
+/**
+ * The customers' part of the plan: each customer under contract resolved for its exact region and cohort; the
+ * contacts of the concerned ones cut into chunks numbered after the subscribers' `firstChunk` chunks.
+ */
+async function planCustomers(
+  db: D1Database,
+  notice: Notice,
+  firstChunk: number,
+): Promise<{ customers: PublicationCustomer[]; deliveries: PlannedContactDelivery[]; chunks: string[][] }> {
+  const [planned, suppressed] = await Promise.all([customersUnderContract(db), suppressedContactAddresses(db)]);
+  const notices = planCustomerNotices(
+    notice,
+    planned.map((p) => p.customer),
+    vendor.cohorts,
+    { suppressed },
+  );
+  const contactIds = new Map(planned.map((p) => [p.customer.externalId, p.contactIds]));
+  const audiences = new Map(notices.map((n) => [n.customer, { region: n.region, cohort: n.cohort }]));
+  const deliveries: PlannedContactDelivery[] = [];
+  const chunks = planCustomerFanout(String(notice.sequence), notices).map((chunk) => {
+    const ids: string[] = [];
+    for (const r of chunk.recipients) {
+      const contactId = contactIds.get(r.customer)?.get(r.email);
+      const audience = audiences.get(r.customer);
+      if (!contactId || !audience) continue;
+      ids.push(contactId);
+      deliveries.push({ contactId, customerId: r.customer, chunk: firstChunk + chunk.index, audience });
+    }
+    return ids;
+  });
+  return {
+    customers: notices.map((n) => ({
+      customerId: n.customer,
+      region: n.region,
+      cohort: n.cohort,
+      concerned: n.concerned,
+      reason: n.reason?.detail,
+    })),
+    deliveries,
+    chunks,
   };
 }
 

@@ -4,9 +4,9 @@
  */
 import { NOTICE_TOPICS as TOPICS } from "../../domain/notice.ts";
 import { LOCALES, type Locale } from "../../domain/schema/common.ts";
-import { regionName, t } from "../../i18n/index.ts";
+import { cohortName, regionName, t } from "../../i18n/index.ts";
 import type { Subscriber } from "../db/subscribers.ts";
-import { REGION_IDS, vendor } from "../env.ts";
+import { CONTRACT_COHORT_IDS, REGION_IDS, vendor } from "../env.ts";
 import { html, page, type SafeHtml, samePage } from "./html.ts";
 
 function hidden(name: string, value: string): SafeHtml {
@@ -39,9 +39,10 @@ export function confirmedPage(locale: Locale): Response {
   });
 }
 
-export function unsubscribePage(locale: Locale, token: string): Response {
+/** The unsubscribe button; `endpoint` is the one-click URL it posts to (a customer contact's has its own). */
+export function unsubscribePage(locale: Locale, token: string, endpoint = "/api/subscriptions/unsubscribe"): Response {
   const s = t(locale).unsubscribePage;
-  const action = `/api/subscriptions/unsubscribe?token=${encodeURIComponent(token)}&locale=${locale}`;
+  const action = `${endpoint}?token=${encodeURIComponent(token)}&locale=${locale}`;
   return page({
     locale,
     title: s.title,
@@ -77,6 +78,20 @@ export function erasedPage(locale: Locale): Response {
 
 function checkbox(name: string, value: string, label: string, checked: boolean): SafeHtml {
   return html`<li><label><input type="checkbox" name="${name}" value="${value}"${checked ? html` checked` : ""}> ${label}</label></li>`;
+}
+
+function radio(name: string, value: string, label: string, checked: boolean): SafeHtml {
+  return html`<li><label><input type="radio" name="${name}" value="${value}"${checked ? html` checked` : ""}> ${label}</label></li>`;
+}
+
+/** The contract question: the cohorts a contract date decides, the one already stated, and "I don't know" (""). */
+function cohortChoices(locale: Locale, current: string | null | undefined): SafeHtml[] {
+  const ids =
+    current && !CONTRACT_COHORT_IDS.includes(current) ? [...CONTRACT_COHORT_IDS, current] : CONTRACT_COHORT_IDS;
+  return [
+    ...ids.map((id) => radio("cohort", id, cohortName(vendor, id, locale), current === id)),
+    radio("cohort", "", t(locale).managePage.cohortUnknown, !current),
+  ];
 }
 
 export function managePage(locale: Locale, token: string, sub: Subscriber, saved: boolean): Response {
@@ -117,6 +132,9 @@ ${TOPICS.map((topic) => checkbox("topics", topic, s.topics[topic], sub.topics.in
 </ul></fieldset>
 <fieldset><legend>${m.regionsLegend}</legend><ul>
 ${REGION_IDS.map((id) => checkbox("regions", id, regionName(vendor, id, locale), sub.regions.includes(id)))}
+</ul></fieldset>
+<fieldset><legend>${m.cohortLegend(vendor.name)}</legend><ul>
+${cohortChoices(locale, sub.cohort)}
 </ul></fieldset>
 <button type="submit">${m.save}</button>
 </form>

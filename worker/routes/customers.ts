@@ -24,6 +24,7 @@ import type { AppEnv } from "../http/types.ts";
 import {
   acceptBody,
   LocaleField,
+  OneClickBody,
   oneLineText,
   RegionField,
   readLimited,
@@ -32,7 +33,6 @@ import {
 } from "../http/validation.ts";
 import { contactDonePage, contactPage } from "../pages/customer-contact.ts";
 import { requireAdmin } from "./admin.ts";
-import { OneClickBody } from "./subscriptions.ts";
 
 /**
  * An import body may be far larger than the 16 KB of other requests: 10,000 customers with two contacts each are about

@@ -10,6 +10,7 @@ import { ApiError } from "../http/errors.ts";
 import { bearerToken } from "../http/security.ts";
 import type { AppEnv } from "../http/types.ts";
 import { acceptBody, multiLineText, oneLineText, TokenField, validate } from "../http/validation.ts";
+import { contactFromToken } from "../notices/contacts.ts";
 import { noticeExists, objectionWindow, recordObjection } from "../notices/objections.ts";
 import { objectedPage, objectionPage } from "../pages/objection.ts";
 import { authenticate } from "../subscriptions/use-cases.ts";
@@ -18,8 +19,8 @@ import { authenticate } from "../subscriptions/use-cases.ts";
 // use case and its window are notices/objections.ts.
 // POST /api/notices/{id}/objections (JSON with a Bearer manage token, or the form below with the token as a field)
 // and the worker-rendered form the notice's "object" button opens: /{locale}/subscription/object/{id}?token=…
-// GET /api/notices/{id}/deadline.ics?token=… is the subscriber's own deadline as a calendar file, linked from the
-// notice (Resend batch emails carry no attachments).
+// GET /api/notices/{id}/deadline.ics?token=… is the recipient's own deadline as a calendar file, linked from the
+// notice (Resend batch emails carry no attachments): a subscriber's manage token or a customer contact's notice token.
 
 const ObjectionBody = z
   .object({
@@ -79,7 +80,9 @@ notices.post(
 
 notices.get("/:id/deadline.ics", validate("query", z.object({ token: TokenField }).strict()), async (c) => {
   const id = noticeId(c);
-  const subscriber = await authenticate(c.env, c.req.valid("query").token);
+  const { token } = c.req.valid("query");
+  const contact = await contactFromToken(c.env, token);
+  const subscriber = contact ? { id: contact.contactId, locale: contact.locale } : await authenticate(c.env, token);
   await noticeExists(c.env, id);
   const window = await objectionWindow(c.env, id, subscriber.id);
   const s = t(subscriber.locale).deadlineCalendar;

@@ -11,7 +11,17 @@ import { DEFAULT_LOCALE } from "../env.ts";
 import { ApiError } from "../http/errors.ts";
 import { bearerToken } from "../http/security.ts";
 import type { AppEnv } from "../http/types.ts";
-import { acceptBody, LocaleField, Regions, TokenField, Topics, validate } from "../http/validation.ts";
+import {
+  acceptBody,
+  CohortField,
+  LocaleField,
+  OneClickBody,
+  Regions,
+  TokenField,
+  TokenQuery,
+  Topics,
+  validate,
+} from "../http/validation.ts";
 import { unsubscribedPage } from "../pages/subscription.ts";
 import {
   ACCEPTED_BODY,
@@ -34,6 +44,8 @@ export const SubscribeBody = z
     locale: LocaleField.optional(),
     topics: Topics.optional(),
     regions: Regions.optional(),
+    /** "Signed on or before 5 July 2023 / after / I don't know" (null or ""): which cohort's rows the notices carry. */
+    cohort: CohortField.optional(),
     /** Honeypot: hidden from people on the HTML form; bots fill it in. Filled = accepted, nothing stored or sent. */
     website: z.string().max(500).optional(),
   })
@@ -41,24 +53,18 @@ export const SubscribeBody = z
 
 const ConfirmBody = z.object({ token: TokenField, locale: LocaleField.optional() }).strict();
 
-const TokenQuery = z.object({ token: TokenField, locale: LocaleField.optional() }).strict();
-
-/** RFC 8058 §3.1: the one-click POST body is exactly `List-Unsubscribe=One-Click`. */
-export const OneClickBody = z
-  .object({
-    "List-Unsubscribe": z.literal("One-Click", { error: 'must be "One-Click" (RFC 8058)' }),
-  })
-  .strict();
-
 const PatchBody = z
   .object({
     locale: LocaleField.optional(),
     topics: Topics.optional(),
     regions: Regions.optional(),
+    cohort: CohortField.optional(),
     subscribed: z.boolean({ error: "must be true or false" }).optional(),
   })
   .strict()
-  .refine((b) => Object.keys(b).length > 0, { error: "give at least one of locale, topics, regions, subscribed" });
+  .refine((b) => Object.keys(b).length > 0, {
+    error: "give at least one of locale, topics, regions, cohort, subscribed",
+  });
 
 const EmptyBody = z.object({}).strict();
 
@@ -74,6 +80,7 @@ const MeForm = z
     locale: LocaleField.optional(),
     topics: z.array(z.string()).optional(),
     regions: z.array(z.string()).optional(),
+    cohort: CohortField.optional(),
     subscribed: z.enum(["true", "false"], { error: "must be true or false" }).optional(),
     /** Sent only by the erase confirmation page's button: erasing cannot be undone, so one click is not enough. */
     confirm: z.literal("erase", { error: 'must be "erase"' }).optional(),
@@ -104,6 +111,7 @@ const MeForm = z
     if (!topics.success || !regions.success) return z.NEVER;
     const patch: PreferencesPatch = { topics: topics.data, regions: regions.data };
     if (form.locale) patch.locale = form.locale;
+    if (form.cohort !== undefined) patch.cohort = form.cohort;
     return { token: form.token, method: form._method, patch };
   });
 

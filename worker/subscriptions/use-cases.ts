@@ -48,6 +48,8 @@ export interface SignupRequest {
   locale?: Locale | undefined;
   topics?: NoticeTopic[] | undefined;
   regions?: string[] | undefined;
+  /** The contract cohort stated; null or absent = "I don't know". */
+  cohort?: string | null | undefined;
 }
 
 function transportOf(deps: Deps): EmailTransport {
@@ -76,6 +78,7 @@ export async function signup(deps: Deps, request: SignupRequest): Promise<void> 
     locale: request.locale ?? DEFAULT_LOCALE,
     topics: request.topics ?? [...NOTICE_TOPICS],
     regions: request.regions ?? [...REGION_IDS],
+    cohort: request.cohort ?? null,
   };
   const token = newToken();
   const [tokenHash, emailHash] = await Promise.all([sha256Hex(token), sha256Hex(request.email)]);
@@ -134,7 +137,12 @@ export async function confirm(deps: Deps, token: string): Promise<ConfirmResult>
   const claimed = await claimConfirmToken(env.DB, tokenHash, now.toISOString());
   if (!claimed) return { status: sub.status, locale: sub.locale, alreadyConfirmed: true };
 
-  const preferences = record.request ?? { locale: sub.locale, topics: sub.topics, regions: sub.regions };
+  const preferences = record.request ?? {
+    locale: sub.locale,
+    topics: sub.topics,
+    regions: sub.regions,
+    cohort: sub.cohort ?? null,
+  };
   const manageToken = newToken();
   await confirmSubscriber(env.DB, sub.id, preferences, await sha256Hex(manageToken), now.toISOString());
   if (sub.status !== "suppressed") {
@@ -220,6 +228,8 @@ export function view(sub: Subscriber) {
     locale: sub.locale,
     topics: sub.topics,
     regions: sub.regions,
+    /** null = "I don't know": notices carry every cohort's rows. */
+    cohort: sub.cohort ?? null,
     createdAt: sub.createdAt,
     updatedAt: sub.updatedAt,
     confirmedAt: sub.confirmedAt,
@@ -245,6 +255,8 @@ export interface PreferencesPatch {
   locale?: Locale | undefined;
   topics?: NoticeTopic[] | undefined;
   regions?: string[] | undefined;
+  /** A cohort id, or null for "I don't know"; undefined leaves it as it is. */
+  cohort?: string | null | undefined;
   subscribed?: boolean | undefined;
 }
 
@@ -262,6 +274,7 @@ export async function updateSubscription(deps: Deps, sub: Subscriber, patch: Pre
   if (patch.locale) prefs.locale = patch.locale;
   if (patch.topics) prefs.topics = patch.topics;
   if (patch.regions) prefs.regions = patch.regions;
+  if (patch.cohort !== undefined) prefs.cohort = patch.cohort;
   if (Object.keys(prefs).length > 0) await updatePreferences(env.DB, sub.id, prefs, now);
   if (patch.subscribed === false) await unsubscribe(env.DB, sub.id, now);
   if (patch.subscribed === true) await resubscribe(env.DB, sub.id, now);

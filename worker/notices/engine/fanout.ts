@@ -1,13 +1,15 @@
 import { objectionDeadline } from "../../../domain/calendar.ts";
+import { customerPersonalNotice } from "../../../domain/customer-notice.ts";
 import {
   batchIdempotencyKey,
   isPastIdempotencyWindow,
   type Notice,
   type NoticeTopic,
   noticeFor,
+  type PersonalNotice,
 } from "../../../domain/notice.ts";
 import type { Locale } from "../../../domain/schema/common.ts";
-import { noticeLinks } from "../../../emails/links.ts";
+import { contactNoticeLinks, noticeLinks } from "../../../emails/links.ts";
 import type { OutgoingEmail, RenderedEmail } from "../../../emails/message.ts";
 import { type NoticeEmailInput, renderNotice } from "../../../emails/notice.ts";
 
@@ -23,6 +25,10 @@ import { type NoticeEmailInput, renderNotice } from "../../../emails/notice.ts";
 //    `sending`; the retry sends the same key, and the provider returns the first result instead of sending again;
 // 4. Resend keeps a key for 24 h: a row still `sending` after that is flagged `stuck` for a person, never re-sent.
 // Proved by tests/worker/notices-faults.test.ts.
+//
+// A customer's notice contact is a recipient like a subscriber (README "How notices and objections work"): the same
+// ledger row keyed by its contact id, with the customer and the audience (region, cohort) frozen in the plan at publish
+// time; its email carries only the rows of that audience's Annex C (domain/customer-notice.ts).
 
 /** A queue message: one chunk of a publication's fan-out plan. */
 export interface FanoutMessage {
@@ -32,6 +38,15 @@ export interface FanoutMessage {
 }
 
 export type DeliveryStatus = "pending" | "sending" | "sent" | "suppressed" | "dead" | "stuck";
+
+/**
+ * The Annex C audience a delivery is resolved for, stored with it (deliveries.audience): a contact's customer region
+ * and cohort (frozen at publish time), or the cohort a subscriber stated (snapshot at claim time).
+ */
+export interface DeliveryAudience {
+  region?: string | undefined;
+  cohort?: string | undefined;
+}
 
 /** A delivery that is not finished yet. */
 export interface OpenDelivery {
@@ -46,16 +61,26 @@ export interface OpenDelivery {
   /** The DPA 5.3 deadline stored with the claim; the email quotes it (null until claimed). */
   deadline: string | null;
   attempts: number;
+  /** Set for a customer's contact (the recipient id is then the contact id). */
+  customerId?: string | null | undefined;
+  audience?: DeliveryAudience | null | undefined;
 }
 
-/** The subscriber as they stand now (undefined when erased). */
+/**
+ * The recipient as they stand now (undefined when erased). A contact is "confirmed" while active and its customer is
+ * under contract; otherwise its status says why it gets nothing.
+ */
 export interface LiveSubscriber {
   id: string;
   email: string;
-  status: "pending" | "confirmed" | "unsubscribed" | "suppressed";
+  status: "pending" | "confirmed" | "unsubscribed" | "suppressed" | "removed" | "ended";
   locale: Locale;
   topics: NoticeTopic[];
   regions: string[];
+  /** The contract cohort a subscriber stated; undefined = "I don't know" (every cohort's rows). */
+  cohort?: string | undefined;
+  /** Set for a customer's contact. */
+  customerId?: string | undefined;
 }
 
 export interface ClaimRow {
@@ -64,8 +89,15 @@ export interface ClaimRow {
   locale: Locale;
   topics: NoticeTopic[];
   regions: string[];
+  /** A contact's customer (its audience is already in the ledger), or null for a subscriber. */
+  customerId: string | null;
+  /** The audience rendered: a contact's frozen one, or the subscriber's stated cohort; null for every cohort. */
+  audience: DeliveryAudience | null;
   deadline: string;
-  /** SHA-256 of the manage token carried by this email; registered with the claim. */
+  /**
+   * SHA-256 of the token carried by this email, registered with the claim: a subscriber's manage token, or a contact's
+   * notice token (contact_tokens, with the publication).
+   */
   manageTokenHash: string;
 }
 
@@ -172,22 +204,40 @@ export function backoffSeconds(attempts: number): number {
   return Math.min(300, 2 ** Math.max(0, Math.min(attempts - 1, 9)));
 }
 
+/** What decides the content of one email: the recipient's language and preferences, or a contact's audience. */
+interface RenderKey {
+  subscriberId: string;
+  locale: Locale;
+  topics: readonly NoticeTopic[];
+  regions: readonly string[];
+  customerId?: string | null | undefined;
+  audience?: DeliveryAudience | null | undefined;
+}
+
 /**
- * What a subscriber is told depends only on the notice and their locale, topics and regions: computed once per
- * combination (a fan-out has thousands of subscribers and a handful of combinations).
+ * What a recipient is told depends only on the notice and their locale, topics, regions and cohort (a contact: its
+ * audience): computed once per combination (a fan-out has thousands of recipients and a handful of combinations).
  */
-const personalCache = new WeakMap<Notice, Map<string, ReturnType<typeof noticeFor>>>();
-function personalNotice(
-  notice: Notice,
-  s: { id: string; locale: Locale; topics: readonly NoticeTopic[]; regions: readonly string[] },
-) {
-  const key = `${s.locale}|${[...s.topics].sort().join(",")}|${[...s.regions].sort().join(",")}`;
+const personalCache = new WeakMap<Notice, Map<string, PersonalNotice | undefined>>();
+function personalNotice(notice: Notice, r: RenderKey): PersonalNotice | undefined {
+  const cohort = r.audience?.cohort ?? undefined;
+  const contactRegion = r.customerId ? (r.audience?.region ?? r.regions[0]) : undefined;
+  const key = contactRegion
+    ? `contact|${r.locale}|${contactRegion}|${cohort ?? ""}`
+    : `${r.locale}|${[...r.topics].sort().join(",")}|${[...r.regions].sort().join(",")}|${cohort ?? ""}`;
   let perNotice = personalCache.get(notice);
   if (!perNotice) {
     perNotice = new Map();
     personalCache.set(notice, perNotice);
   }
-  if (!perNotice.has(key)) perNotice.set(key, noticeFor(notice, s));
+  if (!perNotice.has(key)) {
+    perNotice.set(
+      key,
+      contactRegion
+        ? customerPersonalNotice(notice, { region: contactRegion, cohort }, r.locale)
+        : noticeFor(notice, { id: r.subscriberId, locale: r.locale, topics: r.topics, regions: r.regions, cohort }),
+    );
+  }
   return perNotice.get(key);
 }
 
@@ -195,24 +245,26 @@ async function renderFor(
   deps: FanoutDeps,
   notice: Notice,
   publicationId: number,
-  row: { subscriberId: string; email: string; locale: Locale; topics: NoticeTopic[]; regions: string[] },
+  row: RenderKey & { email: string },
   deadline: string,
 ): Promise<{ email: OutgoingEmail; rendered: RenderedEmail } | undefined> {
-  const personal = personalNotice(notice, {
-    id: row.subscriberId,
-    locale: row.locale,
-    topics: row.topics,
-    regions: row.regions,
-  });
+  const personal = personalNotice(notice, row);
   if (!personal) return undefined;
   const { token } = await deps.manageToken(publicationId, row.subscriberId);
+  const contact = Boolean(row.customerId);
+  const region = personal.regions[0];
   const rendered = renderNotice({
     notice,
     personal,
     vendor: deps.vendor,
     baseUrl: deps.baseUrl,
     deadline,
-    links: noticeLinks(deps.baseUrl, row.locale, publicationId, token),
+    links: contact
+      ? contactNoticeLinks(deps.baseUrl, row.locale, publicationId, token)
+      : noticeLinks(deps.baseUrl, row.locale, publicationId, token),
+    // DPA 5.5: a contact's notice links the permanent JSON of its own region and cohort.
+    ...(contact && region && personal.cohort ? { audience: { region, cohort: personal.cohort } } : {}),
+    recipient: contact ? "contact" : "subscriber",
   });
   return {
     rendered,
@@ -387,29 +439,39 @@ export async function processMessage(
     );
     for (const row of pending) {
       const s = live.get(row.subscriberId);
-      // An address that unsubscribes mid-fan-out gets nothing more (docs/architecture.md "Notices"): checked at send
-      // time, not plan time.
-      const reason = !s
-        ? "erased"
-        : s.status !== "confirmed"
-          ? s.status
-          : personalNotice(notice, s)
-            ? undefined
-            : "preferences no longer cover this notice";
-      if (reason || !s) {
-        skip.set(reason ?? "erased", [...(skip.get(reason ?? "erased") ?? []), row.subscriberId]);
-        continue;
-      }
-      const { hash } = await deps.manageToken(pub, s.id);
-      claimRows.push({
+      // A contact's audience is the one frozen with the plan; a subscriber's cohort is the one stated now.
+      const customerId = row.customerId ?? null;
+      const audience: DeliveryAudience | null = customerId
+        ? (row.audience ?? null)
+        : s?.cohort !== undefined
+          ? { cohort: s.cohort }
+          : null;
+      const recipient = s && {
         subscriberId: s.id,
         email: s.email,
         locale: s.locale,
         topics: s.topics,
         regions: s.regions,
-        deadline,
-        manageTokenHash: hash,
-      });
+        customerId,
+        audience,
+      };
+      // An address that unsubscribes mid-fan-out gets nothing more (docs/architecture.md "Notices"): checked at send
+      // time, not plan time. The same holds for a contact that unsubscribes, bounces, or whose contract ends.
+      const reason = !s
+        ? "erased"
+        : s.status !== "confirmed"
+          ? s.status
+          : Boolean(s.customerId) !== Boolean(customerId)
+            ? "erased"
+            : recipient && personalNotice(notice, recipient)
+              ? undefined
+              : "preferences no longer cover this notice";
+      if (reason || !recipient) {
+        skip.set(reason ?? "erased", [...(skip.get(reason ?? "erased") ?? []), row.subscriberId]);
+        continue;
+      }
+      const { hash } = await deps.manageToken(pub, recipient.subscriberId);
+      claimRows.push({ ...recipient, deadline, manageTokenHash: hash });
     }
     for (const [reason, ids] of skip) {
       await store.suppress(pub, ids, reason, nowIso());
