@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { receiptJwks } from "../../domain/objection-receipt.ts";
+import { ApiError, problemResponse } from "../http/errors.ts";
 import type { AppEnv } from "../http/types.ts";
 import { receiptKey } from "../notices/receipt-key.ts";
 
@@ -9,7 +10,15 @@ import { receiptKey } from "../notices/receipt-key.ts";
 const wellKnown = new Hono<AppEnv>();
 
 wellKnown.get("/jwks.json", async (c) => {
-  const jwks = receiptJwks([await receiptKey(c.env)]);
+  let key: Awaited<ReturnType<typeof receiptKey>>;
+  try {
+    key = await receiptKey(c.env);
+  } catch (err) {
+    // A JOSE library reads this, not a person: problem+json, though the path is outside /api/.
+    if (err instanceof ApiError) return problemResponse(err);
+    throw err;
+  }
+  const jwks = receiptJwks([key]);
   c.header("Cache-Control", "public, max-age=3600");
   c.header("Access-Control-Allow-Origin", "*");
   return c.json(jwks);
