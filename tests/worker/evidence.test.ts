@@ -8,8 +8,8 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { EVIDENCE_CSV_COLUMNS } from "../../domain/evidence.ts";
 import { publicationEvidence } from "../../worker/evidence/publication-evidence.ts";
-import { call, outbox } from "./helpers.ts";
 import { ADDED, addCustomer, addDelivery, publishNotice, resetCustomerTables } from "./customer-fixtures.ts";
+import { call, outbox } from "./helpers.ts";
 
 const admin = { headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}` } };
 // Sent and delivered Monday 2 November 2026, 10:00 in Copenhagen: received that day, so the 10 Danish working days
@@ -31,14 +31,27 @@ async function ledger(): Promise<void> {
   const delivered = async (customer: string, email: string, extra: Record<string, unknown> = {}) => {
     const ids = await addCustomer({ externalId: customer, name: `${customer} Ltd`, contacts: [{ email }] });
     const id = ids.get(email) as string;
-    await addDelivery({ recipientId: id, customerId: customer, email, deliveredAt: SENT, deadline: DEADLINE, ...extra });
+    await addDelivery({
+      recipientId: id,
+      customerId: customer,
+      email,
+      deliveredAt: SENT,
+      deadline: DEADLINE,
+      ...extra,
+    });
     return id;
   };
   await delivered("UK-SILENT", "dpo@silent.example");
   await objection("UK-OBJECTS", await delivered("UK-OBJECTS", "dpo@objects.example"), "2026-11-10T12:00:00.000Z");
   await objection("UK-LATE", await delivered("UK-LATE", "dpo@late.example"), "2026-11-18T12:00:00.000Z");
   await delivered("UK-PENDING", "dpo@pending.example", { deliveredAt: null });
-  await addCustomer({ externalId: "CA-1", name: "Canada Inc", region: "ca", concerned: false, contacts: [{ email: "p@ca.example" }] });
+  await addCustomer({
+    externalId: "CA-1",
+    name: "Canada Inc",
+    region: "ca",
+    concerned: false,
+    contacts: [{ email: "p@ca.example" }],
+  });
   const eea = await addCustomer({
     externalId: "EEA-1",
     name: "Europa GmbH",
@@ -86,12 +99,23 @@ describe("consent deemed (DPA 5.3) follows the clock", () => {
     expect(byId.get("UK-LATE")?.consentDeemedOn).toBe("2026-11-17");
     expect(byId.get("UK-LATE")?.objections[0]?.late).toBe(true);
     expect(byId.get("UK-OBJECTS")?.consentDeemedOn).toBeUndefined();
-    expect(byId.get("UK-OBJECTS")?.objections[0]).toMatchObject({ late: false, state: "received", changes: [ADDED.id] });
+    expect(byId.get("UK-OBJECTS")?.objections[0]).toMatchObject({
+      late: false,
+      state: "received",
+      changes: [ADDED.id],
+    });
     expect(byId.get("UK-PENDING")).toMatchObject({ status: "pending", consentDeemedOn: undefined });
     expect(byId.get("CA-1")).toMatchObject({ status: "not-concerned", concerned: false, consentDeemedOn: undefined });
     expect(byId.get("CA-1")?.notConcernedReason).toContain("no row of its Annex C changed");
     expect(byId.get("EEA-1")).toMatchObject({ status: "not-notified", notNotified: true, consentDeemedOn: undefined });
-    expect(after.totals).toMatchObject({ customers: 6, concerned: 5, notified: 3, pending: 1, notNotified: 1, deemed: 2 });
+    expect(after.totals).toMatchObject({
+      customers: 6,
+      concerned: 5,
+      notified: 3,
+      pending: 1,
+      notNotified: 1,
+      deemed: 2,
+    });
   });
 });
 
@@ -114,7 +138,11 @@ describe("GET /api/admin/publications/{id}/evidence(.csv|.html)", () => {
     const eea = e.customers.find((c) => c.customer === "EEA-1");
     expect(eea?.contacts).toEqual([
       expect.objectContaining({ email: "blocked@eea.example", status: "not-sent", notSentBecause: "suppressed" }),
-      expect.objectContaining({ email: "bounced@eea.example", status: "bounced", messageId: "msg-bounced@eea.example" }),
+      expect.objectContaining({
+        email: "bounced@eea.example",
+        status: "bounced",
+        messageId: "msg-bounced@eea.example",
+      }),
     ]);
     expect(e.customers.map((c) => c.customer)).not.toContain("sub-1");
   });
