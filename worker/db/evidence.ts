@@ -1,5 +1,5 @@
 /**
- * What the evidence of one publication is derived from (README "Customers and evidence"): the plan frozen at publish
+ * What the evidence of one publication is derived from (README "Objections and evidence"): the plan frozen at publish
  * time (`publication_customers`), the customers and their contacts, the deliveries to contacts (`customer_id` set)
  * and the customers' objections. Read only, except the record that a not-notified customer was alerted to the vendor
  * (migrations/0008_evidence_alerts.sql).

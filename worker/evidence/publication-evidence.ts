@@ -15,7 +15,7 @@ import { emailTransport } from "../email/transport.ts";
 import { publicUrl, vendor } from "../env.ts";
 import { ApiError } from "../http/errors.ts";
 
-// The evidence of one publication for an auditor's file (DPA 5.2–5.5; README "Customers and evidence"): the ledger
+// The evidence of one publication for an auditor's file (DPA 5.2–5.5; README "Objections and evidence"): the ledger
 // rows read from D1 (db/evidence.ts), derived by domain/evidence.ts as of the request's time — consent deemed is
 // computed, never stored. A customer no contact of which could be reached is alerted to the vendor once.
 

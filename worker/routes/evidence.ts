@@ -6,7 +6,7 @@ import type { AppEnv } from "../http/types.ts";
 import { evidencePage } from "../pages/evidence.ts";
 import { requireAdmin } from "./admin.ts";
 
-// The evidence of one publication (README "Customers and evidence"), behind the admin token, as of the request:
+// The evidence of one publication (README "Objections and evidence"), behind the admin token, as of the request:
 // GET /api/admin/publications/{id}/evidence (JSON), /evidence.csv (a spreadsheet), /evidence.html (printable).
 
 const evidence = new Hono<AppEnv>();
