@@ -118,18 +118,24 @@ ${body}
 `;
 }
 
-export interface CustomerReceiptInput {
-  locale: Locale;
+/** What both the receipt and the vendor's alert say about a customer's objection. */
+export interface CustomerObjectionFacts {
   vendor: VendorNames;
   objectionId: string;
   customerName: string;
   publicationId: string;
   fingerprint: string;
   changes: readonly ObjectedChange[];
+  /** ISO instant the objection was received. */
   receivedAt: string;
+  /** The honoured deadline it was judged against. */
   deadline: IsoDate;
   late: boolean;
   reason: string;
+}
+
+export interface CustomerReceiptInput extends CustomerObjectionFacts {
+  locale: Locale;
   /** The compact JWS (domain/objection-receipt.ts). */
   receipt: string;
   jwksUrl: string;
@@ -180,19 +186,9 @@ export function renderCustomerObjectionReceipt(o: CustomerReceiptInput): Rendere
   return { subject, html, text, headers: {} };
 }
 
-export interface CustomerAlertInput {
-  vendor: VendorNames;
-  objectionId: string;
+export interface CustomerAlertInput extends CustomerObjectionFacts {
   customerId: string;
-  customerName: string;
   contactEmail: string;
-  publicationId: string;
-  fingerprint: string;
-  changes: readonly ObjectedChange[];
-  receivedAt: string;
-  deadline: IsoDate;
-  late: boolean;
-  reason: string;
   adminUrl: string;
 }
 
