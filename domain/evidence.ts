@@ -112,10 +112,19 @@ export interface PublicationEvidence {
   customers: CustomerEvidence[];
 }
 
+/**
+ * What the evidence needs of a customer's notice: the plan (domain/customer-notice.ts) as the worker freezes it at
+ * publish time (`publication_customers`), without the Annex C it carried.
+ */
+export type EvidenceNotice = Pick<
+  CustomerNotice,
+  "customer" | "region" | "cohort" | "concerned" | "reason" | "suppressed"
+>;
+
 export interface EvidenceInput {
   publication: PublicationEvidence["publication"];
-  /** The plan of the publication (domain/customer-notice.ts), one per customer. */
-  notices: readonly CustomerNotice[];
+  /** The plan of the publication, one per customer. */
+  notices: readonly EvidenceNotice[];
   /** Customer records, for names and for contacts nothing was sent to. */
   customers: readonly Customer[];
   deliveries: readonly ContactDelivery[];
@@ -135,7 +144,7 @@ const earliest = (dates: IsoDate[]) => [...dates].sort()[0];
 const latest = (dates: IsoDate[]) => [...dates].sort().at(-1);
 
 function customerEvidence(
-  notice: CustomerNotice,
+  notice: EvidenceNotice,
   record: Customer | undefined,
   deliveries: readonly ContactDelivery[],
   objections: readonly CustomerObjection[],

@@ -400,12 +400,20 @@ export const da: Strings = {
       `Her kan du gøre indsigelse mod ændringen af ${vendorGenitive(vendor, "da")} underdatabehandlere. Indsigelsen sendes til ${vendor}, og du får en kvittering på e-mail.`,
     deadline: (date: string) => `Frist: ${date} (til og med, dansk tid).`,
     closed: (date: string) => `Fristen for indsigelse udløb ${date}. Kontakt os, hvis du stadig har indvendinger:`,
+    customerIntro: (vendor: string, customer: string) =>
+      `Her kan du på vegne af ${customer} gøre indsigelse mod ændringen af ${vendorGenitive(vendor, "da")} underdatabehandlere. Indsigelsen sendes til ${vendor}, og du får en signeret kvittering på e-mail.`,
+    customerLate: (date: string) =>
+      `Fristen udløb ${date}. En indsigelse nu bliver stadig registreret, men som for sent indgivet (databehandleraftalen 5.3).`,
+    changes: "Ændringer, du gør indsigelse mod",
+    customerChanges: "Ændringer, du gør indsigelse mod (vælg mindst én)",
+    effective: (date: string) => `træder i kraft ${date}`,
     organisation: "Organisation",
     reason: "Begrundelse",
     submit: "Send indsigelse",
     fingerprint: "Fingeraftryk",
     doneTitle: "Indsigelsen er modtaget",
     done: "Tak. Vi har registreret din indsigelse og sendt en kvittering til din e-mail.",
+    doneLate: "Indsigelsen kom efter fristen og er registreret som for sent indgivet; kvitteringen siger det samme.",
   },
   deadlineCalendar: {
     title: (id: number, vendor: string) =>

@@ -397,12 +397,20 @@ export const en: Strings = {
       `Use this form to object to the change in ${vendorGenitive(vendor, "en")} sub-processors. The objection goes to ${vendor}, and you receive a receipt by email.`,
     deadline: (date: string) => `Deadline: ${date} (inclusive, Danish time).`,
     closed: (date: string) => `The deadline for objections passed on ${date}. Contact us if you still have concerns:`,
+    customerIntro: (vendor: string, customer: string) =>
+      `Use this form to object, on behalf of ${customer}, to the change in ${vendorGenitive(vendor, "en")} sub-processors. The objection goes to ${vendor}, and you receive a signed receipt by email.`,
+    customerLate: (date: string) =>
+      `The deadline passed on ${date}. An objection now is still recorded, but marked as late (DPA 5.3).`,
+    changes: "Changes you object to",
+    customerChanges: "Changes you object to (choose at least one)",
+    effective: (date: string) => `takes effect on ${date}`,
     organisation: "Organisation",
     reason: "Reason",
     submit: "Send objection",
     fingerprint: "Fingerprint",
     doneTitle: "Objection received",
     done: "Thank you. We have recorded your objection and sent a receipt to your email address.",
+    doneLate: "The objection arrived after the deadline and is recorded as late; the receipt says so too.",
   },
   deadlineCalendar: {
     title: (id: number, vendor: string) => `Last day to object to ${vendorGenitive(vendor, "en")} notice no. ${id}`,

@@ -378,12 +378,20 @@ export interface Strings {
     intro: (vendor: string) => string;
     deadline: (date: string) => string;
     closed: (date: string) => string;
+    /** On behalf of a customer, with a signed receipt. */
+    customerIntro: (vendor: string, customer: string) => string;
+    /** A customer's objection after its deadline is still recorded, marked late (DPA 5.3). */
+    customerLate: (date: string) => string;
+    changes: string;
+    customerChanges: string;
+    effective: (date: string) => string;
     organisation: string;
     reason: string;
     submit: string;
     fingerprint: string;
     doneTitle: string;
     done: string;
+    doneLate: string;
   };
   /** The subscriber's own objection deadline as a calendar event. */
   deadlineCalendar: {

@@ -7,14 +7,17 @@ import { runScheduled } from "./cron.ts";
 import { createApp } from "./http/app.ts";
 import { DEAD_LETTER_QUEUE, handleDeadLetters, handleQueue } from "./notices/queue.ts";
 import admin from "./routes/admin.ts";
+import adminObjections from "./routes/admin-objections.ts";
 import { adminCustomers, contactApi, contactPages } from "./routes/customers.ts";
 import dev from "./routes/dev.ts";
+import evidence from "./routes/evidence.ts";
 import health from "./routes/health.ts";
 import { noticePages, notices } from "./routes/notices.ts";
 import pages from "./routes/pages.ts";
 import publications from "./routes/publications.ts";
 import subscriptions from "./routes/subscriptions.ts";
 import webhooks from "./routes/webhooks.ts";
+import wellKnown from "./routes/well-known.ts";
 
 const app = createApp();
 
@@ -26,6 +29,10 @@ app.route("/api/admin", admin);
 // Customers under contract and their notice contacts (issue 13, README "Customers and evidence").
 app.route("/api/admin/customers", adminCustomers);
 app.route("/api/customers/contacts", contactApi);
+// Customers' objections and the evidence of each publication (issue 13, DPA 5.3–5.5); receipts' public key.
+app.route("/api/admin/objections", adminObjections);
+app.route("/api/admin/publications", evidence);
+app.route("/.well-known", wellKnown);
 app.route("/api/publications", publications);
 app.route("/api/notices", notices);
 app.route("/api/webhooks", webhooks);

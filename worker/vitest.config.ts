@@ -2,6 +2,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { generateReceiptKey } from "../domain/objection-receipt.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -10,6 +11,8 @@ export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(root, "worker/migrations"));
+  // A fresh receipt key per run: tests verify receipts against the served JWKS, never against a key they know.
+  const receiptKey = JSON.stringify(await generateReceiptKey());
   return {
     root,
     plugins: [
@@ -22,6 +25,7 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             ADMIN_TOKEN: TEST_ADMIN_TOKEN,
             NOTICE_TOKEN_KEY: "test-notice-token-key-0123456789abcdef",
+            RECEIPT_SIGNING_KEY: receiptKey,
             RESEND_API_KEY: "re_test_key",
             RESEND_WEBHOOK_SECRET: "whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nw==",
             RESEND_BASE_URL: inject<string>("resendUrl"),

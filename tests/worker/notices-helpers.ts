@@ -205,6 +205,8 @@ export async function drain(bodies: readonly FanoutMessage[], bindings: Partial<
 }
 
 export const NOTICE_TABLES = [
+  // Before the rows they refer to (foreign keys).
+  "objection_events",
   "objections",
   "dead_letters",
   "deliveries",

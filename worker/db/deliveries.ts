@@ -385,3 +385,23 @@ export async function recordBounced(db: D1Database, messageId: string, bouncedAt
     .run();
   return r.meta.changes;
 }
+
+/** Every notice delivery to one recipient (subscriber or contact), oldest first: the GDPR export (Art. 15). */
+export async function deliveriesOfRecipient(db: D1Database, recipientId: string): Promise<Record<string, unknown>[]> {
+  const { results } = await db
+    .prepare(
+      "SELECT publication_id AS publication, status, email, locale, topics, regions, audience, " +
+        "claimed_at AS firstAttemptAt, sent_at AS sentAt, delivered_at AS deliveredAt, bounced_at AS bouncedAt, " +
+        "message_id AS messageId, deadline AS statedDeadline, honoured_deadline AS honouredDeadline, detail " +
+        "FROM deliveries WHERE subscriber_id = ?1 ORDER BY publication_id",
+    )
+    .bind(recipientId)
+    .all<Record<string, unknown>>();
+  // Lists stored as JSON text are exported as the lists they are.
+  return results.map((r) => ({
+    ...r,
+    topics: typeof r.topics === "string" ? JSON.parse(r.topics) : r.topics,
+    regions: typeof r.regions === "string" ? JSON.parse(r.regions) : r.regions,
+    audience: typeof r.audience === "string" ? JSON.parse(r.audience) : r.audience,
+  }));
+}

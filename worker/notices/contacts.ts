@@ -1,11 +1,11 @@
 import { sha256Hex } from "../../domain/canonical.ts";
 import type { Locale } from "../../domain/schema/common.ts";
-import { contactByTokenHash, unsubscribeContact } from "../db/customer-notices.ts";
+import { contactByTokenHash } from "../db/customer-notices.ts";
 import { looksLikeToken } from "../http/security.ts";
 
 // A customer's notice contact acts with the token its notice carries (README "How notices and objections work"):
 // derived like the subscriber's notice token (engine/tokens.ts) and registered in contact_tokens, as a hash, when the
-// notice was claimed. Free of HTTP: worker/routes/customer-contacts.ts parses and answers.
+// notice was claimed. Free of HTTP: the routes parse and answer.
 
 export interface ContactByToken {
   contactId: string;
@@ -20,11 +20,4 @@ export interface ContactByToken {
 export async function contactFromToken(env: Env, token: string | undefined): Promise<ContactByToken | null> {
   if (!token || !looksLikeToken(token)) return null;
   return contactByTokenHash(env.DB, await sha256Hex(token));
-}
-
-/** RFC 8058 one-click from a contact's notice: the contact gets no further notices. Repeating it is harmless. */
-export async function unsubscribeContactWithToken(env: Env, token: string, now: Date): Promise<ContactByToken | null> {
-  const contact = await contactFromToken(env, token);
-  if (contact) await unsubscribeContact(env.DB, contact.contactId, now.toISOString());
-  return contact;
 }

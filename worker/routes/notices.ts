@@ -5,13 +5,21 @@ import { icsCalendar } from "../../domain/icalendar.ts";
 import { formatDate } from "../../domain/labels.ts";
 import { LOCALES, type Locale } from "../../domain/schema/common.ts";
 import { t } from "../../i18n/index.ts";
+import { announcedChanges } from "../db/objections.ts";
 import { DEFAULT_LOCALE, isLocale, publicUrl, vendor } from "../env.ts";
 import { ApiError } from "../http/errors.ts";
 import { bearerToken } from "../http/security.ts";
 import type { AppEnv } from "../http/types.ts";
 import { acceptBody, multiLineText, oneLineText, TokenField, validate } from "../http/validation.ts";
 import { contactFromToken } from "../notices/contacts.ts";
-import { noticeExists, objectionWindow, recordObjection } from "../notices/objections.ts";
+import {
+  customerObjectionWindow,
+  noticeExists,
+  objectionWindow,
+  objector,
+  recordCustomerObjection,
+  recordObjection,
+} from "../notices/objections.ts";
 import { objectedPage, objectionPage } from "../pages/objection.ts";
 import { authenticate } from "../subscriptions/use-cases.ts";
 
@@ -24,8 +32,11 @@ import { authenticate } from "../subscriptions/use-cases.ts";
 
 const ObjectionBody = z
   .object({
-    organisation: oneLineText(200),
+    /** A subscriber names its organisation; a customer's is known from its contact's token. */
+    organisation: oneLineText(200).optional(),
     reason: multiLineText(5000),
+    /** Ids of the changes objected to (checkboxes on the form); required for a customer. */
+    changes: z.array(oneLineText(200)).max(100, "names at most 100 changes").optional(),
     token: TokenField.optional(),
     locale: z.enum(LOCALES).optional(),
   })
@@ -41,13 +52,51 @@ export const notices = new Hono<AppEnv>();
 
 notices.post(
   "/:id/objections",
-  acceptBody({ errorRedirect: undefined }),
+  acceptBody({ errorRedirect: undefined, arrays: ["changes"] }),
   validate("json", ObjectionBody),
   async (c) => {
     const id = noticeId(c);
     const body = c.req.valid("json");
     const token = bearerToken(c.req.header("Authorization")) ?? body.token;
-    const subscriber = await authenticate(c.env, token);
+    const who = await objector(c.env, token);
+    const defer = (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
+
+    if (who.kind === "customer") {
+      const locale: Locale = body.locale ?? who.contact.locale ?? who.customer.locale;
+      const { objection, changes } = await recordCustomerObjection(
+        c.env,
+        { publicationId: id, objector: who, changes: body.changes ?? [], reason: body.reason, locale },
+        new Date(),
+        defer,
+      );
+      if (c.get("htmlForm")) {
+        return c.redirect(`/${locale}/subscription/objected?notice=${id}${objection.late ? "&late=1" : ""}`, 303);
+      }
+      return c.json(
+        {
+          id: objection.id,
+          notice: id,
+          customer: objection.customerId,
+          changes: changes.map(({ id, effective }) => ({ id, effective })),
+          receivedAt: objection.createdAt,
+          deadline: objection.deadline,
+          late: objection.late,
+          receipt: objection.receipt,
+          jwks: publicUrl(c.env, "/.well-known/jwks.json"),
+          detail: objection.late
+            ? `Objection received after the deadline (${objection.deadline}): recorded and marked late; a receipt is on its way to ${who.contact.email}.`
+            : `Objection received within the window (deadline ${objection.deadline}); a receipt is on its way to ${who.contact.email}.`,
+        },
+        201,
+      );
+    }
+
+    const { subscriber } = who;
+    if (!body.organisation) {
+      throw new ApiError("invalid_input", "organisation: is missing", {
+        issues: [{ path: "organisation", message: "is missing" }],
+      });
+    }
     const locale: Locale = body.locale ?? subscriber.locale;
     const objection = await recordObjection(
       c.env,
@@ -57,10 +106,11 @@ notices.post(
         token: token ?? "",
         organisation: body.organisation,
         reason: body.reason,
+        changes: body.changes,
         locale,
       },
       new Date(),
-      (work) => c.executionCtx.waitUntil(work),
+      defer,
     );
 
     if (c.get("htmlForm")) return c.redirect(`/${locale}/subscription/objected?notice=${id}`, 303);
@@ -69,6 +119,7 @@ notices.post(
         id: objection.id,
         notice: id,
         organisation: objection.organisation,
+        changes: objection.changes,
         receivedAt: objection.createdAt,
         deadline: objection.deadline,
         detail: `Objection received within the window (deadline ${objection.deadline}); a receipt is on its way to ${subscriber.email}.`,
@@ -127,12 +178,25 @@ noticePages.get(
     const locale = pageLocale(c);
     const id = noticeId(c);
     const { token } = c.req.valid("query");
-    const subscriber = await authenticate(c.env, token);
+    const who = await objector(c.env, token);
     const pub = await noticeExists(c.env, id);
-    const window = await objectionWindow(c.env, id, subscriber.id);
-    const open = isWithinObjectionWindow(new Date(), window.deadline);
-    return objectionPage({ locale, id, token, fingerprint: pub.fingerprint, deadline: window.deadline, open });
+    const deadline =
+      who.kind === "customer"
+        ? await customerObjectionWindow(c.env, id, who.customer.externalId)
+        : (await objectionWindow(c.env, id, who.subscriber.id)).deadline;
+    const open = isWithinObjectionWindow(new Date(), deadline);
+    const changes = await announcedChanges(c.env.DB, id);
+    return objectionPage({
+      locale,
+      id,
+      token,
+      fingerprint: pub.fingerprint,
+      deadline,
+      open,
+      customerName: who.kind === "customer" ? who.customer.name : undefined,
+      changes,
+    });
   },
 );
 
-noticePages.get(`${base}/objected`, (c) => objectedPage(pageLocale(c)));
+noticePages.get(`${base}/objected`, (c) => objectedPage(pageLocale(c), c.req.query("late") === "1"));

@@ -9,6 +9,8 @@ import { NOTICE_TOPICS, type NoticeTopic } from "../../domain/notice.ts";
 import type { Locale } from "../../domain/schema/common.ts";
 import { subscriberLinks } from "../../emails/links.ts";
 import { confirmationEmail, welcomeEmail } from "../../emails/subscription.ts";
+import { deliveriesOfRecipient } from "../db/deliveries.ts";
+import { objectionsOfRecipient } from "../db/objections.ts";
 import { countHit } from "../db/rate-limits.ts";
 import {
   confirmSubscriber,
@@ -237,13 +239,22 @@ export function view(sub: Subscriber) {
   };
 }
 
-/** GDPR art. 15 access: everything stored about the subscriber (token hashes are not personal data and stay out). */
+/**
+ * GDPR art. 15 access: everything stored about the subscriber — the subscription, its tokens (without their hashes,
+ * which only match the links in the emails), every notice delivered to it and every objection it made.
+ */
 export async function exportData(deps: Deps, sub: Subscriber) {
-  const tokens = await listTokens(deps.env.DB, sub.id);
+  const [tokens, deliveries, objections] = await Promise.all([
+    listTokens(deps.env.DB, sub.id),
+    deliveriesOfRecipient(deps.env.DB, sub.id),
+    objectionsOfRecipient(deps.env.DB, sub.id),
+  ]);
   return {
     exportedAt: deps.now.toISOString(),
     subscription: { ...view(sub), suppressedAt: sub.suppressedAt, suppressedReason: sub.suppressedReason },
     tokens,
+    deliveries,
+    objections: objections.map(({ subscriberId: _id, ...o }) => o),
     notes: [
       "Tokens are stored only as SHA-256 hashes; the links themselves exist only in your emails.",
       "Sign-up rate-limit counters are keyed by a hash of your address and expire within an hour.",

@@ -1,0 +1,151 @@
+import { NOT_CONCERNED_REASONS } from "../../domain/customer-notice.ts";
+import {
+  type ContactDelivery,
+  type CustomerObjection,
+  deriveEvidence,
+  type EvidenceNotice,
+  type PublicationEvidence,
+} from "../../domain/evidence.ts";
+import type { Customer } from "../../domain/schema/customer.ts";
+import { renderNotNotifiedAlert } from "../../emails/objection-steps.ts";
+import { claimNotNotifiedAlerts, type EvidenceRows, evidenceRows, releaseNotNotifiedAlerts } from "../db/evidence.ts";
+import { listPublications, type PublicationRow } from "../db/publications.ts";
+import { sendAndLog } from "../email/port.ts";
+import { emailTransport } from "../email/transport.ts";
+import { publicUrl, vendor } from "../env.ts";
+import { ApiError } from "../http/errors.ts";
+
+// The evidence of one publication for an auditor's file (DPA 5.2–5.5; README "Objections and evidence"): the ledger
+// rows read from D1 (db/evidence.ts), derived by domain/evidence.ts as of the request's time — consent deemed is
+// computed, never stored. A customer no contact of which could be reached is alerted to the vendor once.
+
+/** Contacts in these states were left out of the fan-out on purpose (domain/customer-notice.ts `suppressed`). */
+const NOT_WRITTEN_TO = new Set(["suppressed", "unsubscribed"]);
+
+/** What the domain derives from, built from the rows: one notice, one customer record per planned customer. */
+function evidenceInput(rows: EvidenceRows) {
+  const contactsOf = new Map<string, EvidenceRows["contacts"]>();
+  for (const k of rows.contacts) {
+    if (k.status === "removed") continue;
+    contactsOf.set(k.customerId, [...(contactsOf.get(k.customerId) ?? []), k]);
+  }
+  const notices: EvidenceNotice[] = rows.planned.map((p) => ({
+    customer: p.customerId,
+    region: p.region,
+    cohort: p.cohort ?? undefined,
+    concerned: p.concerned,
+    reason: p.concerned
+      ? undefined
+      : { code: "no-row-changed", detail: p.reason ?? NOT_CONCERNED_REASONS["no-row-changed"] },
+    suppressed: (contactsOf.get(p.customerId) ?? []).filter((k) => NOT_WRITTEN_TO.has(k.status)).map((k) => k.email),
+  }));
+  const customers: Customer[] = rows.customers.map((c) => ({
+    externalId: c.externalId,
+    name: c.name,
+    region: c.region,
+    contractDate: c.contractDate,
+    ...(c.cohort ? { cohort: c.cohort } : {}),
+    locale: c.locale,
+    contacts: (contactsOf.get(c.externalId) ?? []).map((k) => ({
+      email: k.email,
+      ...(k.name ? { name: k.name } : {}),
+      ...(k.locale ? { locale: k.locale } : {}),
+    })),
+  }));
+  const deliveries: ContactDelivery[] = rows.deliveries
+    .filter((d) => d.email !== null)
+    .map((d) => ({
+      customer: d.customerId,
+      email: d.email ?? "",
+      locale: d.locale ?? undefined,
+      sentAt: d.sentAt ?? undefined,
+      deliveredAt: d.deliveredAt ?? undefined,
+      bouncedAt: d.bouncedAt ?? undefined,
+      messageId: d.messageId ?? undefined,
+      statedDeadline: d.deadline ?? undefined,
+    }));
+  const objections: CustomerObjection[] = rows.objections.map((o) => ({
+    id: o.id,
+    customer: o.customerId,
+    objectedAt: o.createdAt,
+    state: o.state,
+    outcome: o.outcome ?? undefined,
+    changes: o.changes,
+  }));
+  return { notices, customers, deliveries, objections };
+}
+
+export interface Evidence extends PublicationEvidence {
+  /** When each not-notified customer was alerted to the vendor (customer id → instant). */
+  alerted: Record<string, string>;
+}
+
+async function publicationOf(env: Env, id: number): Promise<PublicationRow> {
+  const pub = (await listPublications(env.DB)).find((p) => p.sequence === id);
+  if (!pub) throw new ApiError("not_found", `There is no publication ${id}.`);
+  return pub;
+}
+
+/**
+ * The evidence of publication `id` as of `now`. Once its fan-out is complete, customers newly found not notified are
+ * alerted to VENDOR_ALERT_EMAIL through `defer`, each once (before that, a customer may simply not be sent to yet).
+ */
+export async function publicationEvidence(
+  env: Env,
+  id: number,
+  now: Date,
+  defer: (work: Promise<unknown>) => void,
+): Promise<Evidence> {
+  const pub = await publicationOf(env, id);
+  const rows = await evidenceRows(env.DB, id);
+  const evidence = deriveEvidence({
+    publication: {
+      id: String(pub.sequence),
+      fingerprint: pub.fingerprint,
+      previousFingerprint: pub.previousFingerprint,
+      publishedAt: pub.publishedAt,
+    },
+    ...evidenceInput(rows),
+    vendor,
+    now,
+  });
+  const alerted: Record<string, string> = {};
+  for (const p of rows.planned) if (p.notNotifiedAlertedAt) alerted[p.customerId] = p.notNotifiedAlertedAt;
+
+  const unalerted = evidence.customers.filter((c) => c.notNotified && !alerted[c.customer]);
+  if (pub.fanoutCompletedAt && unalerted.length > 0) {
+    const at = now.toISOString();
+    const claimed = await claimNotNotifiedAlerts(
+      env.DB,
+      id,
+      unalerted.map((c) => c.customer),
+      at,
+    );
+    for (const c of claimed) alerted[c] = at;
+    if (claimed.length > 0) defer(alertNotNotified(env, evidence, claimed, at));
+  }
+  return { ...evidence, alerted };
+}
+
+async function alertNotNotified(
+  env: Env,
+  evidence: PublicationEvidence,
+  customerIds: string[],
+  at: string,
+): Promise<void> {
+  const ids = new Set(customerIds);
+  const email = renderNotNotifiedAlert({
+    publicationId: evidence.publication.id,
+    fingerprint: evidence.publication.fingerprint,
+    customers: evidence.customers
+      .filter((c) => ids.has(c.customer))
+      .map((c) => ({ id: c.customer, name: c.name, region: c.region, cohort: c.cohort })),
+    evidenceUrl: publicUrl(env, `/api/admin/publications/${evidence.publication.id}/evidence.html`),
+  });
+  const result = await sendAndLog(emailTransport(env), [{ to: env.VENDOR_ALERT_EMAIL, ...email }], "not notified", {
+    idempotencyKey: `evidence/${evidence.publication.id}/not-notified/${at}`,
+  });
+  // Not sent: the next look at the evidence claims these customers again, rather than never alerting.
+  if (result.outcome !== "sent")
+    await releaseNotNotifiedAlerts(env.DB, Number(evidence.publication.id), customerIds, at);
+}
