@@ -230,76 +230,56 @@ function jsonParts(rows: readonly unknown[]): string[] {
 
 const j = (field: string) => `json_extract(value, '$.${field}')`;
 
+const END_CONTRACTS =
+  "UPDATE customers SET ended_at = ?2, updated_at = ?2 " +
+  "WHERE external_id IN (SELECT value FROM json_each(?1)) AND ended_at IS NULL";
+
 /** Applies an upsert or import in one D1 batch (one transaction): every row lands, or none. */
 export async function writeCustomers(db: D1Database, write: CustomerWrite, now: string): Promise<void> {
   const statements: D1PreparedStatement[] = [];
-  for (const part of jsonParts(write.customers)) {
-    statements.push(
-      db
-        .prepare(
-          "INSERT INTO customers (external_id, name, region, contract_date, cohort, locale, created_at, updated_at) " +
-            `SELECT ${j("externalId")}, ${j("name")}, ${j("region")}, ${j("contractDate")}, ${j("cohort")}, ${j("locale")}, ?2, ?2 ` +
-            "FROM json_each(?1) WHERE true ON CONFLICT (external_id) DO UPDATE SET name = excluded.name, " +
-            "region = excluded.region, contract_date = excluded.contract_date, cohort = excluded.cohort, " +
-            "locale = excluded.locale, updated_at = excluded.updated_at, ended_at = NULL",
-        )
-        .bind(part, now),
-    );
-  }
-  for (const part of jsonParts(write.contacts)) {
-    // A known address keeps its id and its status (an unsubscribed contact stays unsubscribed); one that was removed
-    // and is listed again is active again.
-    statements.push(
-      db
-        .prepare(
-          "INSERT INTO customer_contacts (id, customer_id, email, name, locale, status, created_at, updated_at) " +
-            `SELECT ${j("id")}, ${j("customerId")}, ${j("email")}, ${j("name")}, ${j("locale")}, 'active', ?2, ?2 ` +
-            "FROM json_each(?1) WHERE true ON CONFLICT (customer_id, email) DO UPDATE SET name = excluded.name, " +
-            "locale = excluded.locale, updated_at = excluded.updated_at, " +
-            "status = CASE status WHEN 'removed' THEN 'active' ELSE status END",
-        )
-        .bind(part, now),
-    );
-  }
-  for (const part of jsonParts(write.removedContacts)) {
-    statements.push(
-      db
-        .prepare(
-          "UPDATE customer_contacts SET status = 'removed', updated_at = ?2 " +
-            "WHERE id IN (SELECT value FROM json_each(?1)) AND status <> 'removed'",
-        )
-        .bind(part, now),
-    );
-  }
-  for (const part of jsonParts(write.ended)) {
-    statements.push(endStatement(db, part, now));
-  }
-  for (const part of jsonParts(write.tokens)) {
-    statements.push(
-      db
-        .prepare(
-          "INSERT INTO contact_tokens (token_hash, contact_id, created_at) " +
-            "SELECT json_extract(t.value, '$.tokenHash'), k.id, ?2 FROM json_each(?1) t JOIN customer_contacts k " +
-            "ON k.customer_id = json_extract(t.value, '$.customerId') AND k.email = json_extract(t.value, '$.email')",
-        )
-        .bind(part, now),
-    );
-  }
+  // Each statement reads its list as ?1 (a part of at most MAX_JSON_PARAMETER_BYTES) and the time as ?2.
+  const each = (rows: readonly unknown[], sql: string) => {
+    for (const part of jsonParts(rows)) statements.push(db.prepare(sql).bind(part, now));
+  };
+  each(
+    write.customers,
+    "INSERT INTO customers (external_id, name, region, contract_date, cohort, locale, created_at, updated_at) " +
+      `SELECT ${j("externalId")}, ${j("name")}, ${j("region")}, ${j("contractDate")}, ${j("cohort")}, ${j("locale")}, ?2, ?2 ` +
+      "FROM json_each(?1) WHERE true ON CONFLICT (external_id) DO UPDATE SET name = excluded.name, " +
+      "region = excluded.region, contract_date = excluded.contract_date, cohort = excluded.cohort, " +
+      "locale = excluded.locale, updated_at = excluded.updated_at, ended_at = NULL",
+  );
+  // A known address keeps its id and its status (an unsubscribed contact stays unsubscribed); one that was removed
+  // and is listed again is active again.
+  each(
+    write.contacts,
+    "INSERT INTO customer_contacts (id, customer_id, email, name, locale, status, created_at, updated_at) " +
+      `SELECT ${j("id")}, ${j("customerId")}, ${j("email")}, ${j("name")}, ${j("locale")}, 'active', ?2, ?2 ` +
+      "FROM json_each(?1) WHERE true ON CONFLICT (customer_id, email) DO UPDATE SET name = excluded.name, " +
+      "locale = excluded.locale, updated_at = excluded.updated_at, " +
+      "status = CASE status WHEN 'removed' THEN 'active' ELSE status END",
+  );
+  each(
+    write.removedContacts,
+    "UPDATE customer_contacts SET status = 'removed', updated_at = ?2 " +
+      "WHERE id IN (SELECT value FROM json_each(?1)) AND status <> 'removed'",
+  );
+  each(write.ended, END_CONTRACTS);
+  each(
+    write.tokens,
+    "INSERT INTO contact_tokens (token_hash, contact_id, created_at) " +
+      "SELECT json_extract(t.value, '$.tokenHash'), k.id, ?2 FROM json_each(?1) t JOIN customer_contacts k " +
+      "ON k.customer_id = json_extract(t.value, '$.customerId') AND k.email = json_extract(t.value, '$.email')",
+  );
   if (statements.length > 0) await db.batch(statements);
-}
-
-function endStatement(db: D1Database, externalIdsJson: string, now: string): D1PreparedStatement {
-  return db
-    .prepare(
-      "UPDATE customers SET ended_at = ?2, updated_at = ?2 " +
-        "WHERE external_id IN (SELECT value FROM json_each(?1)) AND ended_at IS NULL",
-    )
-    .bind(externalIdsJson, now);
 }
 
 /** Ends a customer's contract; false when it had already ended (or does not exist). Nothing is deleted. */
 export async function endCustomer(db: D1Database, externalId: string, now: string): Promise<boolean> {
-  const result = await endStatement(db, JSON.stringify([externalId]), now).run();
+  const result = await db
+    .prepare(END_CONTRACTS)
+    .bind(JSON.stringify([externalId]), now)
+    .run();
   return result.meta.changes === 1;
 }
 
