@@ -94,8 +94,11 @@ describe.skipIf(process.platform !== "linux")("npm start", () => {
     }
   });
 
-  it("prints the address, the outbox and the development admin token, and no stack trace", () => {
+  it("prints the address, the outbox and the development admin token, and no stack trace", async () => {
     for (const portal of portals) {
+      // npm start prints its banner once its own health check passes, which may come just after ours.
+      for (let i = 0; i < 300 && !portal.output().includes("Ctrl-C stops"); i++)
+        await new Promise((r) => setTimeout(r, 100));
       const output = portal.output();
       expect(output).toContain(`Portal:       ${portal.url}/`);
       expect(output).toContain(`Outbox:       ${portal.url}/api/dev/outbox`);
