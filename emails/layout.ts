@@ -60,6 +60,11 @@ ${footerText.join("\n")}
   return { subject: input.subject, html, text, headers: input.headers };
 }
 
+/** Text the reader wrote (an objection's reason, a staff note), quoted as given: escaped, line breaks kept. */
+export function quoted(text: string): string {
+  return `<blockquote style="border-left:3px solid #c8c8c8;margin:0;padding:0 12px;white-space:pre-wrap">${escapeHtml(text)}</blockquote>`;
+}
+
 /** A call to action: a button-like link, and the address written out for clients that hide links. */
 export function button(url: string, label: string): string {
   return `<table role="presentation" cellpadding="0" cellspacing="0" border="0"><tr><td style="background:#0b5394;border-radius:4px"><a href="${escapeHtml(url)}" style="display:inline-block;padding:10px 18px;color:#ffffff;text-decoration:none;font-weight:bold">${escapeHtml(label)}</a></td></tr></table>

@@ -1,7 +1,7 @@
 import type { ObjectionOutcome, ObjectionState } from "../domain/objection.ts";
 import type { IsoDate, Locale, Localized } from "../domain/schema/common.ts";
 import type { Vendor } from "../domain/schema/vendor.ts";
-import { layout } from "./layout.ts";
+import { layout, quoted } from "./layout.ts";
 import { escapeHtml, type RenderedEmail } from "./message.ts";
 
 // Pure renderers for a customer's objection (DPA 5.3, 5.4): the signed receipt to the contact who objected, the alert
@@ -170,7 +170,7 @@ export function renderCustomerObjectionReceipt(o: CustomerReceiptInput): Rendere
 <h2 style="font-size:16px">${escapeHtml(s.changesHeading)}</h2>
 <ul>${changes.map((c) => `<li>${escapeHtml(c)}</li>`).join("")}</ul>
 <p><strong>${escapeHtml(s.reason)}:</strong></p>
-<blockquote style="border-left:3px solid #c8c8c8;margin:0;padding:0 12px;white-space:pre-wrap">${escapeHtml(o.reason)}</blockquote>
+${quoted(o.reason)}
 <p>${escapeHtml(next)}</p>
 <h2 style="font-size:16px">${escapeHtml(s.receiptHeading)}</h2>
 <p style="font-family:monospace;font-size:12px;word-break:break-all">${escapeHtml(o.receipt)}</p>
@@ -273,7 +273,7 @@ export function renderObjectionStep(o: ObjectionStepInput): RenderedEmail {
     bodyHtml: `<p>${escapeHtml(intro)}</p>
 <p><strong>${escapeHtml(status)}</strong></p>
 <p><strong>${escapeHtml(s.note)}:</strong></p>
-<blockquote style="border-left:3px solid #c8c8c8;margin:0;padding:0 12px;white-space:pre-wrap">${escapeHtml(o.note)}</blockquote>
+${quoted(o.note)}
 <h2 style="font-size:16px">${escapeHtml(s.changesHeading)}</h2>
 <ul>${changes.map((c) => `<li>${escapeHtml(c)}</li>`).join("")}</ul>
 <p>${escapeHtml(questions)}</p>

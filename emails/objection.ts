@@ -2,7 +2,7 @@ import { formatDate } from "../domain/labels.ts";
 import type { IsoDate, Locale } from "../domain/schema/common.ts";
 import type { Vendor } from "../domain/schema/vendor.ts";
 import { t } from "../i18n/index.ts";
-import { layout } from "./layout.ts";
+import { layout, quoted } from "./layout.ts";
 import type { SubscriberLinks } from "./links.ts";
 import { escapeHtml, listUnsubscribeHeaders, type RenderedEmail } from "./message.ts";
 
@@ -35,7 +35,7 @@ export function renderObjectionReceipt(o: ObjectionEmailInput): RenderedEmail {
     subject: r.subject(o.vendor.name),
     bodyHtml: `<p>${escapeHtml(body)}</p>
 <p><strong>${escapeHtml(r.reason)}:</strong></p>
-<blockquote style="border-left:3px solid #c8c8c8;margin:0;padding:0 12px;white-space:pre-wrap">${escapeHtml(o.reason)}</blockquote>
+${quoted(o.reason)}
 <p style="font-size:12px;color:#555">${escapeHtml(reference)}</p>
 <p>${escapeHtml(next)}</p>`,
     bodyText: [body, "", `${r.reason}:`, o.reason, "", reference, "", next].join("\n"),
