@@ -5,9 +5,10 @@
  */
 import { env } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
+import { webhookReceiver } from "../../testing/webhook-receiver-control.ts";
 import { newWebhookSecret, openSecret, sealSecret } from "../../worker/webhooks/secret.ts";
-import { classify, retryAfterSeconds, signatureHeaders } from "../../worker/webhooks/send.ts";
+import { classify, retryAfterSeconds, sendSigned, signatureHeaders } from "../../worker/webhooks/send.ts";
 
 describe("sealed webhook secrets", () => {
   it("never stores the secret in the clear and opens only for the same endpoint and key", async () => {
@@ -66,5 +67,69 @@ describe("Standard Webhooks signatures", () => {
     expect(retryAfterSeconds(new Date(now.getTime() + 30_000).toUTCString(), now)).toBeGreaterThanOrEqual(29);
     expect(retryAfterSeconds("soon", now)).toBeNull();
     expect(retryAfterSeconds(null, now)).toBeNull();
+  });
+});
+
+describe("one attempt against the local receiver (its own server, verifying with standardwebhooks)", () => {
+  const base = inject("webhookReceiverUrl");
+  const payload = JSON.stringify({ type: "webhook.test" });
+
+  it("is verified and acted on once per webhook-id, a retry with the same id is ignored", async () => {
+    const receiver = webhookReceiver(base, "attempt-ok");
+    await receiver.reset();
+    const secret = newWebhookSecret();
+    await receiver.setSecrets(secret);
+    const send = () =>
+      sendSigned({ url: receiver.url, secrets: [secret], messageId: "msg_once", payload, now: new Date() });
+    const first = await send();
+    expect(first).toMatchObject({ outcome: "delivered", httpStatus: 200, error: null });
+    expect(first.responseExcerpt).toContain("ok");
+    expect((await send()).outcome).toBe("delivered");
+    const state = await receiver.state();
+    expect(Object.keys(state.unique)).toEqual(["msg_once"]);
+    expect(state.duplicates).toBe(1);
+    expect(state.rejected).toBe(0);
+  });
+
+  it("a forged signature is refused by the receiver, and that is final", async () => {
+    const receiver = webhookReceiver(base, "attempt-forged");
+    await receiver.reset();
+    await receiver.setSecrets(newWebhookSecret());
+    const attempt = await sendSigned({
+      url: receiver.url,
+      secrets: [newWebhookSecret()],
+      messageId: "msg_forged",
+      payload,
+      now: new Date(),
+    });
+    expect(attempt).toMatchObject({ outcome: "final", httpStatus: 401 });
+    expect((await receiver.state()).rejected).toBe(1);
+    expect((await receiver.state()).unique).toEqual({});
+  });
+
+  it("reports 429 with Retry-After, a reset and a timeout as retryable, and keeps only 1 KB of an answer", async () => {
+    const receiver = webhookReceiver(base, "attempt-faults");
+    await receiver.reset();
+    const secret = newWebhookSecret();
+    await receiver.setSecrets(secret);
+    await receiver.faults(
+      { kind: "status", status: 429, retryAfter: "7" },
+      { kind: "reset" },
+      { kind: "hang" },
+      { kind: "status", status: 500, body: "x".repeat(5000) },
+    );
+    const send = (timeoutMs?: number) =>
+      sendSigned({ url: receiver.url, secrets: [secret], messageId: "msg_f", payload, now: new Date(), timeoutMs });
+    expect(await send()).toMatchObject({ outcome: "retry", httpStatus: 429, retryAfterSeconds: 7 });
+    const reset = await send();
+    expect(reset).toMatchObject({ outcome: "retry", httpStatus: null });
+    expect(reset.error).toMatch(/network error/);
+    const hung = await send(300);
+    expect(hung).toMatchObject({ outcome: "retry", httpStatus: null, error: "no answer within 0.3 s" });
+    const big = await send();
+    expect(big).toMatchObject({ outcome: "retry", httpStatus: 500 });
+    expect(big.responseExcerpt).toHaveLength(1024);
+    expect(Object.keys((await receiver.state()).unique)).toEqual([]);
+    expect((await send()).outcome).toBe("delivered");
   });
 });
