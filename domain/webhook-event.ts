@@ -67,7 +67,7 @@ export interface WebhookEventInput {
   notice: Notice;
   audience: WebhookAudience;
   baseUrl: string;
-  vendor: { objectionWorkingDays: number; workingDayCalendar: string };
+  vendor: { objectionWorkingDays: number; workingDayCalendar: { country: string } };
 }
 
 const abs = (baseUrl: string, path: string) => `${baseUrl.replace(/\/+$/, "")}${path}`;
@@ -151,9 +151,9 @@ export function webhookEventFor(input: WebhookEventInput): AnnexCChangedEvent | 
       objection: {
         rule:
           `DPA 5.3: the customer may object within ${vendor.objectionWorkingDays} working days from receipt of the ` +
-          `notice (${vendor.workingDayCalendar} calendar: weekends and public holidays excluded).`,
+          `notice (${vendor.workingDayCalendar.country} calendar: weekends and public holidays excluded).`,
         workingDays: vendor.objectionWorkingDays,
-        calendar: vendor.workingDayCalendar,
+        calendar: vendor.workingDayCalendar.country,
         from: "receipt",
         url: { da: abs(baseUrl, objectionPath("da")), en: abs(baseUrl, objectionPath("en")) },
         api: abs(baseUrl, `/api/notices/${notice.sequence}/objections`),

@@ -421,4 +421,11 @@ export const da: Strings = {
     description: (days: number, delivered: string, mail: string) =>
       `Databehandleraftalen 5.3: ${days} arbejdsdage (dansk kalender) fra modtagelsen af varslet den ${delivered}. Brug linket i varslet for at gøre indsigelse, eller skriv til ${mail}.`,
   },
+  webhookDisabled: {
+    subject: (vendor: string) => `${vendor}: dit webhook-endpoint er slået fra`,
+    body: (url: string, publications: number) =>
+      `Vi har slået webhook-endpointet ${url} fra, fordi ingen af vores forsøg på at levere de seneste ${publications} ændringer nåede frem. Vi prøver hver ændring igen i 24 timer, før vi opgiver den.`,
+    next: "Du får stadig varslerne på e-mail. Ret endpointet, og test det på din side for abonnementet for at slå det til igen.",
+    manage: "Abonnement og webhooks",
+  },
 };

@@ -417,4 +417,11 @@ export const en: Strings = {
     description: (days: number, delivered: string, mail: string) =>
       `DPA 5.3: ${days} working days (Danish calendar) from receiving the notice on ${delivered}. Use the link in the notice to object, or write to ${mail}.`,
   },
+  webhookDisabled: {
+    subject: (vendor: string) => `${vendor}: your webhook endpoint has been disabled`,
+    body: (url: string, publications: number) =>
+      `We disabled the webhook endpoint ${url} because none of our attempts to deliver the last ${publications} changes got through. We retry each change for 24 hours before giving up on it.`,
+    next: "You still get the notices by email. Fix the endpoint and test it on your subscription page to enable it again.",
+    manage: "Subscription and webhooks",
+  },
 };

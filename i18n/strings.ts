@@ -398,4 +398,11 @@ export interface Strings {
     title: (id: number, vendor: string) => string;
     description: (days: number, delivered: string, mail: string) => string;
   };
+  /** To the owner of a webhook endpoint that was disabled after three publications in a row failed. */
+  webhookDisabled: {
+    subject: (vendor: string) => string;
+    body: (url: string, publications: number) => string;
+    next: string;
+    manage: string;
+  };
 }

@@ -1,5 +1,6 @@
 import { runPublish } from "./notices/publish-check.ts";
 import { purgeUnconfirmed } from "./subscriptions/purge.ts";
+import { reconcileWebhooks, webhookRecoveryDeps } from "./webhooks/recovery.ts";
 
 /**
  * Every task the cron trigger runs (wrangler.toml `crons`, every 15 minutes), in this one list. Each task is
@@ -11,6 +12,8 @@ export function scheduledTasks(env: Env, now: Date): [string, () => Promise<unkn
     // The same publish check as POST /api/admin/publish (docs/architecture.md "Arrows"): a no-op when nothing
     // changed; it also queues again what a stopped fan-out left behind (notices/recovery.ts).
     ["publish check", () => runPublish(env, env.PUBLIC_BASE_URL, now)],
+    // Webhook deliveries whose queue message was lost are queued again (webhooks/recovery.ts).
+    ["webhook deliveries", () => reconcileWebhooks(webhookRecoveryDeps(env, now))],
   ];
 }
 

@@ -18,6 +18,7 @@ import publications from "./routes/publications.ts";
 import subscriptions from "./routes/subscriptions.ts";
 import webhooks from "./routes/webhooks.ts";
 import wellKnown from "./routes/well-known.ts";
+import { handleWebhookQueue, WEBHOOK_QUEUE_NAME } from "./webhooks/queue.ts";
 
 const app = createApp();
 
@@ -43,6 +44,11 @@ app.route("/", pages);
 
 export default {
   fetch: app.fetch,
-  queue: (batch, env) => (batch.queue === DEAD_LETTER_QUEUE ? handleDeadLetters(batch, env) : handleQueue(batch, env)),
+  queue: (batch, env) =>
+    batch.queue === WEBHOOK_QUEUE_NAME
+      ? handleWebhookQueue(batch, env)
+      : batch.queue === DEAD_LETTER_QUEUE
+        ? handleDeadLetters(batch, env)
+        : handleQueue(batch, env),
   scheduled: (controller, env, ctx) => ctx.waitUntil(runScheduled(env, new Date(controller.scheduledTime))),
 } satisfies ExportedHandler<Env>;

@@ -26,6 +26,9 @@ export default defineConfig(async () => {
             ADMIN_TOKEN: TEST_ADMIN_TOKEN,
             NOTICE_TOKEN_KEY: "test-notice-token-key-0123456789abcdef",
             WEBHOOK_SECRET_KEY: "test-webhook-secret-key-0123456789abcdef",
+            WEBHOOK_ALLOW_LOCAL_HTTP: "1",
+            // Attempts time out after 1 s instead of 10 (the timeout fault), so the tests do not wait.
+            WEBHOOK_TIMEOUT_MS: "1000",
             RECEIPT_SIGNING_KEY: receiptKey,
             RESEND_API_KEY: "re_test_key",
             RESEND_WEBHOOK_SECRET: "whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nw==",

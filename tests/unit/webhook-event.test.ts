@@ -71,7 +71,7 @@ const notice = buildNotice(doc([aws], [old], "a".repeat(64)), doc([aws, desk], [
 const input = {
   notice,
   baseUrl: "https://portal.example/",
-  vendor: { objectionWorkingDays: 10, workingDayCalendar: "DK" },
+  vendor: { objectionWorkingDays: 10, workingDayCalendar: { country: "DK" } },
 };
 
 describe("annex-c.changed", () => {

@@ -169,7 +169,7 @@ export async function confirmSubscriber(
   ]);
 }
 
-function insertManageToken(db: D1Database, subscriberId: string, tokenHash: string, now: string) {
+export function insertManageToken(db: D1Database, subscriberId: string, tokenHash: string, now: string) {
   return db
     .prepare(
       "INSERT INTO subscription_tokens (token_hash, subscriber_id, kind, created_at) VALUES (?1, ?2, 'manage', ?3)",

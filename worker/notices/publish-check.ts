@@ -13,7 +13,13 @@ export async function runPublish(
 ): Promise<PublishResult & { recovery: RecoveryResult }> {
   let result: PublishResult;
   try {
-    result = await publish({ db: env.DB, queue: env.NOTICE_QUEUE, document: () => deployedDocument(env, origin), now });
+    result = await publish({
+      db: env.DB,
+      queue: env.NOTICE_QUEUE,
+      webhooks: { queue: env.WEBHOOK_QUEUE, baseUrl: env.PUBLIC_BASE_URL },
+      document: () => deployedDocument(env, origin),
+      now,
+    });
   } catch (err) {
     await reconcileFanouts(recoveryDeps(env, now)).catch((e: unknown) => console.error("fan-out recovery failed", e));
     throw err;

@@ -11,6 +11,7 @@ import { markEnqueued, unenqueuedChunks } from "../db/fanout-chunks.ts";
 import { insertPublication, lastPublication, publicationDocuments } from "../db/publications.ts";
 import { confirmedSubscribers } from "../db/subscribers.ts";
 import { vendor } from "../env.ts";
+import { planWebhooks, type WebhookPlanDeps } from "../webhooks/plan.ts";
 import { ANNEX_C_PATH, readDeployedAnnexC } from "./deployed.ts";
 import type { FanoutMessage } from "./engine/fanout.ts";
 
@@ -47,6 +48,8 @@ export type PublishResult =
 export interface PublishDeps {
   db: D1Database;
   queue: Pick<Queue<FanoutMessage>, "sendBatch">;
+  /** Where the publication's webhook deliveries are planned and queued (README "Webhooks"); none when absent. */
+  webhooks?: Pick<WebhookPlanDeps, "queue" | "baseUrl">;
   /** Reads the deployed document; production passes `deployedDocument(env, origin)`. */
   document: () => Promise<AnnexCDocument>;
   now: Date;
@@ -165,6 +168,8 @@ export async function publish(deps: PublishDeps): Promise<PublishResult> {
   });
   if (!inserted) return lostRace();
   const enqueued = await enqueuePending(deps);
+  // The endpoints' events, planned after the notice: a stop in between leaves them to the reconciler.
+  if (deps.webhooks) await planWebhooks({ ...deps.webhooks, db: deps.db, now: deps.now }, notice);
   const concerned = customerPlan.customers.filter((c) => c.concerned).length;
   return {
     status: "published",
