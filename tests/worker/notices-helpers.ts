@@ -206,6 +206,9 @@ export async function drain(bodies: readonly FanoutMessage[], bindings: Partial<
 
 export const NOTICE_TABLES = [
   // Before the rows they refer to (foreign keys).
+  "webhook_attempts",
+  "webhook_deliveries",
+  "webhook_plans",
   "objection_events",
   "objections",
   "dead_letters",

@@ -364,7 +364,7 @@ function failedPublicationStatement(db: D1Database, condition: string, disableAt
     "UPDATE webhook_endpoints SET failed_publications = failed_publications + 1, updated_at = ?4, " +
       `status = CASE WHEN ${reached} THEN 'disabled' ELSE status END, ` +
       `disabled_at = CASE WHEN ${reached} THEN ?4 ELSE disabled_at END, ` +
-      `disabled_reason = CASE WHEN ${reached} THEN 'every attempt failed for ' || ?${disableAtParam} || ' publications in a row' ` +
+      `disabled_reason = CASE WHEN ${reached} THEN 'every attempt failed for ' || CAST(?${disableAtParam} AS INTEGER) || ' publications in a row' ` +
       `ELSE disabled_reason END WHERE id = ?2 AND ${condition} RETURNING failed_publications`,
   );
 }

@@ -4,6 +4,7 @@ import { listDeadLetters } from "../db/dead-letters.ts";
 import { deliveriesOf, deliveryCounts } from "../db/deliveries.ts";
 import { objectionCounts } from "../db/objections.ts";
 import { listPublications } from "../db/publications.ts";
+import { webhookDeliveriesOf, webhookDeliveryCounts } from "../db/webhook-deliveries.ts";
 import { ApiError } from "../http/errors.ts";
 import { bearerToken, secretsEqual } from "../http/security.ts";
 import type { AppEnv } from "../http/types.ts";
@@ -40,11 +41,13 @@ admin.post("/publish", async (c) => {
   }
 });
 
-// GET /api/admin/publications: the notice ledger, per publication: delivery counts by status and objections.
+// GET /api/admin/publications: the notice ledger, per publication: email and webhook delivery counts by status, and
+// objections.
 admin.get("/publications", async (c) => {
-  const [pubs, counts, objections, deadLetters] = await Promise.all([
+  const [pubs, counts, webhooks, objections, deadLetters] = await Promise.all([
     listPublications(c.env.DB),
     deliveryCounts(c.env.DB),
+    webhookDeliveryCounts(c.env.DB),
     objectionCounts(c.env.DB),
     listDeadLetters(c.env.DB),
   ]);
@@ -71,8 +74,10 @@ admin.get("/publications", async (c) => {
           stalledAt: p.fanoutStalledAt,
         },
         deliveries,
+        webhookDeliveries: webhooks.get(p.sequence) ?? {},
         objections: objections.get(p.sequence) ?? 0,
         deliveriesCsv: `/api/admin/publications/${p.sequence}/deliveries.csv`,
+        webhooks: `/api/admin/publications/${p.sequence}/webhooks`,
       };
     }),
     deadLetters,
@@ -123,6 +128,16 @@ admin.get("/publications/:id{[0-9]+}/deliveries.csv", async (c) => {
     "Content-Disposition": `attachment; filename="publication-${id}-deliveries.csv"`,
     "Cache-Control": "no-store",
   });
+});
+
+// GET /api/admin/publications/{id}/webhooks: each endpoint's delivery of the publication with every attempt (status,
+// time, latency, the first 1 KB of the answer): what the vendor shows when asked whether a system was told.
+admin.get("/publications/:id{[0-9]+}/webhooks", async (c) => {
+  const id = Number(c.req.param("id"));
+  const pub = (await listPublications(c.env.DB)).find((p) => p.sequence === id);
+  if (!pub) throw new ApiError("not_found", `There is no publication ${id}.`);
+  c.header("Cache-Control", "no-store");
+  return c.json({ publication: id, fingerprint: pub.fingerprint, deliveries: await webhookDeliveriesOf(c.env.DB, id) });
 });
 
 export default admin;
