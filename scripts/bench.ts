@@ -10,6 +10,7 @@ import { benchFanout } from "./bench/fanout.ts";
 import { benchLoad } from "./bench/load.ts";
 import { type BenchRecords, benchTable, type Machine, withBenchTable } from "./bench/readme.ts";
 import { benchSignup } from "./bench/signup.ts";
+import { benchWebhooks } from "./bench/webhooks.ts";
 
 const LATEST = "bench/results/latest.json";
 const BASELINE = "bench/baseline.json";
@@ -27,6 +28,7 @@ const suites: Suite[] = [
   { name: "signup", run: async () => ({ ...(await benchSignup()) }) },
   { name: "load", run: async () => ({ ...(await benchLoad()) }) },
   { name: "fanout", run: async () => ({ ...(await benchFanout()) }) },
+  { name: "webhooks", run: async () => ({ ...(await benchWebhooks()) }) },
 ];
 const unknown = (values.only ?? []).filter((name) => !suites.some((s) => s.name === name));
 if (unknown.length > 0) {

@@ -5,6 +5,7 @@ import type { BuildBench, PageWeight } from "./build.ts";
 import type { FanoutBenchResult } from "./fanout.ts";
 import type { LoadBenchResult } from "./load.ts";
 import type { SignupBenchResult } from "./signup.ts";
+import type { WebhooksBenchResult } from "./webhooks.ts";
 
 export interface Machine {
   cpus: number;
@@ -82,6 +83,14 @@ const ROWS: Row[] = [
       `${n(f.subscribers, 0)} subscribers at ${f.rps} req/s: ${n(f.emailsPerSec, 0)} emails/s of a ` +
       `${n(f.ceiling, 0)} ceiling, **ratio ${n(f.ratio, 3)}**; ${f.duplicates} duplicates, ${f.missing} missing, ` +
       `${f.overLimit} calls over the limit (${f.injected429} × 429, ${f.injected500} × 500 injected)`,
+  },
+  {
+    suite: "webhooks",
+    measurement: "signed webhooks: one publication to endpoints on one local receiver, through `npm start`",
+    target: "0 duplicates, 0 missing",
+    result: (f: WebhooksBenchResult) =>
+      `${n(f.endpoints, 0)} endpoints in ${n(f.seconds)} s: **${n(f.deliveriesPerSecond)} deliveries/s**, p99 attempt ` +
+      `${n(f.p99LatencyMs, 0)} ms; ${f.duplicates} duplicates, ${f.missing} missing`,
   },
 ];
 

@@ -7,7 +7,7 @@ import {
   type WebhookKey,
   webhookDelivery,
 } from "../db/webhook-deliveries.ts";
-import { openSecret } from "./secret.ts";
+import { openSecret, type SealingEnv } from "./secret.ts";
 import { sendSigned, WEBHOOK_TIMEOUT_MS, type WebhookAttempt } from "./send.ts";
 import { checkWebhookUrl } from "./url-guard.ts";
 
@@ -50,7 +50,7 @@ export function webhookBackoffSeconds(attempts: number): number {
 
 export interface WebhookDeliveryDeps {
   db: D1Database;
-  secretKey: Pick<Env, "WEBHOOK_SECRET_KEY">;
+  secretKey: SealingEnv;
   /** The ledger's clock. The signature's timestamp is always the wall clock of the request leaving. */
   now(): Date;
   allowLocalHttp: boolean;

@@ -6,6 +6,14 @@
  */
 import { base64url, fromBase64url } from "../../domain/canonical.ts";
 
+/**
+ * The one binding sealing needs, named without the generated `Env`, so the module is Node-safe: the webhook benchmark
+ * seals its endpoints' secrets as the registration does (docs/architecture.md "Node-safe and workerd-only").
+ */
+export interface SealingEnv {
+  WEBHOOK_SECRET_KEY?: string | undefined;
+}
+
 const SECRET_PREFIX = "whsec_";
 /** 32 bytes: the HMAC-SHA256 key length; Standard Webhooks asks for 24 to 64. */
 const SECRET_BYTES = 32;
@@ -44,11 +52,7 @@ function sealingKey(material: string | undefined): Promise<CryptoKey> {
 }
 
 /** `v1.<iv>.<ciphertext>` (base64url), bound to the endpoint it belongs to. */
-export async function sealSecret(
-  env: Pick<Env, "WEBHOOK_SECRET_KEY">,
-  endpointId: string,
-  secret: string,
-): Promise<string> {
+export async function sealSecret(env: SealingEnv, endpointId: string, secret: string): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const sealed = await crypto.subtle.encrypt(
     { name: "AES-GCM", iv, additionalData: encoder.encode(endpointId) },
@@ -59,11 +63,7 @@ export async function sealSecret(
 }
 
 /** The plain secret of a sealed value; throws when the value was tampered with, moved or sealed under another key. */
-export async function openSecret(
-  env: Pick<Env, "WEBHOOK_SECRET_KEY">,
-  endpointId: string,
-  sealed: string,
-): Promise<string> {
+export async function openSecret(env: SealingEnv, endpointId: string, sealed: string): Promise<string> {
   const [version, iv, data] = sealed.split(".");
   if (version !== SEALED_VERSION || !iv || !data) throw new Error("not a sealed webhook secret");
   const plain = await crypto.subtle.decrypt(
