@@ -282,6 +282,28 @@ describe("final answers, the 24 hours and disabling", () => {
     expect((await attemptsOf(row?.message_id ?? "")).map((a) => [a.http_status, a.outcome])).toEqual([[410, "final"]]);
   });
 
+  it("an endpoint removed, or whose owner unsubscribed, after the plan gets nothing more", async () => {
+    await addSubscriber("sub-a");
+    await addSubscriber("sub-b");
+    const removed = await endpoint("removed", "sub-a");
+    const left = await endpoint("left", "sub-b");
+    const clock = { ms: Date.now() };
+    const { sequence, messages } = await publishWithWebhooks(await documentWith(1), new Date(clock.ms));
+    expect(messages).toHaveLength(2);
+    await env.DB.prepare("DELETE FROM webhook_endpoints WHERE id = ?1").bind(removed.id).run();
+    await env.DB.prepare("UPDATE subscribers SET status = 'unsubscribed' WHERE id = 'sub-b'").run();
+    await drainWebhooks(messages, clock);
+    const rows = await ledger(sequence);
+    expect(rows.get(removed.id)).toMatchObject({ status: "failed", attempts: 0, detail: "not sent: endpoint removed" });
+    expect(rows.get(left.id)).toMatchObject({
+      status: "failed",
+      attempts: 0,
+      detail: "not sent: subscription unsubscribed",
+    });
+    expect((await removed.receiver.state()).calls).toEqual([]);
+    expect((await left.receiver.state()).calls).toEqual([]);
+  });
+
   it(`retries for 24 h, then fails; ${DISABLE_AFTER_FAILED_PUBLICATIONS} failed publications in a row disable the endpoint and email its owner`, {
     timeout: 120_000,
   }, async () => {

@@ -47,6 +47,8 @@ export interface WebhookDeliveryRow extends WebhookKey {
   endpoint: {
     status: "pending" | "active" | "disabled";
     subscriberId: string;
+    /** The owner's subscription (confirmed, unsubscribed …); null when it was erased. */
+    subscriberStatus: string | null;
     secretSealed: string;
     previousSecretSealed: string | null;
     previousSecretUntil: string | null;
@@ -74,6 +76,7 @@ interface RawDelivery {
   secret_sealed: string | null;
   previous_secret_sealed: string | null;
   previous_secret_until: string | null;
+  subscriber_status: string | null;
 }
 
 const parseRegions = (raw: string | null): string[] | null => (raw === null ? null : (JSON.parse(raw) as string[]));
@@ -193,7 +196,8 @@ export async function webhookDelivery(db: D1Database, key: WebhookKey): Promise<
   const r = await db
     .prepare(
       `SELECT ${DELIVERY_COLUMNS}, e.status AS ep_status, e.subscriber_id, e.secret_sealed, e.previous_secret_sealed, ` +
-        "e.previous_secret_until FROM webhook_deliveries d LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id " +
+        "e.previous_secret_until, s.status AS subscriber_status FROM webhook_deliveries d " +
+        "LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id LEFT JOIN subscribers s ON s.id = e.subscriber_id " +
         "WHERE d.publication_id = ?1 AND d.endpoint_id = ?2",
     )
     .bind(key.publicationId, key.endpointId)
@@ -220,6 +224,7 @@ export async function webhookDelivery(db: D1Database, key: WebhookKey): Promise<
         ? {
             status: r.ep_status,
             subscriberId: r.subscriber_id,
+            subscriberStatus: r.subscriber_status,
             secretSealed: r.secret_sealed,
             previousSecretSealed: r.previous_secret_sealed,
             previousSecretUntil: r.previous_secret_until,

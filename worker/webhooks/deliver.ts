@@ -135,8 +135,14 @@ export async function deliverWebhook(deps: WebhookDeliveryDeps, key: WebhookKey)
   if (row.status === "pending" && row.nextAttemptAt && Date.parse(row.nextAttemptAt) > nowMs) {
     return retryIn(Date.parse(row.nextAttemptAt) - nowMs, "not due yet");
   }
-  if (row.endpoint?.status !== "active") {
-    const why = row.endpoint ? `endpoint ${row.endpoint.status}` : "endpoint removed";
+  // Checked at send time, not plan time: an endpoint removed or disabled, or whose owner unsubscribed, mid-fan-out
+  // gets nothing more (the rule of the notice emails, docs/architecture.md "Notices").
+  if (row.endpoint?.status !== "active" || row.endpoint.subscriberStatus !== "confirmed") {
+    const why = !row.endpoint
+      ? "endpoint removed"
+      : row.endpoint.status !== "active"
+        ? `endpoint ${row.endpoint.status}`
+        : `subscription ${row.endpoint.subscriberStatus ?? "erased"}`;
     await endWebhookDelivery(db, key, `not sent: ${why}`, nowIso, nowMs);
     return { action: "ack", status: "failed" };
   }
