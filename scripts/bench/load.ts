@@ -4,14 +4,14 @@
 // The rate limits are raised explicitly for the run (`--var`, as scripts/start.ts passes them to `wrangler dev`):
 // every request comes from 127.0.0.1, which the per-IP limit would otherwise stop after 20 a minute.
 // Run alone with `node scripts/bench/load.ts [--amount N]`, or through `npm run bench` (scripts/bench.ts).
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { freePort, waitForHealth } from "./server.ts";
+import { freePort, stopServer as stop, waitForHealth } from "./server.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const wranglerBin = join(
@@ -112,31 +112,6 @@ function run(opts: Parameters<Autocannon>[0], maxSeconds: number): Promise<Autoc
   });
 }
 
-/** Stops `npm start` and everything it started (wrangler, workerd): the whole process group. */
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolveStop) => {
-    const group = (signal: NodeJS.Signals) => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, signal);
-      } catch {
-        // already gone
-      }
-    };
-    if (child.exitCode !== null || child.signalCode !== null) {
-      group("SIGKILL");
-      return resolveStop();
-    }
-    const kill = setTimeout(() => group("SIGKILL"), 10_000);
-    child.once("exit", () => {
-      clearTimeout(kill);
-      group("SIGKILL");
-      resolveStop();
-    });
-    group("SIGTERM");
-  });
-}
-
-/** Runs one SQL query on the local D1 database kept in `state` (the server must be stopped). */
 function queryLocalD1<T>(state: string, sql: string): T[] {
   const out = spawnSync(
     process.execPath,

@@ -30,3 +30,29 @@ export async function waitForHealth(base: string, child: ChildProcess, timeoutMs
   }
   throw new Error(`npm start did not answer ${base}/api/health within ${timeoutMs / 1000} s`);
 }
+
+/** Stops `npm start` and everything it started (wrangler, workerd): the whole process group. */
+export function stopServer(child: ChildProcess): Promise<void> {
+  return new Promise((resolveStop) => {
+    const group = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, signal);
+      } catch {
+        // already gone
+      }
+    };
+    if (child.exitCode !== null || child.signalCode !== null) {
+      group("SIGKILL");
+      return resolveStop();
+    }
+    const kill = setTimeout(() => group("SIGKILL"), 10_000);
+    child.once("exit", () => {
+      clearTimeout(kill);
+      group("SIGKILL");
+      resolveStop();
+    });
+    group("SIGTERM");
+  });
+}
+
+/** Runs one SQL query on the local D1 database kept in `state` (the server must be stopped). */

@@ -18,7 +18,7 @@ import { loadContent } from "../../content-io/load-content.ts";
 import { type AnnexCDocument, annexCDocument, fingerprint } from "../../domain/annex.ts";
 import { webhookReceiver } from "../../testing/webhook-receiver-control.ts";
 import { newWebhookSecret, sealSecret } from "../../worker/webhooks/secret.ts";
-import { freePort, waitForHealth } from "./server.ts";
+import { freePort, stopServer, waitForHealth } from "./server.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const wranglerBin = join(
@@ -142,30 +142,6 @@ async function startReceiverProcess(): Promise<{ url: string; stop: () => Promis
   };
 }
 
-/** Stops `npm start` and everything it started (wrangler, workerd): the whole process group. */
-function stopGroup(child: ChildProcess): Promise<void> {
-  return new Promise((done) => {
-    const group = (signal: NodeJS.Signals) => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, signal);
-      } catch {
-        // already gone
-      }
-    };
-    if (child.exitCode !== null || child.signalCode !== null) {
-      group("SIGKILL");
-      return done();
-    }
-    const kill = setTimeout(() => group("SIGKILL"), 10_000);
-    child.once("exit", () => {
-      clearTimeout(kill);
-      group("SIGKILL");
-      done();
-    });
-    group("SIGTERM");
-  });
-}
-
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
@@ -249,7 +225,7 @@ export async function benchWebhooks(options: WebhooksBenchOptions = {}): Promise
     );
     return figures;
   } finally {
-    if (child) await stopGroup(child);
+    if (child) await stopServer(child);
     await receiverProcess.stop();
     rmSync(state, { recursive: true, force: true });
   }
