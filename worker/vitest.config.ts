@@ -26,6 +26,8 @@ export default defineConfig(async () => {
             ADMIN_TOKEN: TEST_ADMIN_TOKEN,
             NOTICE_TOKEN_KEY: "test-notice-token-key-0123456789abcdef",
             WEBHOOK_SECRET_KEY: "test-webhook-secret-key-0123456789abcdef",
+            // Endpoints on the local receiver (http://127.0.0.1:<port>); README "Webhooks".
+            WEBHOOK_ALLOW_LOCAL_HTTP: "1",
             RECEIPT_SIGNING_KEY: receiptKey,
             RESEND_API_KEY: "re_test_key",
             RESEND_WEBHOOK_SECRET: "whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nw==",
