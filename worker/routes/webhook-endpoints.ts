@@ -32,7 +32,7 @@ import {
 } from "../webhooks/endpoints.ts";
 
 /** The URL is checked by the SSRF guard, which names the rule it breaks; here it only has to be a string. */
-const UrlField = z.string({ error: "must be a string" }).min(1, "is missing");
+const UrlField = z.string({ error: "must be a string" });
 const Description = oneLineText(200);
 
 const RegisterBody = z
