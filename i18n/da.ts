@@ -305,6 +305,7 @@ export const da: Strings = {
     lastTest: "Seneste test",
     neverTested: "Ikke testet endnu",
     lastDelivery: "Seneste levering",
+    deliveryStatus: { pending: "venter", sending: "sendes", delivered: "leveret", failed: "mislykkedes" },
     noDeliveries: "Ingen leveringer endnu",
     test: "Send en testhændelse",
     rotate: "Ny hemmelighed",

@@ -301,6 +301,7 @@ export const en: Strings = {
     lastTest: "Last test",
     neverTested: "Not tested yet",
     lastDelivery: "Last delivery",
+    deliveryStatus: { pending: "waiting", sending: "being sent", delivered: "delivered", failed: "failed" },
     noDeliveries: "No deliveries yet",
     test: "Send a test event",
     rotate: "New secret",

@@ -288,6 +288,7 @@ export interface Strings {
     lastTest: string;
     neverTested: string;
     lastDelivery: string;
+    deliveryStatus: Record<"pending" | "sending" | "delivered" | "failed", string>;
     noDeliveries: string;
     test: string;
     rotate: string;

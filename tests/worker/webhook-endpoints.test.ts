@@ -79,7 +79,9 @@ async function attemptsOf(endpointId: string) {
 beforeEach(async () => {
   await resetTables();
   await env.DB.batch(
-    ["webhook_attempts", "webhook_deliveries", "webhook_endpoints"].map((t) => env.DB.prepare(`DELETE FROM ${t}`)),
+    ["webhook_attempts", "webhook_deliveries", "webhook_endpoints", "publications"].map((t) =>
+      env.DB.prepare(`DELETE FROM ${t}`),
+    ),
   );
 });
 
@@ -279,6 +281,50 @@ describe("registration", () => {
     // Someone else's budget is their own.
     const other = await subscriber();
     expect((await register(other.token, { url: sink("limit-c") }, limit)).status).toBe(201);
+  });
+});
+
+describe("the listing's deliveries", () => {
+  it("shows each endpoint's newest deliveries from the webhook ledger, only its own, at most 5", async () => {
+    const me = await subscriber();
+    const a = (await (await register(me.token, { url: sink("ledger-a") })).json()) as EndpointJson;
+    const b = (await (await register(me.token, { url: sink("ledger-b") })).json()) as EndpointJson;
+    const at = (n: number) => new Date(Date.UTC(2026, 10, 1, 9, n)).toISOString();
+    const statements = [];
+    for (let n = 1; n <= 7; n++) {
+      statements.push(
+        env.DB.prepare(
+          "INSERT INTO publications (sequence, fingerprint, previous_fingerprint, kind, published_at, document, diff, announced) " +
+            "VALUES (?1, ?2, ?3, ?4, ?5, '{}', '{}', '[]')",
+        ).bind(n, `fp${n}`, n === 1 ? null : `fp${n - 1}`, n === 1 ? "baseline" : "notice", at(n)),
+      );
+      statements.push(
+        env.DB.prepare(
+          "INSERT INTO webhook_deliveries (publication_id, endpoint_id, message_id, event_type, url, payload, status, " +
+            "attempts, created_at, updated_at) VALUES (?1, ?2, ?3, 'annex-c.changed', ?4, '{}', ?5, 1, ?6, ?6)",
+        ).bind(n, a.id, `msg_a${n}`, a.url, n === 7 ? "failed" : "delivered", at(n)),
+      );
+    }
+    statements.push(
+      env.DB.prepare(
+        "INSERT INTO webhook_deliveries (publication_id, endpoint_id, message_id, event_type, url, payload, status, " +
+          "attempts, created_at, updated_at) VALUES (3, 'ep_someone_else', 'msg_x', 'annex-c.changed', 'x', '{}', " +
+          "'delivered', 1, ?1, ?1)",
+      ).bind(at(3)),
+    );
+    await env.DB.batch(statements);
+
+    const byId = new Map((await list(me.token)).map((e) => [e.id, e]));
+    const deliveries = byId.get(a.id)?.deliveries as { publicationId: number; status: string }[];
+    expect(deliveries.map((d) => d.publicationId)).toEqual([7, 6, 5, 4, 3]);
+    expect(deliveries[0]).toMatchObject({ status: "failed", messageId: "msg_a7", attempts: 1 });
+    expect(byId.get(b.id)?.deliveries).toEqual([]);
+    const page = await (await call(`/en/subscription/manage?token=${encodeURIComponent(me.token)}`)).text();
+    expect(page).toContain("2026-11-01 09:07 UTC: failed");
+    const export_ = (await (await call("/api/subscriptions/me", { headers: bearer(me.token) })).json()) as {
+      webhooks: { endpoints: { id: string; deliveries: unknown[] }[] };
+    };
+    expect(export_.webhooks.endpoints.find((e) => e.id === a.id)?.deliveries).toHaveLength(7);
   });
 });
 

@@ -87,16 +87,10 @@ function toEndpoint(r: EndpointRow): WebhookEndpoint {
   };
 }
 
-export interface NewEndpoint {
-  id: string;
-  subscriberId: string;
-  url: string;
-  regions: string[] | null;
-  cohort: string | null;
-  description: string | null;
-  secretSealed: string;
-  now: string;
-}
+export type NewEndpoint = Pick<
+  WebhookEndpoint,
+  "id" | "subscriberId" | "url" | "regions" | "cohort" | "description" | "secretSealed"
+> & { now: string };
 
 /**
  * Inserts a pending endpoint unless its owner already has MAX_ENDPOINTS_PER_SUBSCRIBER: the count and the insert are

@@ -209,7 +209,7 @@ function endpointItem(locale: Locale, token: string, e: EndpointView, index: num
 <dt>URL</dt><dd>${e.url}</dd>
 <dt>${w.statusLabel}</dt><dd>${w.status[e.status]}</dd>
 <dt>${w.lastTest}</dt><dd>${e.lastTest ? `${instant(e.lastTest.at)}: ${e.lastTest.detail ?? ""}` : w.neverTested}</dd>
-<dt>${w.lastDelivery}</dt><dd>${last ? `${instant(last.createdAt)}: ${last.status}` : w.noDeliveries}</dd>
+<dt>${w.lastDelivery}</dt><dd>${last ? `${instant(last.createdAt)}: ${w.deliveryStatus[last.status]}` : w.noDeliveries}</dd>
 </dl>
 <form method="post" action="${action("/test")}">${formFields(token, locale)}${button(w.test)}</form>
 <form method="post" action="${action("/rotate-secret")}">${formFields(token, locale)}${button(w.rotate)}</form>

@@ -8,6 +8,7 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { Locale } from "../../domain/schema/common.ts";
+import { DEFAULT_LOCALE } from "../env.ts";
 import { ApiError } from "../http/errors.ts";
 import { bearerToken } from "../http/security.ts";
 import type { AppEnv } from "../http/types.ts";
@@ -84,6 +85,11 @@ async function parse<J extends z.ZodType, F extends z.ZodType>(
   return { form: false, body: result.data as z.output<J> };
 }
 
+/** The language of the page a form was on (acceptBody reads it from the form's `locale` field). */
+function formLocale(c: Context<AppEnv>): Locale {
+  return c.get("htmlForm")?.locale ?? DEFAULT_LOCALE;
+}
+
 function owner(c: Context<AppEnv>) {
   return authenticate(c.env, bearerToken(c.req.header("Authorization")));
 }
@@ -101,7 +107,7 @@ async function inForm(c: Context<AppEnv>, token: string, action: () => Promise<R
     return await action();
   } catch (error) {
     if (!(error instanceof ApiError) || error.code === "unauthorized" || error.code === "internal") throw error;
-    return webhookFormErrorPage(c.get("htmlForm")?.locale ?? "da", token, error);
+    return webhookFormErrorPage(formLocale(c), token, error);
   }
 }
 
@@ -120,7 +126,7 @@ endpoints.post("/", acceptBody({ arrays: ["regions"] }), async (c) => {
     const sub = await authenticate(c.env, token);
     return inForm(c, token, async () => {
       const { endpoint, secret } = await registerEndpoint(deps(c), sub, registration);
-      return secretPage(c.get("htmlForm")?.locale ?? sub.locale, token, endpoint, secret, "created");
+      return secretPage(formLocale(c), token, endpoint, secret, "created");
     });
   }
   const sub = await owner(c);
@@ -161,7 +167,7 @@ endpoints.post("/:id", acceptBody(), async (c) => {
   return inForm(c, token, async () => {
     await removeEndpoint(deps(c), sub, c.req.param("id"));
     if (!parsed.form) return c.json({ id: c.req.param("id"), status: "removed" });
-    return c.redirect(managePath(c.get("htmlForm")?.locale ?? sub.locale, token, "removed"), 303);
+    return c.redirect(managePath(formLocale(c), token, "removed"), 303);
   });
 });
 endpoints.all("/:id", methodNotAllowed("DELETE, POST"));
@@ -173,7 +179,7 @@ endpoints.post("/:id/rotate-secret", acceptBody({ allowEmpty: true }), async (c)
     const sub = await authenticate(c.env, token);
     return inForm(c, token, async () => {
       const { endpoint, secret } = await rotateSecret(deps(c), sub, c.req.param("id"));
-      return secretPage(c.get("htmlForm")?.locale ?? sub.locale, token, endpoint, secret, "rotated");
+      return secretPage(formLocale(c), token, endpoint, secret, "rotated");
     });
   }
   const { endpoint, secret } = await rotateSecret(deps(c), await owner(c), c.req.param("id"));
@@ -193,7 +199,7 @@ endpoints.post("/:id/test", acceptBody({ allowEmpty: true }), async (c) => {
     const sub = await authenticate(c.env, token);
     return inForm(c, token, async () => {
       await testEndpoint(deps(c), sub, c.req.param("id"));
-      return c.redirect(managePath(c.get("htmlForm")?.locale ?? sub.locale, token, "tested"), 303);
+      return c.redirect(managePath(formLocale(c), token, "tested"), 303);
     });
   }
   return c.json(await testEndpoint(deps(c), await owner(c), c.req.param("id")));
