@@ -1,5 +1,6 @@
 import type { NoticeTopic } from "../domain/notice.ts";
 import type { Locale } from "../domain/schema/common.ts";
+import type { WebhookUrlRule } from "../domain/webhook-url.ts";
 
 // Every sentence a reader sees, on the site, on the worker's own pages and in the emails, in both languages: one
 // interface, so a missing translation is a type error and a language cannot be half translated. Content text
@@ -268,6 +269,43 @@ export interface Strings {
   erasedPage: {
     title: string;
     body: string;
+  };
+  /** The manage page's "Webhooks" section and the pages its forms answer with (README "Webhooks"). */
+  webhooks: {
+    heading: string;
+    intro: string;
+    none: string;
+    urlLabel: string;
+    urlHint: string;
+    descriptionLabel: string;
+    regionsLegend: string;
+    regionsHint: string;
+    cohortLegend: string;
+    cohortAny: string;
+    add: string;
+    status: Record<"pending" | "active" | "disabled", string>;
+    statusLabel: string;
+    lastTest: string;
+    neverTested: string;
+    lastDelivery: string;
+    deliveryStatus: Record<"pending" | "sending" | "delivered" | "failed", string>;
+    noDeliveries: string;
+    test: string;
+    rotate: string;
+    remove: string;
+    tested: string;
+    removed: string;
+    secretTitleCreated: string;
+    secretTitleRotated: string;
+    secretLabel: string;
+    copyNow: string;
+    previousValid: (until: string) => string;
+    verifyHint: string;
+    back: string;
+    errorTitle: string;
+    /** Why a URL was refused, per rule of the URL guard (domain/webhook-url.ts). */
+    urlRules: Record<WebhookUrlRule, string>;
+    capReached: (max: number) => string;
   };
   errorPage: {
     title: string;

@@ -205,6 +205,9 @@ async function serve(): Promise<number> {
       "--show-interactive-dev-session=false",
       "--var",
       `PUBLIC_BASE_URL:${base}`,
+      // Webhook endpoints on this machine (http://127.0.0.1:<port>) may be registered; never in production.
+      "--var",
+      "WEBHOOK_ALLOW_LOCAL_HTTP:1",
       ...persist,
       ...rest,
     ],

@@ -33,6 +33,8 @@ export interface Limits {
   ipPerMinute: number;
   /** Confirmation emails per address per hour; past it the answer is still 202 and nothing is sent. */
   emailPerHour: number;
+  /** Webhook registrations, test events and secret rotations per subscriber per hour before 429 (README "Webhooks"). */
+  webhookPerHour: number;
 }
 
 function positiveInt(value: string | undefined, fallback: number): number {
@@ -44,6 +46,7 @@ export function limits(env: Env): Limits {
   return {
     ipPerMinute: Math.max(10, positiveInt(env.RATE_LIMIT_IP_PER_MINUTE, 20)),
     emailPerHour: positiveInt(env.RATE_LIMIT_EMAIL_PER_HOUR, 3),
+    webhookPerHour: positiveInt(env.RATE_LIMIT_WEBHOOK_PER_HOUR, 30),
   };
 }
 

@@ -16,6 +16,7 @@ import { noticePages, notices } from "./routes/notices.ts";
 import pages from "./routes/pages.ts";
 import publications from "./routes/publications.ts";
 import subscriptions from "./routes/subscriptions.ts";
+import webhookEndpoints from "./routes/webhook-endpoints.ts";
 import webhooks from "./routes/webhooks.ts";
 import wellKnown from "./routes/well-known.ts";
 import { handleWebhookQueue, WEBHOOK_QUEUE_NAME } from "./webhooks/queue.ts";
@@ -36,6 +37,8 @@ app.route("/api/admin/publications", evidence);
 app.route("/.well-known", wellKnown);
 app.route("/api/publications", publications);
 app.route("/api/notices", notices);
+// A subscriber's outbound webhook endpoints (issue 16, README "Webhooks"), before the inbound provider webhooks.
+app.route("/api/webhooks/endpoints", webhookEndpoints);
 app.route("/api/webhooks", webhooks);
 // A customer's notice contact (issue 13): its one-click unsubscribe.
 app.route("/", noticePages);

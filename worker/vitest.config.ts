@@ -26,6 +26,7 @@ export default defineConfig(async () => {
             ADMIN_TOKEN: TEST_ADMIN_TOKEN,
             NOTICE_TOKEN_KEY: "test-notice-token-key-0123456789abcdef",
             WEBHOOK_SECRET_KEY: "test-webhook-secret-key-0123456789abcdef",
+            // Endpoints on the local receiver (http://127.0.0.1:<port>); README "Webhooks".
             WEBHOOK_ALLOW_LOCAL_HTTP: "1",
             // Attempts time out after 1 s instead of 10 (the timeout fault), so the tests do not wait.
             WEBHOOK_TIMEOUT_MS: "1000",

@@ -167,14 +167,7 @@ export async function benchWebhooks(options: WebhooksBenchOptions = {}): Promise
     log(`starting npm start on ${base}${options.build === false ? "" : " (building the site first)"}…`);
     child = spawn(
       process.execPath,
-      [
-        join(root, "scripts", "start.ts"),
-        ...(options.build === false ? ["--no-build"] : []),
-        "--persist-to",
-        state,
-        "--var",
-        "WEBHOOK_ALLOW_LOCAL_HTTP:1",
-      ],
+      [join(root, "scripts", "start.ts"), ...(options.build === false ? ["--no-build"] : []), "--persist-to", state],
       {
         cwd: root,
         detached: true,

@@ -54,6 +54,11 @@ describe.skipIf(!hasChromium)("subscribing without JavaScript", () => {
     await Promise.all([page.waitForEvent("load"), target.click()]);
   }
 
+  /** A checkbox of the manage page's preferences form (the webhook form has region checkboxes too). */
+  function preference(name: string, value: string) {
+    return page.locator(`form:has(select[name="locale"]) input[name="${name}"][value="${value}"]`);
+  }
+
   /** The same page in the script-enabled context, for axe (a GET never changes anything here). */
   async function accessible(url: string, lang: "da" | "en"): Promise<void> {
     await visit(audit, base, url, { lang });
@@ -104,15 +109,15 @@ describe.skipIf(!hasChromium)("subscribing without JavaScript", () => {
     await page.goto(manageUrl);
     await expectPageBasics(page, "en");
     expect(await page.locator("main").textContent()).toContain(email);
-    expect(await page.locator('input[name="regions"][value="uk"]').isChecked()).toBe(true);
-    expect(await page.locator('input[name="regions"][value="de"]').isChecked()).toBe(false);
-    expect(await page.locator('input[name="topics"][value="dpa"]').isChecked()).toBe(false);
+    expect(await preference("regions", "uk").isChecked()).toBe(true);
+    expect(await preference("regions", "de").isChecked()).toBe(false);
+    expect(await preference("topics", "dpa").isChecked()).toBe(false);
     await accessible(manageUrl, "en");
     await screenshot(page, "manage-en");
 
     // Follow Germany as well, hear about DPA versions too, and read everything in Danish from now on.
-    await page.locator('input[name="regions"][value="de"]').check();
-    await page.locator('input[name="topics"][value="dpa"]').check();
+    await preference("regions", "de").check();
+    await preference("topics", "dpa").check();
     await page.locator('select[name="locale"]').selectOption("da");
     await press('form:has(select[name="locale"]) button[type="submit"]');
     const saved = new URL(page.url());
@@ -120,9 +125,9 @@ describe.skipIf(!hasChromium)("subscribing without JavaScript", () => {
     expect(saved.searchParams.get("saved")).toBe("1");
     await expectPageBasics(page, "da");
     expect(await page.locator('[role="status"]').count()).toBe(1);
-    expect(await page.locator('input[name="regions"][value="de"]').isChecked()).toBe(true);
-    expect(await page.locator('input[name="regions"][value="uk"]').isChecked()).toBe(true);
-    expect(await page.locator('input[name="topics"][value="dpa"]').isChecked()).toBe(true);
+    expect(await preference("regions", "de").isChecked()).toBe(true);
+    expect(await preference("regions", "uk").isChecked()).toBe(true);
+    expect(await preference("topics", "dpa").isChecked()).toBe(true);
     await accessible(page.url(), "da");
 
     // The API sees the same record.
@@ -132,6 +137,35 @@ describe.skipIf(!hasChromium)("subscribing without JavaScript", () => {
     const body = JSON.stringify(await me.json());
     expect(body).toContain('"da"');
     expect(body).toMatch(/"regions":\["de","uk"\]|"regions":\["uk","de"\]/);
+    expectClean(w);
+  });
+
+  it("the manage page adds a webhook endpoint, and the answer shows its secret once", async () => {
+    await page.goto(manageUrl);
+    const url = "http://127.0.0.1:9/e2e-hook";
+    await page.locator("#webhook-url").fill(url);
+    await page.locator("#webhook-description").fill("E2E receiver");
+    await press('form[action="/api/webhooks/endpoints"] button[type="submit"]');
+    await expectPageBasics(page);
+    const secret = (await page.locator("main pre code").textContent()) ?? "";
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(await page.locator('main [role="status"]').count()).toBe(1);
+    // The secret page is the answer to a POST: the auditor adds an endpoint of its own to see it.
+    await visit(audit, base, manageUrl);
+    await audit.locator("#webhook-url").fill(`${url}-audit`);
+    await Promise.all([
+      audit.waitForEvent("load"),
+      audit.locator('form[action="/api/webhooks/endpoints"] button[type="submit"]').click(),
+    ]);
+    expect(await audit.locator("main pre code").count()).toBe(1);
+    await expectAccessible(audit);
+    await screenshot(page, "webhook-secret");
+
+    await page.goto(manageUrl);
+    const section = (await page.locator("main").textContent()) ?? "";
+    expect(section).toContain(url);
+    expect(section).not.toContain(secret);
+    await accessible(manageUrl, (await page.locator("html").getAttribute("lang")) === "da" ? "da" : "en");
     expectClean(w);
   });
 

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validateWorkflow } from "@action-validator/core";
 import { describe, expect, it } from "vitest";
@@ -268,10 +269,28 @@ jobs:
       ["a loopback origin", { EMAIL_TRANSPORT: "resend", PUBLIC_BASE_URL: "http://127.0.0.1:8787" }, /PUBLIC_BASE_URL/],
       ["https on localhost", { EMAIL_TRANSPORT: "resend", PUBLIC_BASE_URL: "https://localhost" }, /PUBLIC_BASE_URL/],
       ["no origin", { EMAIL_TRANSPORT: "resend" }, /PUBLIC_BASE_URL/],
+      [
+        "the local-webhook switch",
+        { EMAIL_TRANSPORT: "resend", PUBLIC_BASE_URL: PUBLIC, WEBHOOK_ALLOW_LOCAL_HTTP: "1" },
+        /WEBHOOK_ALLOW_LOCAL_HTTP is set/,
+      ],
     ])("refuses %s with exit code 1 and says why", (_, env, message) => {
       const run = check(env);
       expect(run.status).toBe(1);
       expect(run.stderr).toMatch(message);
+    });
+
+    it("refuses a wrangler.toml whose [vars] set WEBHOOK_ALLOW_LOCAL_HTTP; a comment or another table is no setting", () => {
+      const dir = mkdtempSync(join(tmpdir(), "check-deploy-"));
+      const toml = join(dir, "wrangler.toml");
+      writeFileSync(toml, '[vars]\nEMAIL_FROM = "x"\nWEBHOOK_ALLOW_LOCAL_HTTP = "1"\n\n[triggers]\ncrons = []\n');
+      const run = check({ EMAIL_TRANSPORT: "resend", PUBLIC_BASE_URL: PUBLIC, WRANGLER_TOML: toml });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(/wrangler.toml \[vars\] sets WEBHOOK_ALLOW_LOCAL_HTTP/);
+      // Named only in a comment or in another table, it is not set.
+      writeFileSync(toml, '[vars]\n# WEBHOOK_ALLOW_LOCAL_HTTP = "1"\n[env.dev.vars]\nX = "1"\n');
+      expect(check({ EMAIL_TRANSPORT: "resend", PUBLIC_BASE_URL: PUBLIC, WRANGLER_TOML: toml }).status).toBe(0);
+      rmSync(dir, { recursive: true });
     });
 
     it("in GitHub Actions, reports each problem as an error annotation", () => {

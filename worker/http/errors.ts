@@ -52,6 +52,8 @@ const TITLES: Record<ErrorCode, string> = {
 export interface FieldIssue {
   path: string;
   message: string;
+  /** The named rule the field broke, where a check has named rules (the webhook URL guard, domain/webhook-url.ts). */
+  rule?: string;
 }
 
 /** One complaint about a line of an uploaded file (a customer import): line, column, rule, detail. */

@@ -18,6 +18,7 @@ import {
   unsubscribePage,
 } from "../pages/subscription.ts";
 import { authenticate, confirmLinkState } from "../subscriptions/use-cases.ts";
+import { listEndpoints } from "../webhooks/endpoints.ts";
 
 /** Picks the first supported language from Accept-Language (by q-value), else the default. */
 export function preferredLocale(header: string | undefined): Locale {
@@ -35,7 +36,14 @@ export function preferredLocale(header: string | undefined): Locale {
 }
 
 const TokenQuery = z.object({ token: TokenField }).strict();
-const ManageQuery = z.object({ token: TokenField, saved: z.literal("1").optional() }).strict();
+const ManageQuery = z
+  .object({
+    token: TokenField,
+    saved: z.literal("1").optional(),
+    /** Set by the webhook forms' redirect (worker/routes/webhook-endpoints.ts). */
+    webhook: z.enum(["tested", "removed"]).optional(),
+  })
+  .strict();
 
 function pageLocale(c: Context<AppEnv>): Locale {
   const locale = c.req.param("locale");
@@ -81,9 +89,10 @@ pages.get(`${base}/erase`, validate("query", TokenQuery), async (c) => {
 });
 pages.get(`${base}/manage`, validate("query", ManageQuery), async (c) => {
   const locale = pageLocale(c);
-  const { token, saved } = c.req.valid("query");
+  const { token, saved, webhook } = c.req.valid("query");
   const sub = await authenticate(c.env, token);
-  return managePage(locale, token, sub, saved === "1");
+  const endpoints = await listEndpoints({ env: c.env, now: new Date(), defer: () => {} }, sub);
+  return managePage(locale, token, sub, saved === "1", endpoints, webhook);
 });
 
 export default pages;

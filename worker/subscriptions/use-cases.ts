@@ -25,11 +25,13 @@ import {
   updatePreferences,
 } from "../db/subscribers.ts";
 import { claimConfirmToken, findToken, listTokens, type TokenRecord } from "../db/tokens.ts";
+import { deleteEndpointsOfSubscriber } from "../db/webhook-endpoints.ts";
 import { type EmailTransport, sendAndLog } from "../email/port.ts";
 import { emailTransport } from "../email/transport.ts";
 import { CONFIRM_TOKEN_TTL_MS, DEFAULT_LOCALE, limits, REGION_IDS, vendor } from "../env.ts";
 import { ApiError } from "../http/errors.ts";
 import { looksLikeToken, newToken } from "../http/security.ts";
+import { exportEndpoints } from "../webhooks/endpoints.ts";
 
 export interface Deps {
   env: Env;
@@ -241,13 +243,15 @@ export function view(sub: Subscriber) {
 
 /**
  * GDPR art. 15 access: everything stored about the subscriber — the subscription, its tokens (without their hashes,
- * which only match the links in the emails), every notice delivered to it and every objection it made.
+ * which only match the links in the emails), every notice delivered to it, every objection it made, and its webhook
+ * endpoints (without their secrets) with every delivery and attempt made to them.
  */
 export async function exportData(deps: Deps, sub: Subscriber) {
-  const [tokens, deliveries, objections] = await Promise.all([
+  const [tokens, deliveries, objections, webhooks] = await Promise.all([
     listTokens(deps.env.DB, sub.id),
     deliveriesOfRecipient(deps.env.DB, sub.id),
     objectionsOfRecipient(deps.env.DB, sub.id),
+    exportEndpoints(deps.env, sub.id, deps.now),
   ]);
   return {
     exportedAt: deps.now.toISOString(),
@@ -255,9 +259,11 @@ export async function exportData(deps: Deps, sub: Subscriber) {
     tokens,
     deliveries,
     objections: objections.map(({ subscriberId: _id, ...o }) => o),
+    webhooks,
     notes: [
       "Tokens are stored only as SHA-256 hashes; the links themselves exist only in your emails.",
       "Sign-up rate-limit counters are keyed by a hash of your address and expire within an hour.",
+      "Webhook signing secrets are stored only encrypted and are never exported; rotate a secret to get a new one.",
     ],
   };
 }
@@ -292,7 +298,12 @@ export async function updateSubscription(deps: Deps, sub: Subscriber, patch: Pre
   return (await findSubscriberByEmail(env.DB, sub.email)) ?? sub;
 }
 
-/** GDPR art. 17 erasure: the row and every token go; every manage link stops working. */
+/**
+ * GDPR art. 17 erasure: the row, every token and every webhook endpoint go; every manage link stops working. The
+ * endpoints go first, so an erasure cut short leaves a subscription that can be erased again, never endpoints whose
+ * owner is gone.
+ */
 export async function erase(deps: Deps, sub: Subscriber): Promise<void> {
+  await deleteEndpointsOfSubscriber(deps.env.DB, sub.id);
   await eraseSubscriber(deps.env.DB, sub.id, await sha256Hex(sub.email));
 }

@@ -1,3 +1,4 @@
+import { checkWebhookUrl } from "../../domain/webhook-url.ts";
 import {
   type AttemptVerdict,
   endWebhookDelivery,
@@ -8,8 +9,7 @@ import {
   webhookDelivery,
 } from "../db/webhook-deliveries.ts";
 import { openSecret, type SealingEnv } from "./secret.ts";
-import { sendSigned, WEBHOOK_TIMEOUT_MS, type WebhookAttempt } from "./send.ts";
-import { checkWebhookUrl } from "./url-guard.ts";
+import { sendSigned, type WebhookAttempt } from "./send.ts";
 
 // One webhook delivery (README "Webhooks"): the consumer of WEBHOOK_QUEUE runs this once per message. Exactly once
 // per (publication, endpoint) on our side, under at-least-once queue delivery and consumers that die at any step:
@@ -192,10 +192,4 @@ export async function deliverWebhook(deps: WebhookDeliveryDeps, key: WebhookKey)
     return retryIn(Date.parse(verdict.nextAttemptAt) - after.getTime(), verdict.detail);
   }
   return { action: "ack", status: verdict.status };
-}
-
-/** The attempt timeout: WEBHOOK_TIMEOUT_MS, shortened (never lengthened) by the WEBHOOK_TIMEOUT_MS var for tests. */
-export function webhookTimeoutMs(env: Pick<Env, "WEBHOOK_TIMEOUT_MS">): number {
-  const n = Number(env.WEBHOOK_TIMEOUT_MS);
-  return Number.isFinite(n) && n > 0 ? Math.min(n, WEBHOOK_TIMEOUT_MS) : WEBHOOK_TIMEOUT_MS;
 }

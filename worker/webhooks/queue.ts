@@ -7,16 +7,12 @@ import { sendAndLog } from "../email/port.ts";
 import { emailTransport } from "../email/transport.ts";
 import { isLocale, vendor } from "../env.ts";
 import { newToken } from "../http/security.ts";
-import { deliverWebhook, WEBHOOK_LEASE_MS, type WebhookDeliveryDeps, webhookTimeoutMs } from "./deliver.ts";
+import { deliverWebhook, WEBHOOK_LEASE_MS, type WebhookDeliveryDeps } from "./deliver.ts";
+import { webhookTimeoutMs, webhookUrlOptions } from "./endpoints.ts";
 import type { WebhookMessage } from "./plan.ts";
 
 /** The webhook delivery queue (wrangler.toml): its own queue, so a slow receiver never holds back a notice email. */
 export const WEBHOOK_QUEUE_NAME = "webhooks";
-
-/** WEBHOOK_ALLOW_LOCAL_HTTP=1 (tests, `npm start`): local receivers on http://127.0.0.1:<port> are allowed. */
-export function allowLocalHttp(env: Env): boolean {
-  return (env as Env & { WEBHOOK_ALLOW_LOCAL_HTTP?: string }).WEBHOOK_ALLOW_LOCAL_HTTP === "1";
-}
 
 function isWebhookMessage(body: unknown): body is WebhookMessage {
   if (!body || typeof body !== "object") return false;
@@ -56,7 +52,7 @@ export function webhookDeliveryDeps(
     db: env.DB,
     secretKey: env,
     now,
-    allowLocalHttp: allowLocalHttp(env),
+    allowLocalHttp: webhookUrlOptions(env).allowLocalHttp,
     timeoutMs: webhookTimeoutMs(env),
     leaseMs: WEBHOOK_LEASE_MS,
     ...(options.fetcher ? { fetcher: options.fetcher } : {}),
