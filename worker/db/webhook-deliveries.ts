@@ -4,6 +4,7 @@
  * failed. The delivery rules are in worker/webhooks/deliver.ts; this file only reads and writes.
  */
 import type { AttemptOutcome, WebhookAttempt } from "../webhooks/send.ts";
+import { insertAttemptStatement } from "./webhook-endpoints.ts";
 
 export type WebhookDeliveryStatus = "pending" | "sending" | "delivered" | "failed";
 
@@ -291,23 +292,18 @@ export async function recordWebhookAttempt(
     "EXISTS (SELECT 1 FROM webhook_deliveries WHERE publication_id = ?1 AND endpoint_id = ?2 AND lease_owner = ?3 " +
     "AND status = 'sending')";
   const statements = [
-    db
-      .prepare(
-        "INSERT INTO webhook_attempts (message_id, endpoint_id, publication_id, event_type, attempted_at, http_status, " +
-          "latency_ms, outcome, response_excerpt, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-      )
-      .bind(
-        row.messageId,
-        row.endpointId,
-        row.publicationId,
-        row.eventType,
-        now,
-        attempt.httpStatus,
-        Math.round(attempt.latencyMs),
-        attempt.outcome,
-        attempt.responseExcerpt,
-        attempt.error,
-      ),
+    insertAttemptStatement(db, {
+      messageId: row.messageId,
+      endpointId: row.endpointId,
+      publicationId: row.publicationId,
+      eventType: row.eventType,
+      attemptedAt: now,
+      httpStatus: attempt.httpStatus,
+      latencyMs: Math.round(attempt.latencyMs),
+      outcome: attempt.outcome,
+      responseExcerpt: attempt.responseExcerpt,
+      error: attempt.error,
+    }),
     ...endpointStatements(db, row, owner, verdict, now, disableAt, held),
     db
       .prepare(

@@ -228,7 +228,8 @@ export async function recordTest(
   ]);
 }
 
-function insertAttemptStatement(db: D1Database, a: AttemptRecord): D1PreparedStatement {
+/** One row of webhook_attempts: a test event (here) or a publication's delivery (db/webhook-deliveries.ts). */
+export function insertAttemptStatement(db: D1Database, a: AttemptRecord): D1PreparedStatement {
   return db
     .prepare(
       "INSERT INTO webhook_attempts (message_id, endpoint_id, publication_id, event_type, attempted_at, http_status, " +
