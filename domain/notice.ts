@@ -90,6 +90,16 @@ export function noticeDiff(notice: Pick<Notice, "previousEntries" | "document">)
 }
 
 /** The preferences of a subscriber that decide what they are told. */
+/**
+ * The date the published list a notice announces is resolved for: the last effective date in its change log. The
+ * permanent version page and files are keyed by it (the notice email and the webhook event link the same version).
+ */
+export function noticeVersionDate(notice: Pick<Notice, "document">): IsoDate | undefined {
+  let latest: IsoDate | undefined;
+  for (const c of notice.document.changes) if (latest === undefined || c.effective > latest) latest = c.effective;
+  return latest;
+}
+
 export interface NoticeSubscriber {
   id: string;
   locale: Locale;

@@ -1,4 +1,4 @@
-import { type Notice, noticeFor } from "./notice.ts";
+import { type Notice, noticeFor, noticeVersionDate } from "./notice.ts";
 import { annexCPaths } from "./paths.ts";
 import type { Change } from "./schema/change.ts";
 import type { IsoDate } from "./schema/common.ts";
@@ -72,19 +72,9 @@ export interface WebhookEventInput {
 
 const abs = (baseUrl: string, path: string) => `${baseUrl.replace(/\/+$/, "")}${path}`;
 
-/**
- * The date the published list is resolved for, the key of its permanent files: the last effective date in the change
- * log (emails/notice.ts links the same version).
- */
-function versionDate(notice: Notice): IsoDate | undefined {
-  let latest: IsoDate | undefined;
-  for (const c of notice.document.changes) if (latest === undefined || c.effective > latest) latest = c.effective;
-  return latest;
-}
-
 function annexCLinks(input: WebhookEventInput): Pick<AnnexCChangedEvent["data"], "annexCUrl" | "annexCPage"> {
   const { baseUrl, audience, notice } = input;
-  const version = versionDate(notice);
+  const version = noticeVersionDate(notice);
   if (!version) {
     return {
       annexCUrl: abs(baseUrl, annexCPaths.published),

@@ -10,7 +10,7 @@ import {
   mechanismLabel,
   relationshipLabel,
 } from "../domain/labels.ts";
-import type { Notice, PersonalNotice } from "../domain/notice.ts";
+import { type Notice, noticeVersionDate, type PersonalNotice } from "../domain/notice.ts";
 import { annexCPaths } from "../domain/paths.ts";
 import type { IsoDate, Locale } from "../domain/schema/common.ts";
 import type { Location } from "../domain/schema/subprocessor.ts";
@@ -137,13 +137,6 @@ export function changeSentences(
   return out;
 }
 
-/** The date the published list is resolved for: its permanent page on the portal is keyed by it. */
-function versionDate(notice: NoticeEmailInput["notice"]): IsoDate | undefined {
-  let latest: IsoDate | undefined;
-  for (const c of notice.document.changes) if (latest === undefined || c.effective > latest) latest = c.effective;
-  return latest;
-}
-
 /** The permanent page and JSON of the version a notice announces (never the moving /annex-c.json). */
 export function noticeUrls(
   baseUrl: string,
@@ -152,7 +145,7 @@ export function noticeUrls(
   audience?: VersionAudience,
 ) {
   const base = baseUrl.replace(/\/+$/, "");
-  const version = versionDate(notice);
+  const version = noticeVersionDate(notice);
   if (!version) return { page: `${base}/${locale}/annex-c/`, json: `${base}${annexCPaths.published}` };
   return {
     page: `${base}${annexCPaths.page(locale, version)}`,
