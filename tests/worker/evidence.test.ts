@@ -95,9 +95,10 @@ describe("consent deemed (DPA 5.3) follows the clock", () => {
       honouredDeadline: DEADLINE,
       consentDeemedOn: "2026-11-17",
     });
-    // A late objection is recorded, but does not stop consent; an on-time one does.
-    expect(byId.get("UK-LATE")?.consentDeemedOn).toBe("2026-11-17");
-    expect(byId.get("UK-LATE")?.objections[0]?.late).toBe(true);
+    // A late objection (18 November) is recorded, but does not stop consent; an on-time one does.
+    const late = (await evidenceAt("2026-11-19T00:00:00.000Z")).customers.find((c) => c.customer === "UK-LATE");
+    expect(late?.consentDeemedOn).toBe("2026-11-17");
+    expect(late?.objections[0]?.late).toBe(true);
     expect(byId.get("UK-OBJECTS")?.consentDeemedOn).toBeUndefined();
     expect(byId.get("UK-OBJECTS")?.objections[0]).toMatchObject({
       late: false,
@@ -222,5 +223,97 @@ describe("a customer not notified", () => {
     const res = await call("/api/admin/publications/2/evidence", admin);
     expect(((await res.json()) as { totals: { notNotified: number } }).totals.notNotified).toBe(1);
     expect(await outbox(env.VENDOR_ALERT_EMAIL)).toHaveLength(0);
+  });
+});
+
+describe("evidence as of an instant (?asOf, an auditor's 'what was the state on date X')", () => {
+  const asOf = (path: string, instant: string) =>
+    call(`/api/admin/publications/2/${path}?asOf=${encodeURIComponent(instant)}`, admin);
+  type Json = Awaited<ReturnType<typeof evidenceAt>>;
+
+  it("leaves out what the ledger records after the instant: an objection received later does not count", async () => {
+    await publishNotice();
+    await ledger();
+    // 01:30 on 17 November in Copenhagen: UK-LATE's objection (18 November) had not been received yet.
+    const res = await asOf("evidence", "2026-11-17T01:30:00+01:00");
+    expect(res.status).toBe(200);
+    const e = (await res.json()) as Json;
+    expect(e.asOf).toBe("2026-11-17T00:30:00.000Z");
+    const byId = new Map(e.customers.map((c) => [c.customer, c]));
+    expect(byId.get("UK-LATE")).toMatchObject({ objections: [], consentDeemedOn: "2026-11-17" });
+    expect(byId.get("UK-OBJECTS")?.objections).toHaveLength(1);
+    expect(e.totals).toMatchObject({ objected: 1, deemed: 2 });
+    // The same ledger as of now counts the late objection too.
+    const now = (await (await call("/api/admin/publications/2/evidence", admin)).json()) as Json;
+    expect(now.totals.objected).toBe(2);
+  });
+
+  it("before anything was sent, nobody is notified or deemed, and nobody is alerted about it", async () => {
+    await publishNotice();
+    await ledger();
+    const e = (await (await asOf("evidence", "2026-11-02T08:30:00Z")).json()) as Json;
+    expect(e.totals).toMatchObject({ notified: 0, pending: 0, sent: 0, delivered: 0, bounced: 0, deemed: 0 });
+    const silent = e.customers.find((c) => c.customer === "UK-SILENT")?.contacts[0];
+    expect(silent?.status).toBe("not-sent");
+    expect(silent?.sentAt).toBeUndefined();
+    // EEA-1's only reachable address bounced at 09:05: sent and pending at 09:02, not notified from 09:05.
+    const eea = async (instant: string) =>
+      ((await (await asOf("evidence", instant)).json()) as Json).customers.find((c) => c.customer === "EEA-1");
+    expect(await eea("2026-11-02T09:02:00Z")).toMatchObject({ status: "pending", notNotified: false });
+    expect(await eea("2026-11-02T09:05:00Z")).toMatchObject({ status: "not-notified", notNotified: true });
+    // Evidence of a past instant is not the present state: the vendor's not-notified alert waits for a real look.
+    expect(await outbox(env.VENDOR_ALERT_EMAIL)).toHaveLength(0);
+  });
+
+  it("shows an objection in the state its last step by then gave it", async () => {
+    await publishNotice();
+    await ledger();
+    await env.DB.batch([
+      env.DB.prepare(
+        "INSERT INTO objection_events (objection_id, state, outcome, note, actor, created_at) VALUES " +
+          "('obj-UK-OBJECTS', 'received', NULL, 'received', 'customer', '2026-11-10T12:00:00.000Z'), " +
+          "('obj-UK-OBJECTS', 'alternative-proposed', NULL, 'EU host', 'staff', '2026-11-12T12:00:00.000Z'), " +
+          "('obj-UK-OBJECTS', 'resolved', 'alternative-accepted', 'agreed', 'staff', '2026-11-20T12:00:00.000Z')",
+      ),
+      env.DB.prepare(
+        "UPDATE objections SET state = 'resolved', outcome = 'alternative-accepted' WHERE id = 'obj-UK-OBJECTS'",
+      ),
+    ]);
+    const objection = async (instant: string) =>
+      ((await (await asOf("evidence", instant)).json()) as Json).customers.find((c) => c.customer === "UK-OBJECTS")
+        ?.objections[0];
+    expect(await objection("2026-11-11T00:00:00Z")).toMatchObject({ state: "received" });
+    expect((await objection("2026-11-11T00:00:00Z"))?.outcome).toBeUndefined();
+    expect(await objection("2026-11-13T00:00:00Z")).toMatchObject({ state: "alternative-proposed" });
+    expect(await objection("2026-11-21T00:00:00Z")).toMatchObject({
+      state: "resolved",
+      outcome: "alternative-accepted",
+    });
+  });
+
+  it("the CSV and the printable page take the same instant", async () => {
+    await publishNotice();
+    await ledger();
+    const csv = await (await asOf("evidence.csv", "2026-11-16T20:00:00Z")).text();
+    const silent = csv.split("\r\n").find((l) => l.includes("dpo@silent.example")) ?? "";
+    expect(silent.split(",")[EVIDENCE_CSV_COLUMNS.indexOf("consent_deemed_on")]).toBe("");
+    const page = await (await asOf("evidence.html", "2026-11-17T00:30:00Z")).text();
+    expect(page).toContain("2026-11-17T00:30:00.000Z");
+  });
+
+  it("refuses an instant that is not one with 422 problem+json, on every evidence route", async () => {
+    await publishNotice();
+    for (const bad of ["2026-02-30T00:00:00Z", "2026-11-17", "2026-11-17T00:00:00", "yesterday", ""]) {
+      for (const path of ["evidence", "evidence.csv", "evidence.html"]) {
+        const res = await asOf(path, bad);
+        expect(res.status, `${path}?asOf=${bad}`).toBe(422);
+        expect(res.headers.get("content-type")).toContain("application/problem+json");
+        expect(((await res.json()) as { detail: string }).detail).toContain("asOf");
+      }
+    }
+    const unknown = await call("/api/admin/publications/2/evidence?as_of=2026-11-17T00:00:00Z", admin);
+    expect(unknown.status).toBe(422);
+    // Without the admin token the instant is never looked at.
+    expect((await call("/api/admin/publications/2/evidence?asOf=x")).status).toBe(401);
   });
 });

@@ -71,6 +71,7 @@ function evidenceInput(rows: EvidenceRows) {
     state: o.state,
     outcome: o.outcome ?? undefined,
     changes: o.changes,
+    steps: o.steps.map((s) => ({ state: s.state, outcome: s.outcome ?? undefined, at: s.at })),
   }));
   return { notices, customers, deliveries, objections };
 }
@@ -89,12 +90,15 @@ async function publicationOf(env: Env, id: number): Promise<PublicationRow> {
 /**
  * The evidence of publication `id` as of `now`. Once its fan-out is complete, customers newly found not notified are
  * alerted to VENDOR_ALERT_EMAIL through `defer`, each once (before that, a customer may simply not be sent to yet).
+ * Evidence as of another instant than the present (`alert: false`) alerts nobody: at a past instant a customer may
+ * not have been sent to yet.
  */
 export async function publicationEvidence(
   env: Env,
   id: number,
   now: Date,
   defer: (work: Promise<unknown>) => void,
+  options: { alert?: boolean } = {},
 ): Promise<Evidence> {
   const pub = await publicationOf(env, id);
   const rows = await evidenceRows(env.DB, id);
@@ -113,7 +117,7 @@ export async function publicationEvidence(
   for (const p of rows.planned) if (p.notNotifiedAlertedAt) alerted[p.customerId] = p.notNotifiedAlertedAt;
 
   const unalerted = evidence.customers.filter((c) => c.notNotified && !alerted[c.customer]);
-  if (pub.fanoutCompletedAt && unalerted.length > 0) {
+  if ((options.alert ?? true) && pub.fanoutCompletedAt && unalerted.length > 0) {
     const at = now.toISOString();
     const claimed = await claimNotNotifiedAlerts(
       env.DB,
