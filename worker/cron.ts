@@ -1,3 +1,4 @@
+import { alertNotNotifiedCustomers } from "./evidence/publication-evidence.ts";
 import { runPublish } from "./notices/publish-check.ts";
 import { purgeUnconfirmed } from "./subscriptions/purge.ts";
 
@@ -11,6 +12,9 @@ export function scheduledTasks(env: Env, now: Date): [string, () => Promise<unkn
     // The same publish check as POST /api/admin/publish (docs/architecture.md "Arrows"): a no-op when nothing
     // changed; it also queues again what a stopped fan-out left behind (notices/recovery.ts).
     ["publish check", () => runPublish(env, env.PUBLIC_BASE_URL, now)],
+    // DPA 5.2: a customer no notice reached is alerted to the vendor once its fan-out is complete (README "Objections
+    // and evidence"), without waiting for a look at the evidence.
+    ["not-notified alert", () => alertNotNotifiedCustomers(env, now)],
   ];
 }
 

@@ -7,6 +7,8 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { EVIDENCE_CSV_COLUMNS } from "../../domain/evidence.ts";
+import { scheduledTasks } from "../../worker/cron.ts";
+import { publicationsToAlert } from "../../worker/db/evidence.ts";
 import { publicationEvidence } from "../../worker/evidence/publication-evidence.ts";
 import { ADDED, addCustomer, addDelivery, publishNotice, resetCustomerTables } from "./customer-fixtures.ts";
 import { call, outbox } from "./helpers.ts";
@@ -315,5 +317,57 @@ describe("evidence as of an instant (?asOf, an auditor's 'what was the state on 
     expect(unknown.status).toBe(422);
     // Without the admin token the instant is never looked at.
     expect((await call("/api/admin/publications/2/evidence?asOf=x")).status).toBe(401);
+  });
+});
+
+describe("the cron alerts a customer not notified without anyone looking at the evidence", () => {
+  /** The cron's own entry (worker/cron.ts), run at `now`. */
+  async function tick(now: string) {
+    const task = scheduledTasks(env, new Date(now)).find(([name]) => name === "not-notified alert");
+    if (!task) throw new Error("the cron has no not-notified alert");
+    return task[1]();
+  }
+
+  it("alerts once per customer once the fan-out is complete; later ticks and looks alert nobody again", async () => {
+    await publishNotice();
+    await ledger();
+    expect(await tick("2026-11-03T10:00:00.000Z")).toEqual({ 2: ["EEA-1"] });
+    const alerts = await outbox(env.VENDOR_ALERT_EMAIL);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]?.text).toContain("EEA-1 Europa GmbH (eea, current)");
+    expect(await tick("2026-11-03T10:15:00.000Z")).toEqual({});
+    // UK-PENDING may still bounce, so the publication stays watched; once its delivery is proven, nothing is left to
+    // alert, and the next tick does not even derive the evidence of this publication again.
+    expect(await publicationsToAlert(env.DB, "2026-10-01T00:00:00.000Z")).toEqual([2]);
+    await env.DB.prepare(
+      "UPDATE deliveries SET delivered_at = '2026-11-03T10:16:00.000Z' WHERE email = 'dpo@pending.example'",
+    ).run();
+    expect(await publicationsToAlert(env.DB, "2026-10-01T00:00:00.000Z")).toEqual([]);
+    await evidenceAt("2026-11-03T10:20:00.000Z");
+    expect(await outbox(env.VENDOR_ALERT_EMAIL)).toHaveLength(1);
+  });
+
+  it("waits while the fan-out runs, and alerts a customer whose last address bounces later", async () => {
+    await publishNotice({ fanoutCompletedAt: null });
+    await ledger();
+    expect(await tick("2026-11-02T09:30:00.000Z")).toEqual({});
+    await env.DB.prepare(
+      "UPDATE publications SET fanout_completed_at = '2026-11-02T10:00:00.000Z' WHERE sequence = 2",
+    ).run();
+    expect(await tick("2026-11-02T10:15:00.000Z")).toEqual({ 2: ["EEA-1"] });
+    // UK-PENDING's only address bounces: it is not notified now, and the next tick says so.
+    await env.DB.prepare(
+      "UPDATE deliveries SET bounced_at = '2026-11-02T10:20:00.000Z' WHERE email = 'dpo@pending.example'",
+    ).run();
+    expect(await tick("2026-11-02T10:30:00.000Z")).toEqual({ 2: ["UK-PENDING"] });
+    expect(await outbox(env.VENDOR_ALERT_EMAIL)).toHaveLength(2);
+  });
+
+  it("stops watching a publication once its notice period is over", async () => {
+    await publishNotice();
+    await ledger();
+    // Published 2 November: 30 days later the notice could no longer come in time.
+    expect(await tick("2026-12-03T00:00:00.000Z")).toEqual({});
+    expect(await outbox(env.VENDOR_ALERT_EMAIL)).toHaveLength(0);
   });
 });

@@ -202,3 +202,22 @@ export async function releaseNotNotifiedAlerts(
     .bind(publicationId, JSON.stringify(customerIds), claimedAt)
     .run();
 }
+
+/**
+ * Publications whose fan-out is complete, published at or after `since`, that have a concerned customer not yet
+ * alerted none of whose contacts has a proven, unbounced delivery: the only ones where the evidence can find a
+ * customer to alert about (a customer with such a delivery is notified). Oldest first.
+ */
+export async function publicationsToAlert(db: D1Database, since: string): Promise<number[]> {
+  const { results } = await db
+    .prepare(
+      "SELECT p.sequence FROM publications p WHERE p.kind = 'notice' AND p.fanout_completed_at IS NOT NULL " +
+        "AND p.published_at >= ?1 AND EXISTS (SELECT 1 FROM publication_customers pc WHERE pc.publication_id = " +
+        "p.sequence AND pc.concerned = 1 AND pc.not_notified_alerted_at IS NULL AND NOT EXISTS (SELECT 1 FROM " +
+        "deliveries d WHERE d.customer_id = pc.customer_id AND d.publication_id = pc.publication_id " +
+        "AND d.delivered_at IS NOT NULL AND d.bounced_at IS NULL)) ORDER BY p.sequence",
+    )
+    .bind(since)
+    .all<{ sequence: number }>();
+  return results.map((r) => r.sequence);
+}
