@@ -12,7 +12,6 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from "jose";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { Webhook } from "svix";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadContent } from "../../content-io/load-content.ts";
 import { publishedSnapshot } from "../../domain/annex.ts";
@@ -24,6 +23,7 @@ import { locationLabel } from "../../domain/labels.ts";
 import type { Locale } from "../../domain/schema/common.ts";
 import { customerCohort } from "../../domain/schema/customer.ts";
 import { t } from "../../i18n/index.ts";
+import { signedWebhook } from "../../testing/resend-webhook.ts";
 import { expectClean, expectPageBasics, hasChromium, launch, newContext, type Watch, watch } from "./browser.ts";
 import { addSubProcessor, effective, today } from "./content-change.ts";
 import {
@@ -204,25 +204,16 @@ describe.skipIf(!hasChromium)("customers notified with their own Annex C, an obj
     // The development signing secret `npm start` put in .dev.vars (README "Configuration").
     const secret = /^RESEND_WEBHOOK_SECRET=(.+)$/m.exec(readFileSync(join(dir, ".dev.vars"), "utf8"))?.[1];
     expect(secret).toMatch(/^whsec_/);
-    const wh = new Webhook(secret ?? "");
     for (const [customer, email] of notices) {
       const payload = JSON.stringify({
         type: "email.delivered",
         created_at: email.createdAt,
         data: { email_id: String(email.id), to: [email.to] },
       });
-      const id = `msg_story_${customer}`;
-      const at = new Date();
-      const res = await fetch(`${portal.url}/api/webhooks/resend`, {
-        method: "POST",
-        headers: {
-          "Content-Type": "application/json",
-          "svix-id": id,
-          "svix-timestamp": String(Math.floor(at.getTime() / 1000)),
-          "svix-signature": wh.sign(id, at, payload),
-        },
-        body: payload,
-      });
+      const res = await fetch(
+        `${portal.url}/api/webhooks/resend`,
+        signedWebhook(payload, secret ?? "", { id: `msg_story_${customer}` }),
+      );
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ status: "processed", matched: true });
     }

@@ -66,8 +66,8 @@ export function customerView({ customer, contacts }: CustomerWithContacts) {
 
 /**
  * Plans `incoming` over the stored customers (all of them, or those of `scope`) and, unless `dryRun`, writes the plan
- * in one batch and queues one registration email for each newly registered contact. Planning is idempotent (domain/customer-import.ts), so a
- * file imported twice writes nothing the second time and registers no one again.
+ * in one batch and queues one registration email for each newly registered contact. Planning is idempotent
+ * (domain/customer-import.ts), so a file imported twice writes nothing the second time and registers no one again.
  */
 async function apply(
   deps: Deps,

@@ -2,8 +2,8 @@
  * What the notice fan-out reads of customers and their contacts, and writes about them (migrations/0005_customers.sql):
  * the customers under contract with their contacts (the publish plan's input), the frozen `publication_customers`
  * rows and the contacts' planned deliveries (written with the publication, db/publications.ts), the live state of a
- * contact at send time, and what the provider's webhooks tell us about an
- * address. The customers admin (db/customers.ts) owns the writes of the customer records themselves.
+ * contact at send time, and what the provider's webhooks tell us about an address. The customers admin
+ * (db/customers.ts) owns the writes of the customer records themselves and the contacts' tokens.
  * Lists travel as one JSON parameter read with json_each: D1 binds at most 100 parameters per query.
  */
 import type { Locale } from "../../domain/schema/common.ts";
