@@ -46,6 +46,18 @@ export function base64url(bytes: Uint8Array | ArrayBuffer): string {
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+/** The inverse of `base64url`; throws a TypeError on any character outside the alphabet. */
+export function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new TypeError("not base64url");
+  const binary = atob(
+    text
+      .replace(/-/g, "+")
+      .replace(/_/g, "/")
+      .padEnd(Math.ceil(text.length / 4) * 4, "="),
+  );
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
 /** Lower-case hex SHA-256 of the UTF-8 bytes of `text` (Web Crypto: available in Node, workerd and browsers). */
 export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));

@@ -1,5 +1,5 @@
 import { isWithinObjectionWindow } from "./calendar.ts";
-import { base64url, canonicalJson } from "./canonical.ts";
+import { base64url, canonicalJson, fromBase64url } from "./canonical.ts";
 import type { IsoDate } from "./schema/common.ts";
 
 // The receipt of an objection (DPA 5.3), signed so that a customer can prove later, to anyone and without asking the
@@ -69,17 +69,6 @@ export interface PrivateJwk {
 
 const ED25519 = { name: "Ed25519" } as const;
 const encoder = new TextEncoder();
-
-function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new TypeError("not base64url");
-  const binary = atob(
-    text
-      .replace(/-/g, "+")
-      .replace(/_/g, "/")
-      .padEnd(Math.ceil(text.length / 4) * 4, "="),
-  );
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-}
 
 /** RFC 7638 JWK thumbprint (SHA-256, base64url) of an Ed25519 public key: a key id anyone can recompute. */
 export async function jwkThumbprint(jwk: { crv: "Ed25519"; kty: "OKP"; x: string }): Promise<string> {

@@ -25,6 +25,7 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             ADMIN_TOKEN: TEST_ADMIN_TOKEN,
             NOTICE_TOKEN_KEY: "test-notice-token-key-0123456789abcdef",
+            WEBHOOK_SECRET_KEY: "test-webhook-secret-key-0123456789abcdef",
             RECEIPT_SIGNING_KEY: receiptKey,
             RESEND_API_KEY: "re_test_key",
             RESEND_WEBHOOK_SECRET: "whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nw==",

@@ -5,10 +5,12 @@ import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
 import pkg from "../../package.json" with { type: "json" };
 import { startFakeResend } from "../../testing/resend-server.ts";
+import { startWebhookReceiver } from "../../testing/webhook-receiver.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     resendUrl: string;
+    webhookReceiverUrl: string;
   }
 }
 
@@ -39,12 +41,16 @@ function assertWorkerTypesFresh(): void {
   }
 }
 
-/** Starts the fake Resend API once for the worker project; workerd reaches it via RESEND_BASE_URL. */
+/**
+ * Starts the fake Resend API (workerd reaches it via RESEND_BASE_URL) and the webhook receiver (tests register its
+ * URLs as endpoints) once for the worker project, both in this Node process, outside workerd.
+ */
 export default async function setup(project: TestProject) {
   assertWorkerTypesFresh();
-  const fake = await startFakeResend();
+  const [fake, receiver] = await Promise.all([startFakeResend(), startWebhookReceiver()]);
   project.provide("resendUrl", fake.url);
+  project.provide("webhookReceiverUrl", receiver.url);
   return async () => {
-    await fake.close();
+    await Promise.all([fake.close(), receiver.close()]);
   };
 }
