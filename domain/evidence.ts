@@ -10,7 +10,9 @@ import type { Vendor } from "./schema/vendor.ts";
 // The evidence of one publication, for an auditor's file: per customer, what it was told, when it received it, what
 // deadline it got, whether it objected, and whether its consent is deemed. Everything here is derived from the
 // ledger (deliveries, objections) and `now`; consent in particular is never stored, so it can never disagree with
-// the deliveries it rests on.
+// the deliveries it rests on. `now` may be an instant in the past or the future (an auditor's "what was the state on
+// date X", README "Objections and evidence"): whatever the ledger records after it (a send, a delivery, a bounce, an
+// objection, a staff step on one) is left out, so the evidence as of X reads as it would have read at X.
 
 /** One contact's delivery as the ledger records it. Instants are ISO 8601 strings. */
 export interface ContactDelivery {
@@ -34,6 +36,14 @@ export interface CustomerObjection {
   state: ObjectionState;
   outcome?: ObjectionOutcome | undefined;
   changes: string[];
+  /** Its steps (`received`, then staff's), oldest first: the state as of an instant is the last step by then. */
+  steps?: readonly ObjectionStep[] | undefined;
+}
+
+export interface ObjectionStep {
+  state: ObjectionState;
+  outcome?: ObjectionOutcome | undefined;
+  at: string;
 }
 
 export type ContactStatus = "not-sent" | "sent" | "delivered" | "bounced";
@@ -59,7 +69,7 @@ export interface ContactEvidence {
  */
 export type NoticeStatus = "not-concerned" | "notified" | "pending" | "not-notified";
 
-export interface ObjectionEvidence extends Omit<CustomerObjection, "customer"> {
+export interface ObjectionEvidence extends Omit<CustomerObjection, "customer" | "steps"> {
   /** Made after the honoured deadline (DPA 5.3): accepted and recorded, but it does not stop deemed consent. */
   late: boolean;
 }
@@ -131,6 +141,25 @@ export interface EvidenceInput {
   objections: readonly CustomerObjection[];
   vendor: Pick<Vendor, "closingTime" | "workingDayCalendar" | "objectionWorkingDays">;
   now: Date;
+}
+
+const byThen = (at: string | undefined, now: Date): string | undefined =>
+  at !== undefined && new Date(at).getTime() <= now.getTime() ? at : undefined;
+
+/** A delivery as the ledger stood at `now`: a send, delivery or bounce recorded later had not happened yet. */
+function deliveryAsOf(d: ContactDelivery, now: Date): ContactDelivery | undefined {
+  const sentAt = byThen(d.sentAt, now);
+  if (!sentAt) return undefined;
+  return { ...d, sentAt, deliveredAt: byThen(d.deliveredAt, now), bouncedAt: byThen(d.bouncedAt, now) };
+}
+
+/** An objection as it stood at `now`: none if received later, else in the state of its last step by then. */
+function objectionAsOf(o: CustomerObjection, now: Date): CustomerObjection | undefined {
+  if (!byThen(o.objectedAt, now)) return undefined;
+  const { steps, ...rest } = o;
+  if (!steps || steps.length === 0) return rest;
+  const last = steps.filter((s) => byThen(s.at, now)).at(-1);
+  return { ...rest, state: last?.state ?? "received", outcome: last?.outcome };
 }
 
 function contactStatus(d: ContactDelivery | undefined): ContactStatus {
@@ -233,11 +262,14 @@ function groupBy<T extends { customer: string }>(items: readonly T[]): Map<strin
   return out;
 }
 
-/** The evidence of a publication as of `now`: one row per customer of the plan, in externalId order. */
+/**
+ * The evidence of a publication as of `now`: one row per customer of the plan, in externalId order. The ledger after
+ * `now` does not count (see the top of this file).
+ */
 export function deriveEvidence(input: EvidenceInput): PublicationEvidence {
   const records = new Map(input.customers.map((c) => [c.externalId, c]));
-  const deliveries = groupBy(input.deliveries);
-  const objections = groupBy(input.objections);
+  const deliveries = groupBy(input.deliveries.flatMap((d) => deliveryAsOf(d, input.now) ?? []));
+  const objections = groupBy(input.objections.flatMap((o) => objectionAsOf(o, input.now) ?? []));
   const customers = [...input.notices]
     .sort((a, b) => (a.customer < b.customer ? -1 : a.customer > b.customer ? 1 : 0))
     .map((n) =>

@@ -101,6 +101,46 @@ export async function importReceiptKey(jwk: PrivateJwk): Promise<ReceiptSigningK
   return { kid, privateKey, publicJwk: { kty: "OKP", crv: "Ed25519", x: jwk.x, kid, alg: "EdDSA", use: "sig" } };
 }
 
+/**
+ * Public keys that signed receipts before a rotation (README "Configuration", RECEIPT_RETIRED_PUBLIC_KEYS: a JSON array
+ * of public JWKs), published beside the current key so that every receipt ever given out still verifies: a receipt is
+ * evidence for as long as the contract runs. Each key's kid is its RFC 7638 thumbprint, as the signing key's is; a
+ * stated kid must be that (a copy-paste slip would otherwise publish a key no receipt names). The list is public, so a
+ * key carrying `d` (a private key pasted by mistake) is refused rather than published.
+ */
+export async function retiredReceiptKeys(json: string | undefined): Promise<PublicJwk[]> {
+  if (json === undefined || json.trim() === "") return [];
+  let list: unknown;
+  try {
+    list = JSON.parse(json);
+  } catch {
+    throw new TypeError("RECEIPT_RETIRED_PUBLIC_KEYS is not JSON: give a JSON array of public JWKs");
+  }
+  if (!Array.isArray(list)) throw new TypeError("RECEIPT_RETIRED_PUBLIC_KEYS must be a JSON array of public JWKs");
+  const keys: PublicJwk[] = [];
+  for (const [i, item] of list.entries()) {
+    const jwk = (item ?? {}) as Record<string, unknown>;
+    const where = `RECEIPT_RETIRED_PUBLIC_KEYS[${i}]`;
+    if ("d" in jwk) throw new TypeError(`${where} holds a private key (d): list only the public half {kty, crv, x}`);
+    if (jwk.kty !== "OKP" || jwk.crv !== "Ed25519" || typeof jwk.x !== "string") {
+      throw new TypeError(`${where} must be an Ed25519 public JWK {kty: OKP, crv: Ed25519, x}`);
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = fromBase64url(jwk.x);
+    } catch {
+      bytes = new Uint8Array();
+    }
+    if (bytes.byteLength !== 32) throw new TypeError(`${where}.x must be the 32-byte Ed25519 public key, base64url`);
+    const kid = await jwkThumbprint({ kty: "OKP", crv: "Ed25519", x: jwk.x });
+    if (jwk.kid !== undefined && jwk.kid !== kid) {
+      throw new TypeError(`${where}.kid must be the key's RFC 7638 thumbprint ${kid}`);
+    }
+    keys.push({ kty: "OKP", crv: "Ed25519", x: jwk.x, kid, alg: "EdDSA", use: "sig" });
+  }
+  return keys;
+}
+
 /** The JWKS served at /.well-known/jwks.json: the public half of each key, never `d`. */
 export function receiptJwks(keys: readonly Pick<ReceiptSigningKey, "publicJwk">[]): { keys: PublicJwk[] } {
   return { keys: keys.map(({ publicJwk: { kty, crv, x, kid, alg, use } }) => ({ kty, crv, x, kid, alg, use })) };

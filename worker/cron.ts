@@ -1,3 +1,4 @@
+import { alertNotNotifiedCustomers } from "./evidence/publication-evidence.ts";
 import { runPublish } from "./notices/publish-check.ts";
 import { purgeUnconfirmed } from "./subscriptions/purge.ts";
 import { reconcileWebhooks, webhookRecoveryDeps } from "./webhooks/recovery.ts";
@@ -14,6 +15,9 @@ export function scheduledTasks(env: Env, now: Date): [string, () => Promise<unkn
     ["publish check", () => runPublish(env, env.PUBLIC_BASE_URL, now)],
     // Webhook deliveries whose queue message was lost are queued again (webhooks/recovery.ts).
     ["webhook deliveries", () => reconcileWebhooks(webhookRecoveryDeps(env, now))],
+    // DPA 5.2: a customer no notice reached is alerted to the vendor once its fan-out is complete (README "Objections
+    // and evidence"), without waiting for a look at the evidence.
+    ["not-notified alert", () => alertNotNotifiedCustomers(env, now)],
   ];
 }
 

@@ -69,7 +69,7 @@ const objections: CustomerObjection[] = [
   {
     id: "obj-d",
     customer: "D",
-    objectedAt: "2026-01-25T10:00:00.000Z",
+    objectedAt: "2026-01-20T23:30:00.000Z", // 00:30 on 21 January in Copenhagen, the day after D's deadline
     state: "resolved",
     outcome: "withdrawn",
     changes: ["x", "y"],
@@ -167,6 +167,59 @@ describe("evidence per customer (DPA 5.2–5.5)", () => {
       delivered: 5,
       bounced: 1,
     });
+  });
+});
+
+describe("evidence as of an instant: the ledger after it does not count", () => {
+  const at = (now: string) => deriveEvidence(input(now));
+  const of = (e: ReturnType<typeof at>, id: string) => e.customers.find((c) => c.customer === id);
+
+  it("an objection received after the instant is not there, nor does it stop consent", () => {
+    // 00:15 on 21 January in Copenhagen: D's late objection came at 00:30; C's on-time one on 10 January.
+    const e = at("2026-01-20T23:15:00.000Z");
+    expect(of(e, "D")?.objections).toEqual([]);
+    expect(of(e, "C")?.objections).toHaveLength(1);
+    expect(e.totals.objected).toBe(1);
+    expect(at("2026-01-09T00:00:00.000Z").totals.objected).toBe(0);
+  });
+
+  it("a send, a delivery or a bounce recorded after the instant had not happened yet", () => {
+    const beforeSend = at("2026-01-05T08:59:59.000Z");
+    expect(beforeSend.totals).toMatchObject({ sent: 0, delivered: 0, bounced: 0, notified: 0, pending: 0 });
+    expect(of(beforeSend, "A")?.contacts.map((k) => k.status)).toEqual(["not-sent", "not-sent"]);
+    // 09:00:30: sent everywhere, A's first mailbox delivered at 09:00:05, B's bounce (09:01) still to come.
+    const sent = at("2026-01-05T09:00:30.000Z");
+    expect(of(sent, "A")?.contacts.map((k) => k.status)).toEqual(["delivered", "sent"]);
+    expect(of(sent, "A")).toMatchObject({ status: "notified", honouredDeadline: "2026-01-19" });
+    expect(of(sent, "B")).toMatchObject({ status: "pending", notNotified: false });
+    expect(of(at("2026-01-05T09:01:00.000Z"), "B")).toMatchObject({ status: "not-notified", notNotified: true });
+  });
+
+  it("an objection is in the state of its last step by then", () => {
+    const steps = [
+      { state: "received" as const, at: "2026-01-10T10:00:00.000Z" },
+      { state: "alternative-proposed" as const, at: "2026-01-12T10:00:00.000Z" },
+      { state: "resolved" as const, outcome: "alternative-accepted" as const, at: "2026-01-14T10:00:00.000Z" },
+    ];
+    const withSteps = (now: string) =>
+      deriveEvidence({
+        ...input(now),
+        objections: [
+          {
+            id: "obj-c",
+            customer: "C",
+            objectedAt: "2026-01-10T10:00:00.000Z",
+            state: "resolved",
+            outcome: "alternative-accepted",
+            changes: ["x"],
+            steps,
+          },
+        ],
+      }).customers.find((c) => c.customer === "C")?.objections[0];
+    expect(withSteps("2026-01-11T00:00:00.000Z")).toMatchObject({ state: "received", outcome: undefined });
+    expect(withSteps("2026-01-13T00:00:00.000Z")).toMatchObject({ state: "alternative-proposed" });
+    expect(withSteps("2026-01-15T00:00:00.000Z")).toMatchObject({ state: "resolved", outcome: "alternative-accepted" });
+    expect(withSteps("2026-01-15T00:00:00.000Z")).not.toHaveProperty("steps");
   });
 });
 

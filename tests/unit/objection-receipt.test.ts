@@ -5,6 +5,7 @@ import {
   importReceiptKey,
   objectionReceipt,
   receiptJwks,
+  retiredReceiptKeys,
   signReceipt,
   verifyReceipt,
 } from "../../domain/objection-receipt.ts";
@@ -96,5 +97,39 @@ describe("JWS (EdDSA, Ed25519) and JWKS", () => {
 
   it("refuses a key that is not an Ed25519 private JWK", async () => {
     await expect(importReceiptKey({ kty: "OKP", crv: "Ed25519", x: "abc" } as never)).rejects.toThrow(/Ed25519/);
+  });
+});
+
+describe("retired receipt keys (RECEIPT_RETIRED_PUBLIC_KEYS)", () => {
+  it("reads a JSON array of public JWKs and gives each its RFC 7638 kid, as jose computes it", async () => {
+    const a = await importReceiptKey(await generateReceiptKey());
+    const b = await importReceiptKey(await generateReceiptKey());
+    const listed = JSON.stringify([
+      { kty: "OKP", crv: "Ed25519", x: a.publicJwk.x },
+      { kty: "OKP", crv: "Ed25519", x: b.publicJwk.x, kid: b.kid },
+    ]);
+    const keys = await retiredReceiptKeys(listed);
+    expect(keys).toEqual([a.publicJwk, b.publicJwk]);
+    expect(keys[0]?.kid).toBe(await calculateJwkThumbprint({ kty: "OKP", crv: "Ed25519", x: a.publicJwk.x }));
+    for (const none of [undefined, "", "  ", "[]"]) expect(await retiredReceiptKeys(none)).toEqual([]);
+  });
+
+  it("refuses, naming the entry and the rule: not JSON, not an array, a private key, a bad x, a wrong kid", async () => {
+    const key = await generateReceiptKey();
+    const cases: [string, RegExp][] = [
+      ["[{", /not JSON/],
+      ['{"keys": []}', /must be a JSON array/],
+      [JSON.stringify([key]), /\[0\] holds a private key \(d\)/],
+      [JSON.stringify([{ kty: "RSA", n: "x", e: "AQAB" }]), /\[0\] must be an Ed25519 public JWK/],
+      [JSON.stringify([{ kty: "OKP", crv: "Ed25519", x: "short" }]), /\[0\]\.x must be the 32-byte/],
+      [JSON.stringify([{ kty: "OKP", crv: "Ed25519", x: key.x, kid: "my-old-key" }]), /\[0\]\.kid must be/],
+    ];
+    for (const [json, message] of cases) {
+      const error = await retiredReceiptKeys(json).catch((e: unknown) => e);
+      expect(error, json).toBeInstanceOf(TypeError);
+      expect((error as Error).message).toMatch(message);
+      // The message never quotes the private part it refused.
+      expect((error as Error).message).not.toContain(key.d);
+    }
   });
 });

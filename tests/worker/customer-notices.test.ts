@@ -16,7 +16,9 @@ import { customerAnnexC } from "../../domain/customer-notice.ts";
 import { locationLabel } from "../../domain/labels.ts";
 import type { Change } from "../../domain/schema/change.ts";
 import type { SubProcessor } from "../../domain/schema/subprocessor.ts";
+import { t } from "../../i18n/index.ts";
 import { resendAccount } from "../../testing/resend-control.ts";
+import { vendor } from "../../worker/env.ts";
 import { objectionWindow } from "../../worker/notices/objections.ts";
 import { type PublishResult, publish } from "../../worker/notices/publish.ts";
 import { call, json, outbox, resetTables, signedWebhook, signUpAndConfirm, subscribe, tokenFrom } from "./helpers.ts";
@@ -380,6 +382,31 @@ describe("receipt and the honoured deadline (DPA 5.3)", () => {
     const vevent = new ICAL.Component(ICAL.parse(await res.text())).getFirstSubcomponent("vevent");
     if (!vevent) throw new Error("no event in deadline.ics");
     expect(new ICAL.Event(vevent).startDate.toString()).toBe("2026-01-26");
+  });
+
+  it("deadline.ics takes the contact's notice token (one token check for every contact link), not a removed contact's", async () => {
+    const de = mailTo(await delivered(), CONTACT.de);
+    const ics = /https:\/\/portal\.example(\/api\/notices\/3\/deadline\.ics\?token=[A-Za-z0-9_-]+)/.exec(de.text)?.[1];
+    if (!ics) throw new Error("no deadline.ics link in the contact's notice");
+    const row = await env.DB.prepare(
+      "SELECT COALESCE(k.locale, c.locale) AS locale FROM customer_contacts k JOIN customers c " +
+        "ON c.external_id = k.customer_id WHERE k.id = 'c-de'",
+    ).first<{ locale: "da" | "en" }>();
+    const vevent = new ICAL.Component(ICAL.parse(await (await call(ics)).text())).getFirstSubcomponent("vevent");
+    // In the contact's language (else its customer's), and one event per contact.
+    expect(vevent?.getFirstPropertyValue("summary")).toBe(
+      t(row?.locale ?? "da").deadlineCalendar.title(3, vendor.name),
+    );
+    expect(String(vevent?.getFirstPropertyValue("uid"))).toContain("objection-3-c-de@");
+    // A contact staff (or a replacement) removed no longer acts with its old links.
+    await env.DB.prepare("UPDATE customer_contacts SET status = 'removed' WHERE id = 'c-de'").run();
+    try {
+      const refused = await call(ics);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get("content-type")).toContain("application/problem+json");
+    } finally {
+      await env.DB.prepare("UPDATE customer_contacts SET status = 'active' WHERE id = 'c-de'").run();
+    }
   });
 
   it("email.bounced marks the delivery bounced and suppresses the contact", async () => {

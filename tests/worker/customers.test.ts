@@ -5,10 +5,37 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { call, ORIGIN, type OutboxEmail, outbox } from "./helpers.ts";
+import { sha256Hex } from "../../domain/canonical.ts";
+import { contactRegisteredEmail } from "../../emails/customer.ts";
+import { resendAccount } from "../../testing/resend-control.ts";
+import { vendor } from "../../worker/env.ts";
+import { contactRegistrationToken } from "../../worker/notices/engine/tokens.ts";
+import { MAX_ATTEMPTS } from "../../worker/notices/queue.ts";
+import { call as callWorker, ORIGIN, type OutboxEmail, outbox } from "./helpers.ts";
+import { deliver, drain, type QueueBody } from "./notices-helpers.ts";
 
 const AUTH = { Authorization: `Bearer ${env.ADMIN_TOKEN}` };
 const CUSTOMER_TABLES = ["contact_tokens", "customer_contacts", "customers", "outbox", "objections", "deliveries"];
+
+/** The notice queue, captured: registration emails go through it (worker/customers/registrations.ts). */
+const queued: QueueBody[] = [];
+const captured = {
+  send: async (body: QueueBody) => {
+    queued.push(structuredClone(body));
+  },
+  sendBatch: async (messages: Iterable<{ body: QueueBody }>) => {
+    for (const m of messages) queued.push(structuredClone(m.body));
+  },
+} as unknown as Queue;
+/** A budget that lets the tests' few provider calls go at once; tests of the budget set their own. */
+const FAST = { RESEND_MAX_RPS: "1000" } as Partial<Env>;
+
+/** A request, then the real queue consumer on whatever it queued (as the platform would, moments later). */
+async function call(path: string, init: RequestInit = {}, bindings: Partial<Env> = {}): Promise<Response> {
+  const res = await callWorker(path, init, { NOTICE_QUEUE: captured, ...bindings });
+  await drain(queued.splice(0), FAST);
+  return res;
+}
 
 function admin(path: string, init: RequestInit = {}): Promise<Response> {
   return call(path, { ...init, headers: { ...AUTH, ...(init.headers as Record<string, string> | undefined) } });
@@ -61,6 +88,7 @@ const NORDLYS = {
 };
 
 beforeEach(async () => {
+  queued.length = 0;
   await env.DB.batch([
     ...CUSTOMER_TABLES.map((t) => env.DB.prepare(`DELETE FROM ${t}`)),
     env.DB.prepare("DELETE FROM publications"),
@@ -494,14 +522,14 @@ describe("an import of 10,000 customers with 2 contacts each", () => {
     const csv = `${rows.join("\n")}\n`;
     const recording = recordingDb(env.DB);
     let started = performance.now();
-    const res = await call(
+    const res = await callWorker(
       "/api/admin/customers/import",
       {
         method: "POST",
         headers: { ...AUTH, "Content-Type": "text/csv" },
         body: csv,
       },
-      { DB: recording.db },
+      { DB: recording.db, NOTICE_QUEUE: captured },
     );
     const importMs = performance.now() - started;
     expect(res.status).toBe(200);
@@ -521,14 +549,135 @@ describe("an import of 10,000 customers with 2 contacts each", () => {
     expect(await res.json()).toMatchObject({ counts: { created: 10_000, updated: 0, unchanged: 0, removed: 0 } });
     expect(await count("SELECT COUNT(*) AS n FROM customer_contacts WHERE status = 'active'")).toBe(20_000);
     expect(await count("SELECT COUNT(*) AS n FROM contact_tokens")).toBe(20_000);
+    // Not one email from inside the request: 200 queue messages of at most 100 registrations (one provider call each).
+    expect(await count("SELECT COUNT(*) AS n FROM outbox")).toBe(0);
+    expect(queued).toHaveLength(200);
+    expect(queued.every((m) => "registrations" in m && m.registrations.length === 100)).toBe(true);
+    started = performance.now();
+    await drain(queued.splice(0), FAST);
+    const sendMs = performance.now() - started;
     expect(await count("SELECT COUNT(*) AS n FROM outbox")).toBe(20_000);
+    expect(await count("SELECT COUNT(DISTINCT to_address) AS n FROM outbox")).toBe(20_000);
 
     started = performance.now();
     const again = await importFile(csv, "text/csv", "?dryRun=1");
     const dryRunMs = performance.now() - started;
     expect(await again.json()).toMatchObject({ counts: { created: 0, updated: 0, unchanged: 10_000, removed: 0 } });
     console.log(
-      `import 10,000 × 2 (${(csv.length / 1e6).toFixed(1)} MB CSV): ${Math.round(importMs)} ms in one batch of ${write.length} statements, with 20,000 registration emails to the outbox; dry run of the same file ${Math.round(dryRunMs)} ms`,
+      `import 10,000 × 2 (${(csv.length / 1e6).toFixed(1)} MB CSV): ${Math.round(importMs)} ms in one batch of ${write.length} statements, then 20,000 registration emails through 200 queue messages ${Math.round(sendMs)} ms; dry run of the same file ${Math.round(dryRunMs)} ms`,
     );
   }, 120_000);
+});
+
+describe("registration emails go through the notice queue, exactly once", () => {
+  /** `n` customers with one contact each, as a CSV. */
+  const csvOf = (n: number) =>
+    [
+      CSV_HEADER,
+      ...Array.from({ length: n }, (_, i) => `Q-${i};Queue ${i} A/S;uk;2024-01-15;;en;dpo@q${i}.example;;`),
+    ].join("\n");
+  const importQueued = (csv: string, bindings: Partial<Env> = {}) =>
+    callWorker(
+      "/api/admin/customers/import",
+      { method: "POST", headers: { ...AUTH, "Content-Type": "text/csv" }, body: csv },
+      { NOTICE_QUEUE: captured, ...bindings },
+    );
+
+  it("the import request emails nobody itself; each message is one provider call; a message delivered twice sends once", async () => {
+    expect((await importQueued(csvOf(150))).status).toBe(200);
+    expect(await outbox()).toHaveLength(0);
+    const messages = queued.splice(0);
+    expect(messages.map((m) => ("registrations" in m ? m.registrations.length : -1))).toEqual([100, 50]);
+    await drain(messages, FAST);
+    const emails = await outbox();
+    expect(emails).toHaveLength(150);
+    expect(new Set(emails.map((e) => e.to)).size).toBe(150);
+    expect(await count("SELECT COUNT(*) AS n FROM contact_tokens WHERE registration_sent_at IS NULL")).toBe(0);
+    // At-least-once delivery: the same messages again send nothing.
+    await drain(messages, FAST);
+    expect(await outbox()).toHaveLength(150);
+    // A retried import (the answer was lost): every contact is unchanged, nothing is queued.
+    expect(await (await importQueued(csvOf(150))).json()).toMatchObject({ counts: { unchanged: 150 } });
+    expect(queued).toHaveLength(0);
+  });
+
+  it("a message that arrives before its rows are written is retried, sent once they are, given up if never", async () => {
+    await put("C-1001", { ...NORDLYS, contacts: [NORDLYS.contacts[0]] });
+    const id = crypto.randomUUID();
+    const message = { kind: "contact-registrations" as const, registrations: [id] };
+    const once = (attempts: number) => deliver([{ id: "r", body: message, attempts }], FAST);
+    expect((await once(1)).outcomes.get("r")).toBe("retry");
+    // The import's write lands: a new contact with this registration's token.
+    const { hash } = await contactRegistrationToken(env.NOTICE_TOKEN_KEY, id);
+    await env.DB.batch([
+      env.DB.prepare(
+        "INSERT INTO customer_contacts (id, customer_id, email, name, locale, status, created_at, updated_at) " +
+          "VALUES ('k-late', 'C-1001', 'late@nordlys.example', NULL, 'da', 'active', ?1, ?1)",
+      ).bind("2026-11-23T10:00:00.000Z"),
+      env.DB.prepare("INSERT INTO contact_tokens (token_hash, contact_id, created_at) VALUES (?1, 'k-late', ?2)").bind(
+        hash,
+        "2026-11-23T10:00:00.000Z",
+      ),
+    ]);
+    expect((await once(2)).outcomes.get("r")).toBe("ack");
+    const [email, ...more] = await outbox("late@nordlys.example");
+    expect(more).toHaveLength(0);
+    // In the contact's language, with the token whose hash was written.
+    const danish = contactRegisteredEmail({
+      locale: "da",
+      vendorName: vendor.name,
+      customerName: "Nordlys A/S",
+      contactUrl: "",
+      oneClickUrl: "",
+    });
+    expect(email?.subject).toBe(danish.subject);
+    expect(await sha256Hex(tokenOf(email as OutboxEmail))).toBe(hash);
+    // A registration whose write never happened is given up after the last attempt, sending nothing.
+    const lost = { kind: "contact-registrations" as const, registrations: [crypto.randomUUID()] };
+    expect((await deliver([{ id: "x", body: lost, attempts: MAX_ATTEMPTS }], FAST)).outcomes.get("x")).toBe("ack");
+  });
+
+  it("a contact unsubscribed or removed before its message is sent gets nothing", async () => {
+    await importQueued(csvOf(3));
+    await env.DB.prepare("UPDATE customer_contacts SET status = 'unsubscribed' WHERE email = 'dpo@q0.example'").run();
+    await env.DB.prepare("UPDATE customers SET ended_at = '2026-11-23T10:00:00.000Z' WHERE external_id = 'Q-1'").run();
+    await drain(queued.splice(0), FAST);
+    expect((await outbox()).map((e) => e.to)).toEqual(["dpo@q2.example"]);
+  });
+
+  it("stays within the shared RESEND_MAX_RPS budget, also beside a second consumer, and sends each contact once", async () => {
+    const fake = resendAccount(env.RESEND_BASE_URL, "re_registrations_budget");
+    await fake.reset();
+    await fake.setRateLimit(2);
+    const via = { EMAIL_TRANSPORT: "resend", RESEND_API_KEY: fake.apiKey, RESEND_MAX_RPS: "2" } as Partial<Env>;
+    await importQueued(csvOf(450));
+    let pending = queued.splice(0).map((body, i) => ({ id: `m${i}`, body, attempts: 1 }));
+    expect(pending).toHaveLength(5);
+    const since = Date.now();
+    // Two consumers at once (two isolates): one budget in D1's send_log between them. A message the provider
+    // refused after all (its clock counts arrivals, which the network may bunch) comes back, as the queue would
+    // bring it, and is sent once.
+    for (let round = 0; pending.length > 0; round++) {
+      expect(round, "rounds").toBeLessThan(5);
+      const results = await Promise.all([deliver(pending.slice(0, 3), via), deliver(pending.slice(3), via)]);
+      const outcomes = new Map(results.flatMap((r) => [...r.outcomes]));
+      pending = pending.filter((m) => outcomes.get(m.id) !== "ack").map((m) => ({ ...m, attempts: m.attempts + 1 }));
+    }
+    // The budget: any three consecutive provider calls left more than a second apart (2 a second).
+    const { results } = await env.DB.prepare(
+      "SELECT at_ms FROM send_log WHERE name = 'resend' AND at_ms >= ?1 ORDER BY at_ms",
+    )
+      .bind(since)
+      .all<{ at_ms: number }>();
+    const departures = results.map((r) => r.at_ms);
+    const state = await fake.state();
+    const calls = state.requests.filter((r) => r.path === "/emails/batch");
+    expect(departures).toHaveLength(calls.length);
+    for (let i = 2; i < departures.length; i++) {
+      expect((departures[i] ?? 0) - (departures[i - 2] ?? 0)).toBeGreaterThan(1000);
+    }
+    expect(calls.filter((r) => r.reply === "ok")).toHaveLength(5);
+    expect(state.delivered).toHaveLength(450);
+    expect(new Set(state.delivered.map((d) => d.to[0])).size).toBe(450);
+  }, 60_000);
 });

@@ -7,6 +7,8 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { EVIDENCE_CSV_COLUMNS } from "../../domain/evidence.ts";
+import { scheduledTasks } from "../../worker/cron.ts";
+import { publicationsToAlert } from "../../worker/db/evidence.ts";
 import { publicationEvidence } from "../../worker/evidence/publication-evidence.ts";
 import { ADDED, addCustomer, addDelivery, publishNotice, resetCustomerTables } from "./customer-fixtures.ts";
 import { call, outbox } from "./helpers.ts";
@@ -95,9 +97,10 @@ describe("consent deemed (DPA 5.3) follows the clock", () => {
       honouredDeadline: DEADLINE,
       consentDeemedOn: "2026-11-17",
     });
-    // A late objection is recorded, but does not stop consent; an on-time one does.
-    expect(byId.get("UK-LATE")?.consentDeemedOn).toBe("2026-11-17");
-    expect(byId.get("UK-LATE")?.objections[0]?.late).toBe(true);
+    // A late objection (18 November) is recorded, but does not stop consent; an on-time one does.
+    const late = (await evidenceAt("2026-11-19T00:00:00.000Z")).customers.find((c) => c.customer === "UK-LATE");
+    expect(late?.consentDeemedOn).toBe("2026-11-17");
+    expect(late?.objections[0]?.late).toBe(true);
     expect(byId.get("UK-OBJECTS")?.consentDeemedOn).toBeUndefined();
     expect(byId.get("UK-OBJECTS")?.objections[0]).toMatchObject({
       late: false,
@@ -221,6 +224,150 @@ describe("a customer not notified", () => {
     await ledger();
     const res = await call("/api/admin/publications/2/evidence", admin);
     expect(((await res.json()) as { totals: { notNotified: number } }).totals.notNotified).toBe(1);
+    expect(await outbox(env.VENDOR_ALERT_EMAIL)).toHaveLength(0);
+  });
+});
+
+describe("evidence as of an instant (?asOf, an auditor's 'what was the state on date X')", () => {
+  const asOf = (path: string, instant: string) =>
+    call(`/api/admin/publications/2/${path}?asOf=${encodeURIComponent(instant)}`, admin);
+  type Json = Awaited<ReturnType<typeof evidenceAt>>;
+
+  it("leaves out what the ledger records after the instant: an objection received later does not count", async () => {
+    await publishNotice();
+    await ledger();
+    // 01:30 on 17 November in Copenhagen: UK-LATE's objection (18 November) had not been received yet.
+    const res = await asOf("evidence", "2026-11-17T01:30:00+01:00");
+    expect(res.status).toBe(200);
+    const e = (await res.json()) as Json;
+    expect(e.asOf).toBe("2026-11-17T00:30:00.000Z");
+    const byId = new Map(e.customers.map((c) => [c.customer, c]));
+    expect(byId.get("UK-LATE")).toMatchObject({ objections: [], consentDeemedOn: "2026-11-17" });
+    expect(byId.get("UK-OBJECTS")?.objections).toHaveLength(1);
+    expect(e.totals).toMatchObject({ objected: 1, deemed: 2 });
+    // The same ledger as of now counts the late objection too.
+    const now = (await (await call("/api/admin/publications/2/evidence", admin)).json()) as Json;
+    expect(now.totals.objected).toBe(2);
+  });
+
+  it("before anything was sent, nobody is notified or deemed, and nobody is alerted about it", async () => {
+    await publishNotice();
+    await ledger();
+    const e = (await (await asOf("evidence", "2026-11-02T08:30:00Z")).json()) as Json;
+    expect(e.totals).toMatchObject({ notified: 0, pending: 0, sent: 0, delivered: 0, bounced: 0, deemed: 0 });
+    const silent = e.customers.find((c) => c.customer === "UK-SILENT")?.contacts[0];
+    expect(silent?.status).toBe("not-sent");
+    expect(silent?.sentAt).toBeUndefined();
+    // EEA-1's only reachable address bounced at 09:05: sent and pending at 09:02, not notified from 09:05.
+    const eea = async (instant: string) =>
+      ((await (await asOf("evidence", instant)).json()) as Json).customers.find((c) => c.customer === "EEA-1");
+    expect(await eea("2026-11-02T09:02:00Z")).toMatchObject({ status: "pending", notNotified: false });
+    expect(await eea("2026-11-02T09:05:00Z")).toMatchObject({ status: "not-notified", notNotified: true });
+    // Evidence of a past instant is not the present state: the vendor's not-notified alert waits for a real look.
+    expect(await outbox(env.VENDOR_ALERT_EMAIL)).toHaveLength(0);
+  });
+
+  it("shows an objection in the state its last step by then gave it", async () => {
+    await publishNotice();
+    await ledger();
+    await env.DB.batch([
+      env.DB.prepare(
+        "INSERT INTO objection_events (objection_id, state, outcome, note, actor, created_at) VALUES " +
+          "('obj-UK-OBJECTS', 'received', NULL, 'received', 'customer', '2026-11-10T12:00:00.000Z'), " +
+          "('obj-UK-OBJECTS', 'alternative-proposed', NULL, 'EU host', 'staff', '2026-11-12T12:00:00.000Z'), " +
+          "('obj-UK-OBJECTS', 'resolved', 'alternative-accepted', 'agreed', 'staff', '2026-11-20T12:00:00.000Z')",
+      ),
+      env.DB.prepare(
+        "UPDATE objections SET state = 'resolved', outcome = 'alternative-accepted' WHERE id = 'obj-UK-OBJECTS'",
+      ),
+    ]);
+    const objection = async (instant: string) =>
+      ((await (await asOf("evidence", instant)).json()) as Json).customers.find((c) => c.customer === "UK-OBJECTS")
+        ?.objections[0];
+    expect(await objection("2026-11-11T00:00:00Z")).toMatchObject({ state: "received" });
+    expect((await objection("2026-11-11T00:00:00Z"))?.outcome).toBeUndefined();
+    expect(await objection("2026-11-13T00:00:00Z")).toMatchObject({ state: "alternative-proposed" });
+    expect(await objection("2026-11-21T00:00:00Z")).toMatchObject({
+      state: "resolved",
+      outcome: "alternative-accepted",
+    });
+  });
+
+  it("the CSV and the printable page take the same instant", async () => {
+    await publishNotice();
+    await ledger();
+    const csv = await (await asOf("evidence.csv", "2026-11-16T20:00:00Z")).text();
+    const silent = csv.split("\r\n").find((l) => l.includes("dpo@silent.example")) ?? "";
+    expect(silent.split(",")[EVIDENCE_CSV_COLUMNS.indexOf("consent_deemed_on")]).toBe("");
+    const page = await (await asOf("evidence.html", "2026-11-17T00:30:00Z")).text();
+    expect(page).toContain("2026-11-17T00:30:00.000Z");
+  });
+
+  it("refuses an instant that is not one with 422 problem+json, on every evidence route", async () => {
+    await publishNotice();
+    for (const bad of ["2026-02-30T00:00:00Z", "2026-11-17", "2026-11-17T00:00:00", "yesterday", ""]) {
+      for (const path of ["evidence", "evidence.csv", "evidence.html"]) {
+        const res = await asOf(path, bad);
+        expect(res.status, `${path}?asOf=${bad}`).toBe(422);
+        expect(res.headers.get("content-type")).toContain("application/problem+json");
+        expect(((await res.json()) as { detail: string }).detail).toContain("asOf");
+      }
+    }
+    const unknown = await call("/api/admin/publications/2/evidence?as_of=2026-11-17T00:00:00Z", admin);
+    expect(unknown.status).toBe(422);
+    // Without the admin token the instant is never looked at.
+    expect((await call("/api/admin/publications/2/evidence?asOf=x")).status).toBe(401);
+  });
+});
+
+describe("the cron alerts a customer not notified without anyone looking at the evidence", () => {
+  /** The cron's own entry (worker/cron.ts), run at `now`. */
+  async function tick(now: string) {
+    const task = scheduledTasks(env, new Date(now)).find(([name]) => name === "not-notified alert");
+    if (!task) throw new Error("the cron has no not-notified alert");
+    return task[1]();
+  }
+
+  it("alerts once per customer once the fan-out is complete; later ticks and looks alert nobody again", async () => {
+    await publishNotice();
+    await ledger();
+    expect(await tick("2026-11-03T10:00:00.000Z")).toEqual({ 2: ["EEA-1"] });
+    const alerts = await outbox(env.VENDOR_ALERT_EMAIL);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]?.text).toContain("EEA-1 Europa GmbH (eea, current)");
+    expect(await tick("2026-11-03T10:15:00.000Z")).toEqual({});
+    // UK-PENDING may still bounce, so the publication stays watched; once its delivery is proven, nothing is left to
+    // alert, and the next tick does not even derive the evidence of this publication again.
+    expect(await publicationsToAlert(env.DB, "2026-10-01T00:00:00.000Z")).toEqual([2]);
+    await env.DB.prepare(
+      "UPDATE deliveries SET delivered_at = '2026-11-03T10:16:00.000Z' WHERE email = 'dpo@pending.example'",
+    ).run();
+    expect(await publicationsToAlert(env.DB, "2026-10-01T00:00:00.000Z")).toEqual([]);
+    await evidenceAt("2026-11-03T10:20:00.000Z");
+    expect(await outbox(env.VENDOR_ALERT_EMAIL)).toHaveLength(1);
+  });
+
+  it("waits while the fan-out runs, and alerts a customer whose last address bounces later", async () => {
+    await publishNotice({ fanoutCompletedAt: null });
+    await ledger();
+    expect(await tick("2026-11-02T09:30:00.000Z")).toEqual({});
+    await env.DB.prepare(
+      "UPDATE publications SET fanout_completed_at = '2026-11-02T10:00:00.000Z' WHERE sequence = 2",
+    ).run();
+    expect(await tick("2026-11-02T10:15:00.000Z")).toEqual({ 2: ["EEA-1"] });
+    // UK-PENDING's only address bounces: it is not notified now, and the next tick says so.
+    await env.DB.prepare(
+      "UPDATE deliveries SET bounced_at = '2026-11-02T10:20:00.000Z' WHERE email = 'dpo@pending.example'",
+    ).run();
+    expect(await tick("2026-11-02T10:30:00.000Z")).toEqual({ 2: ["UK-PENDING"] });
+    expect(await outbox(env.VENDOR_ALERT_EMAIL)).toHaveLength(2);
+  });
+
+  it("stops watching a publication once its notice period is over", async () => {
+    await publishNotice();
+    await ledger();
+    // Published 2 November: 30 days later the notice could no longer come in time.
+    expect(await tick("2026-12-03T00:00:00.000Z")).toEqual({});
     expect(await outbox(env.VENDOR_ALERT_EMAIL)).toHaveLength(0);
   });
 });

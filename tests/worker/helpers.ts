@@ -4,8 +4,8 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { Webhook } from "svix";
 import { expect } from "vitest";
+import { signedWebhook as signedResendWebhook } from "../../testing/resend-webhook.ts";
 import { listOutbox, type OutboxEmail } from "../../worker/db/outbox.ts";
 import worker from "../../worker/index.ts";
 
@@ -95,17 +95,5 @@ export async function signUpAndConfirm(email: string, body: Record<string, unkno
 
 /** A webhook request as Resend sends it: Svix-signed with the configured secret (or `secret`), at `at`. */
 export function signedWebhook(payload: string, options: { id?: string; at?: Date; secret?: string } = {}) {
-  const id = options.id ?? `msg_${crypto.randomUUID()}`;
-  const at = options.at ?? new Date();
-  const wh = new Webhook(options.secret ?? env.RESEND_WEBHOOK_SECRET);
-  return {
-    method: "POST",
-    headers: {
-      "Content-Type": "application/json",
-      "svix-id": id,
-      "svix-timestamp": String(Math.floor(at.getTime() / 1000)),
-      "svix-signature": wh.sign(id, at, payload),
-    },
-    body: payload,
-  };
+  return signedResendWebhook(payload, options.secret ?? env.RESEND_WEBHOOK_SECRET, options);
 }

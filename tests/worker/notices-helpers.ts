@@ -9,6 +9,7 @@ import type { Content } from "../../domain/content.ts";
 import type { Change } from "../../domain/schema/change.ts";
 import type { SubProcessor } from "../../domain/schema/subprocessor.ts";
 import { type RawFile, validateContent } from "../../domain/validate.ts";
+import type { RegistrationMessage } from "../../worker/customers/registrations.ts";
 import type { FanoutMessage } from "../../worker/notices/engine/fanout.ts";
 import { handleQueue } from "../../worker/notices/queue.ts";
 
@@ -116,9 +117,12 @@ export function capturingQueue(): { queue: Queue<FanoutMessage>; sent: FanoutMes
   return { queue, sent };
 }
 
-export interface QueuedMessage {
+/** A message of the notice queue: a fan-out chunk, or another kind its consumer takes (contact registrations). */
+export type QueueBody = FanoutMessage | RegistrationMessage;
+
+export interface QueuedMessage<Body extends QueueBody = FanoutMessage> {
   id: string;
-  body: FanoutMessage;
+  body: Body;
   attempts: number;
 }
 
@@ -161,7 +165,7 @@ export async function seedCustomers(customers: readonly SeedCustomer[]): Promise
 
 /** Runs the real consumer on a hand-made batch and reports what it did with each message. */
 export async function deliver(
-  messages: readonly QueuedMessage[],
+  messages: readonly QueuedMessage<QueueBody>[],
   bindings: Partial<Env>,
   options: { now?: () => Date } = {},
 ): Promise<{ outcomes: Map<string, Outcome>; threw: unknown }> {
@@ -193,8 +197,8 @@ export async function deliver(
 }
 
 /** Delivers until every message is acked: a retried (or unanswered) message comes back with attempts + 1. */
-export async function drain(bodies: readonly FanoutMessage[], bindings: Partial<Env>, maxRounds = 40): Promise<number> {
-  let pending: QueuedMessage[] = bodies.map((body, i) => ({ id: `m${i}`, body, attempts: 1 }));
+export async function drain(bodies: readonly QueueBody[], bindings: Partial<Env>, maxRounds = 40): Promise<number> {
+  let pending: QueuedMessage<QueueBody>[] = bodies.map((body, i) => ({ id: `m${i}`, body, attempts: 1 }));
   let rounds = 0;
   while (pending.length > 0) {
     if (++rounds > maxRounds) throw new Error(`queue not drained after ${maxRounds} rounds`);

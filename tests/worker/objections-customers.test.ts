@@ -6,6 +6,7 @@
 import { env } from "cloudflare:workers";
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
+import { generateReceiptKey, importReceiptKey, objectionReceipt, signReceipt } from "../../domain/objection-receipt.ts";
 import {
   ADDED,
   addCustomer,
@@ -308,5 +309,75 @@ describe("GET /.well-known/jwks.json", () => {
     const res = await call("/.well-known/jwks.json", {}, { RECEIPT_SIGNING_KEY: "" } as Partial<Env>);
     expect(res.status).toBe(503);
     expect(res.headers.get("content-type")).toContain("application/problem+json");
+  });
+});
+
+describe("rotating the receipt key: receipts signed before still verify", () => {
+  /** The key a rotation retired: its public half goes into RECEIPT_RETIRED_PUBLIC_KEYS. */
+  async function retiredKey() {
+    const key = await importReceiptKey(await generateReceiptKey());
+    const { kty, crv, x } = key.publicJwk;
+    return { key, listed: JSON.stringify([{ kty, crv, x }]) };
+  }
+
+  it("the JWKS publishes the current key first, then the retired ones; jose verifies receipts of both", async () => {
+    const old = await retiredKey();
+    const rotated = { RECEIPT_RETIRED_PUBLIC_KEYS: old.listed } as Partial<Env>;
+    const res = await call("/.well-known/jwks.json", {}, rotated);
+    expect(res.status).toBe(200);
+    const set = (await res.json()) as JSONWebKeySet;
+    const current = await importReceiptKey(JSON.parse(env.RECEIPT_SIGNING_KEY));
+    expect(set.keys.map((k) => k.kid)).toEqual([current.kid, old.key.kid]);
+    expect(set.keys[1]).toEqual(old.key.publicJwk);
+
+    // A receipt given out before the rotation, signed with the retired key.
+    const before = objectionReceipt({
+      publication: { id: "2", fingerprint: "f2" },
+      customer: "ACME-1",
+      changes: [ADDED.id],
+      receivedAt: new Date("2026-11-05T10:00:00.000Z"),
+      deadline: "2026-11-16",
+    });
+    const oldJws = await signReceipt(before, old.key);
+    const verified = await compactVerify(oldJws, createLocalJWKSet(set), { algorithms: ["EdDSA"] });
+    expect(verified.protectedHeader.kid).toBe(old.key.kid);
+    expect(JSON.parse(new TextDecoder().decode(verified.payload))).toEqual(before);
+    // Without the retired list it would not verify: that is what the list is for.
+    await expect(compactVerify(oldJws, createLocalJWKSet(await jwks()))).rejects.toThrow();
+
+    // A receipt given out after it names the current key in its header, and verifies too.
+    const token = await acme(dayFromNow(10));
+    const objected = await call(
+      "/api/notices/2/objections",
+      json({ changes: [ADDED.id], reason: "Not yet assessed." }, { Authorization: `Bearer ${token}` }),
+      rotated,
+    );
+    const { receipt } = (await objected.json()) as { receipt: string };
+    const fresh = await compactVerify(receipt, createLocalJWKSet(set), { algorithms: ["EdDSA"] });
+    expect(fresh.protectedHeader.kid).toBe(current.kid);
+  });
+
+  it("lists the signing key once while the retired list already names it (the first step of a rotation)", async () => {
+    const current = await importReceiptKey(JSON.parse(env.RECEIPT_SIGNING_KEY));
+    const { kty, crv, x } = current.publicJwk;
+    const res = await call("/.well-known/jwks.json", {}, {
+      RECEIPT_RETIRED_PUBLIC_KEYS: JSON.stringify([{ kty, crv, x }]),
+    } as Partial<Env>);
+    expect(((await res.json()) as JSONWebKeySet).keys.map((k) => k.kid)).toEqual([current.kid]);
+  });
+
+  it("answers 503 problem+json for a retired list that is not one, and never publishes a private key", async () => {
+    const key = await generateReceiptKey();
+    for (const bad of [
+      "not json",
+      "{}",
+      JSON.stringify([key]),
+      JSON.stringify([{ kty: "OKP", crv: "Ed25519", x: "abc" }]),
+    ]) {
+      const res = await call("/.well-known/jwks.json", {}, { RECEIPT_RETIRED_PUBLIC_KEYS: bad } as Partial<Env>);
+      expect(res.status, bad).toBe(503);
+      expect(res.headers.get("content-type")).toContain("application/problem+json");
+      expect(await res.text()).not.toContain(key.d);
+    }
   });
 });

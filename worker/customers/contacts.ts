@@ -1,12 +1,11 @@
 /**
  * A customer's notice contacts acting with the tokens their emails carry (README "Customers and evidence"): name a
- * different contact, one-click unsubscribe (RFC 8058), object to a notice. Tokens are 256 random bits (or, for a
- * notice, derived like a subscriber's manage token); only their SHA-256 is stored in `contact_tokens`.
+ * different contact, one-click unsubscribe (RFC 8058), object to a notice, download its deadline. Tokens are 256-bit
+ * HMACs derived with NOTICE_TOKEN_KEY (a registration's from its random id, customers/registrations.ts; a notice's like
+ * a subscriber's manage token); only their SHA-256 is stored in `contact_tokens`.
  */
 import { sha256Hex } from "../../domain/canonical.ts";
-import { RESEND_BATCH_LIMIT } from "../../domain/notice.ts";
-import type { Locale } from "../../domain/schema/common.ts";
-import { contactRegisteredEmail, contactReplacedAlert, noContactLeftAlert } from "../../emails/customer.ts";
+import { contactReplacedAlert, noContactLeftAlert } from "../../emails/customer.ts";
 import {
   type ContactRecord,
   type CustomerRecord,
@@ -17,9 +16,10 @@ import {
 } from "../db/customers.ts";
 import { type EmailTransport, sendAndLog } from "../email/port.ts";
 import { emailTransport } from "../email/transport.ts";
-import { publicUrl, vendor } from "../env.ts";
+import { publicUrl } from "../env.ts";
 import { ApiError } from "../http/errors.ts";
-import { looksLikeToken, newToken } from "../http/security.ts";
+import { looksLikeToken } from "../http/security.ts";
+import { newRegistration, queueRegistrations } from "./registrations.ts";
 
 export interface ContactDeps {
   env: Env;
@@ -51,57 +51,6 @@ async function requireContact(env: Env, token: string): Promise<AuthenticatedCon
   if (!found)
     throw new ApiError("invalid_token", "This link is not valid (any more). Use the one in your latest email.");
   return found;
-}
-
-/** The links of a contact's emails: the contact page and the RFC 8058 one-click URL. */
-export function contactLinks(env: Env, locale: Locale, token: string) {
-  return {
-    page: publicUrl(env, `/${locale}/customer/contact`, { token }),
-    oneClick: publicUrl(env, "/api/customers/contacts/unsubscribe", { token, locale }),
-  };
-}
-
-/** A contact just registered: the token of its email (only the hash is stored) and what the email says. */
-export interface Registration {
-  email: string;
-  locale: Locale;
-  customerName: string;
-  token: string;
-  tokenHash: string;
-}
-
-export async function issueRegistration(email: string, locale: Locale, customerName: string): Promise<Registration> {
-  const token = newToken();
-  return { email, locale, customerName, token, tokenHash: await sha256Hex(token) };
-}
-
-/**
- * Emails each newly registered contact once ("you are the notice contact of …"), after the answer, in sends of at
- * most RESEND_BATCH_LIMIT. The key of a send is derived from its fresh tokens: a retry of the same send is one send.
- */
-export function sendRegistrations(deps: ContactDeps, registrations: readonly Registration[]): void {
-  if (registrations.length === 0) return;
-  const transport = deps.transport ?? emailTransport(deps.env);
-  deps.defer(
-    (async () => {
-      for (let i = 0; i < registrations.length; i += RESEND_BATCH_LIMIT) {
-        const batch = registrations.slice(i, i + RESEND_BATCH_LIMIT);
-        const messages = batch.map((r) => {
-          const links = contactLinks(deps.env, r.locale, r.token);
-          const email = contactRegisteredEmail({
-            locale: r.locale,
-            vendorName: vendor.name,
-            customerName: r.customerName,
-            contactUrl: links.page,
-            oneClickUrl: links.oneClick,
-          });
-          return { to: r.email, ...email };
-        });
-        const key = await sha256Hex(batch.map((r) => r.tokenHash).join(","));
-        await sendAndLog(transport, messages, "contact registered", { idempotencyKey: `contact-registered/${key}` });
-      }
-    })(),
-  );
 }
 
 function alertVendor(deps: ContactDeps, email: { subject: string; html: string; text: string }, what: string) {
@@ -150,8 +99,8 @@ export async function replaceContact(
   }
   const stored = (await loadCustomers(deps.env.DB, { externalIds: [customer.externalId] })).get(customer.externalId);
   const known = stored?.contacts.some((k) => k.email === replacement.email) ?? false;
-  const locale = contact.locale ?? customer.locale;
-  const registration = known ? null : await issueRegistration(replacement.email, locale, customer.name);
+  const registration = known ? null : await newRegistration(deps.env);
+  if (registration) await queueRegistrations(deps.env, [registration]);
   await writeCustomers(
     deps.env.DB,
     {
@@ -175,7 +124,6 @@ export async function replaceContact(
     },
     deps.now.toISOString(),
   );
-  if (registration) sendRegistrations(deps, [registration]);
   const alert = contactReplacedAlert({
     customer,
     email: contact.email,

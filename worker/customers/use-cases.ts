@@ -22,7 +22,8 @@ import {
 import { vendor } from "../env.ts";
 import { ApiError } from "../http/errors.ts";
 import { toFieldIssues } from "../http/validation.ts";
-import { type ContactDeps, issueRegistration, type Registration, sendRegistrations } from "./contacts.ts";
+import type { ContactDeps } from "./contacts.ts";
+import { newRegistration, queueRegistrations, type Registration } from "./registrations.ts";
 
 export type Deps = ContactDeps;
 
@@ -65,8 +66,8 @@ export function customerView({ customer, contacts }: CustomerWithContacts) {
 
 /**
  * Plans `incoming` over the stored customers (all of them, or those of `scope`) and, unless `dryRun`, writes the plan
- * in one batch and emails each newly registered contact once. Planning is idempotent (domain/customer-import.ts), so a
- * file imported twice writes nothing the second time and registers no one again.
+ * in one batch and queues one registration email for each newly registered contact. Planning is idempotent
+ * (domain/customer-import.ts), so a file imported twice writes nothing the second time and registers no one again.
  */
 async function apply(
   deps: Deps,
@@ -112,14 +113,16 @@ async function apply(
         locale: contact.locale ?? null,
       });
       if (existingContact) continue;
-      const registration = await issueRegistration(contact.email, contact.locale ?? after.locale, after.name);
+      const registration = await newRegistration(deps.env);
       write.tokens.push({ customerId: externalId, email: contact.email, tokenHash: registration.tokenHash });
       registrations.push(registration);
     }
     write.removedContacts.push(...[...known.values()].map((k) => k.id));
   }
+  // Queued before the write: a registration the write then lacks is given up by the consumer, whereas one written
+  // but never queued would never be sent (customers/registrations.ts).
+  await queueRegistrations(deps.env, registrations);
   await writeCustomers(deps.env.DB, write, deps.now.toISOString());
-  sendRegistrations(deps, registrations);
   return plan;
 }
 

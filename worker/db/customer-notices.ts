@@ -2,8 +2,8 @@
  * What the notice fan-out reads of customers and their contacts, and writes about them (migrations/0005_customers.sql):
  * the customers under contract with their contacts (the publish plan's input), the frozen `publication_customers`
  * rows and the contacts' planned deliveries (written with the publication, db/publications.ts), the live state of a
- * contact at send time, the tokens a contact's notice carries, and what the provider's webhooks tell us about an
- * address. The customers admin (db/customers.ts) owns the writes of the customer records themselves.
+ * contact at send time, and what the provider's webhooks tell us about an address. The customers admin
+ * (db/customers.ts) owns the writes of the customer records themselves and the contacts' tokens.
  * Lists travel as one JSON parameter read with json_each: D1 binds at most 100 parameters per query.
  */
 import type { Locale } from "../../domain/schema/common.ts";
@@ -200,49 +200,6 @@ export async function liveContacts(db: D1Database, ids: readonly string[]): Prom
       },
     ]),
   );
-}
-
-// ---------------------------------------------------------------------------------------------
-// Contact tokens and one-click unsubscribe
-
-/** The contact a token (its SHA-256) belongs to, with the publication a notice token came with. */
-export async function contactByTokenHash(
-  db: D1Database,
-  tokenHash: string,
-): Promise<{
-  contactId: string;
-  customerId: string;
-  email: string;
-  locale: Locale;
-  publicationId: number | null;
-} | null> {
-  const row = await db
-    .prepare(
-      "SELECT cc.id, cc.customer_id, cc.email, COALESCE(cc.locale, c.locale) AS locale, t.publication_id " +
-        "FROM contact_tokens t JOIN customer_contacts cc ON cc.id = t.contact_id " +
-        "JOIN customers c ON c.external_id = cc.customer_id WHERE t.token_hash = ?1",
-    )
-    .bind(tokenHash)
-    .first<{ id: string; customer_id: string; email: string; locale: Locale; publication_id: number | null }>();
-  return row
-    ? {
-        contactId: row.id,
-        customerId: row.customer_id,
-        email: row.email,
-        locale: row.locale,
-        publicationId: row.publication_id,
-      }
-    : null;
-}
-
-/** RFC 8058 one-click: the contact gets no more notices. A suppressed or removed contact stays as it is. */
-export async function unsubscribeContact(db: D1Database, contactId: string, now: string): Promise<void> {
-  await db
-    .prepare(
-      "UPDATE customer_contacts SET status = 'unsubscribed', updated_at = ?2 WHERE id = ?1 AND status = 'active'",
-    )
-    .bind(contactId, now)
-    .run();
 }
 
 // ---------------------------------------------------------------------------------------------

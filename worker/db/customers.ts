@@ -414,3 +414,59 @@ export async function customerHistory(
     })),
   };
 }
+
+/** A registration email to send: its token's row, the contact and customer it names (worker/customers/registrations.ts). */
+export interface RegistrationRow {
+  tokenHash: string;
+  sentAt: string | null;
+  email: string;
+  status: ContactStatus;
+  locale: Locale;
+  customerName: string;
+  customerEnded: boolean;
+}
+
+/** The registration tokens among `tokenHashes` that are stored, with their contact; one statement (≤ 100 hashes). */
+export async function registrationsByHash(db: D1Database, tokenHashes: readonly string[]): Promise<RegistrationRow[]> {
+  const { results } = await db
+    .prepare(
+      "SELECT t.token_hash, t.registration_sent_at, k.email, k.status, COALESCE(k.locale, c.locale) AS locale, " +
+        "c.name, c.ended_at FROM contact_tokens t JOIN customer_contacts k ON k.id = t.contact_id " +
+        "JOIN customers c ON c.external_id = k.customer_id " +
+        "WHERE t.token_hash IN (SELECT value FROM json_each(?1)) AND t.publication_id IS NULL",
+    )
+    .bind(JSON.stringify(tokenHashes))
+    .all<{
+      token_hash: string;
+      registration_sent_at: string | null;
+      email: string;
+      status: ContactStatus;
+      locale: Locale;
+      name: string;
+      ended_at: string | null;
+    }>();
+  return results.map((r) => ({
+    tokenHash: r.token_hash,
+    sentAt: r.registration_sent_at,
+    email: r.email,
+    status: r.status,
+    locale: r.locale,
+    customerName: r.name,
+    customerEnded: r.ended_at !== null,
+  }));
+}
+
+/** Records that the provider accepted these registration emails. */
+export async function markRegistrationsSent(
+  db: D1Database,
+  tokenHashes: readonly string[],
+  now: string,
+): Promise<void> {
+  await db
+    .prepare(
+      "UPDATE contact_tokens SET registration_sent_at = ?2 WHERE token_hash IN (SELECT value FROM json_each(?1)) " +
+        "AND registration_sent_at IS NULL",
+    )
+    .bind(JSON.stringify(tokenHashes), now)
+    .run();
+}

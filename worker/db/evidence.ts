@@ -53,6 +53,8 @@ export interface EvidenceObjection {
   state: ObjectionState;
   outcome: ObjectionOutcome | null;
   changes: string[];
+  /** Its events (objection_events), oldest first. */
+  steps: { state: ObjectionState; outcome: ObjectionOutcome | null; at: string }[];
 }
 
 export interface EvidenceRows {
@@ -65,7 +67,7 @@ export interface EvidenceRows {
 
 /** Every row the evidence of `publicationId` rests on, read in one batch (one consistent view of the ledger). */
 export async function evidenceRows(db: D1Database, publicationId: number): Promise<EvidenceRows> {
-  const [planned, customers, contacts, deliveries, objections] = await db.batch([
+  const [planned, customers, contacts, deliveries, objections, events] = await db.batch([
     db
       .prepare(
         "SELECT customer_id, region, cohort, concerned, reason, not_notified_alerted_at FROM publication_customers " +
@@ -96,10 +98,27 @@ export async function evidenceRows(db: D1Database, publicationId: number): Promi
           "WHERE publication_id = ?1 AND customer_id IS NOT NULL",
       )
       .bind(publicationId),
+    db
+      .prepare(
+        "SELECT e.objection_id, e.state, e.outcome, e.created_at FROM objection_events e " +
+          "JOIN objections o ON o.id = e.objection_id WHERE o.publication_id = ?1 AND o.customer_id IS NOT NULL " +
+          "ORDER BY e.objection_id, e.id",
+      )
+      .bind(publicationId),
   ]);
   type Row = Record<string, unknown>;
   const rows = (r: D1Result | undefined) => (r?.results ?? []) as Row[];
   const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  const stepsOf = new Map<string, EvidenceObjection["steps"]>();
+  for (const r of rows(events)) {
+    const id = String(r.objection_id);
+    const step = {
+      state: r.state as ObjectionState,
+      outcome: (r.outcome ?? null) as ObjectionOutcome | null,
+      at: String(r.created_at),
+    };
+    stepsOf.set(id, [...(stepsOf.get(id) ?? []), step]);
+  }
   return {
     planned: rows(planned).map((r) => ({
       customerId: String(r.customer_id),
@@ -143,6 +162,7 @@ export async function evidenceRows(db: D1Database, publicationId: number): Promi
       state: r.state as ObjectionState,
       outcome: (r.outcome ?? null) as ObjectionOutcome | null,
       changes: r.changes ? (JSON.parse(String(r.changes)) as string[]) : [],
+      steps: stepsOf.get(String(r.id)) ?? [],
     })),
   };
 }
@@ -181,4 +201,23 @@ export async function releaseNotNotifiedAlerts(
     )
     .bind(publicationId, JSON.stringify(customerIds), claimedAt)
     .run();
+}
+
+/**
+ * Publications whose fan-out is complete, published at or after `since`, that have a concerned customer not yet
+ * alerted none of whose contacts has a proven, unbounced delivery: the only ones where the evidence can find a
+ * customer to alert about (a customer with such a delivery is notified). Oldest first.
+ */
+export async function publicationsToAlert(db: D1Database, since: string): Promise<number[]> {
+  const { results } = await db
+    .prepare(
+      "SELECT p.sequence FROM publications p WHERE p.kind = 'notice' AND p.fanout_completed_at IS NOT NULL " +
+        "AND p.published_at >= ?1 AND EXISTS (SELECT 1 FROM publication_customers pc WHERE pc.publication_id = " +
+        "p.sequence AND pc.concerned = 1 AND pc.not_notified_alerted_at IS NULL AND NOT EXISTS (SELECT 1 FROM " +
+        "deliveries d WHERE d.customer_id = pc.customer_id AND d.publication_id = pc.publication_id " +
+        "AND d.delivered_at IS NOT NULL AND d.bounced_at IS NULL)) ORDER BY p.sequence",
+    )
+    .bind(since)
+    .all<{ sequence: number }>();
+  return results.map((r) => r.sequence);
 }

@@ -8,7 +8,13 @@ import {
 } from "../../domain/evidence.ts";
 import type { Customer } from "../../domain/schema/customer.ts";
 import { renderNotNotifiedAlert } from "../../emails/objection-steps.ts";
-import { claimNotNotifiedAlerts, type EvidenceRows, evidenceRows, releaseNotNotifiedAlerts } from "../db/evidence.ts";
+import {
+  claimNotNotifiedAlerts,
+  type EvidenceRows,
+  evidenceRows,
+  publicationsToAlert,
+  releaseNotNotifiedAlerts,
+} from "../db/evidence.ts";
 import { listPublications, type PublicationRow } from "../db/publications.ts";
 import { sendAndLog } from "../email/port.ts";
 import { emailTransport } from "../email/transport.ts";
@@ -17,7 +23,8 @@ import { ApiError } from "../http/errors.ts";
 
 // The evidence of one publication for an auditor's file (DPA 5.2–5.5; README "Objections and evidence"): the ledger
 // rows read from D1 (db/evidence.ts), derived by domain/evidence.ts as of the request's time — consent deemed is
-// computed, never stored. A customer no contact of which could be reached is alerted to the vendor once.
+// computed, never stored. A customer no contact of which could be reached is alerted to the vendor once, by the cron
+// or by the first look at the evidence, whichever comes first.
 
 /** Contacts in these states were left out of the fan-out on purpose (domain/customer-notice.ts `suppressed`). */
 const NOT_WRITTEN_TO = new Set(["suppressed", "unsubscribed"]);
@@ -71,6 +78,7 @@ function evidenceInput(rows: EvidenceRows) {
     state: o.state,
     outcome: o.outcome ?? undefined,
     changes: o.changes,
+    steps: o.steps.map((s) => ({ state: s.state, outcome: s.outcome ?? undefined, at: s.at })),
   }));
   return { notices, customers, deliveries, objections };
 }
@@ -88,13 +96,17 @@ async function publicationOf(env: Env, id: number): Promise<PublicationRow> {
 
 /**
  * The evidence of publication `id` as of `now`. Once its fan-out is complete, customers newly found not notified are
- * alerted to VENDOR_ALERT_EMAIL through `defer`, each once (before that, a customer may simply not be sent to yet).
+ * alerted to VENDOR_ALERT_EMAIL, each once (before that, a customer may simply not be sent to yet): the alert is handed
+ * to `defer` (to run after the answer), and resolves to the customers it alerted.
+ * Evidence as of another instant than the present (`alert: false`) alerts nobody: at a past instant a customer may
+ * not have been sent to yet.
  */
 export async function publicationEvidence(
   env: Env,
   id: number,
   now: Date,
-  defer: (work: Promise<unknown>) => void,
+  defer: (alert: Promise<string[]>) => void,
+  options: { alert?: boolean } = {},
 ): Promise<Evidence> {
   const pub = await publicationOf(env, id);
   const rows = await evidenceRows(env.DB, id);
@@ -113,7 +125,7 @@ export async function publicationEvidence(
   for (const p of rows.planned) if (p.notNotifiedAlertedAt) alerted[p.customerId] = p.notNotifiedAlertedAt;
 
   const unalerted = evidence.customers.filter((c) => c.notNotified && !alerted[c.customer]);
-  if (pub.fanoutCompletedAt && unalerted.length > 0) {
+  if ((options.alert ?? true) && pub.fanoutCompletedAt && unalerted.length > 0) {
     const at = now.toISOString();
     const claimed = await claimNotNotifiedAlerts(
       env.DB,
@@ -127,12 +139,31 @@ export async function publicationEvidence(
   return { ...evidence, alerted };
 }
 
+/**
+ * DPA 5.2 owes each customer written notice: the cron (worker/cron.ts) alerts the vendor about every customer found
+ * not notified once a publication's fan-out is complete, without waiting for someone to look at the evidence, each
+ * customer once per publication (the same claim as the evidence's). It watches a publication for the notice period
+ * after it was published: past it the notice can no longer come 30 days ahead, and the evidence still alerts on a
+ * look. Returns the customers alerted, per publication.
+ */
+export async function alertNotNotifiedCustomers(env: Env, now: Date): Promise<Record<number, string[]>> {
+  const since = new Date(now.getTime() - vendor.noticePeriodDays * 86_400_000).toISOString();
+  const alerted: Record<number, string[]> = {};
+  for (const id of await publicationsToAlert(env.DB, since)) {
+    const alerts: Promise<string[]>[] = [];
+    await publicationEvidence(env, id, now, (alert) => alerts.push(alert));
+    const fresh = (await Promise.all(alerts)).flat();
+    if (fresh.length > 0) alerted[id] = fresh;
+  }
+  return alerted;
+}
+
 async function alertNotNotified(
   env: Env,
   evidence: PublicationEvidence,
   customerIds: string[],
   at: string,
-): Promise<void> {
+): Promise<string[]> {
   const ids = new Set(customerIds);
   const email = renderNotNotifiedAlert({
     publicationId: evidence.publication.id,
@@ -145,7 +176,9 @@ async function alertNotNotified(
   const result = await sendAndLog(emailTransport(env), [{ to: env.VENDOR_ALERT_EMAIL, ...email }], "not notified", {
     idempotencyKey: `evidence/${evidence.publication.id}/not-notified/${at}`,
   });
-  // Not sent: the next look at the evidence claims these customers again, rather than never alerting.
-  if (result.outcome !== "sent")
-    await releaseNotNotifiedAlerts(env.DB, Number(evidence.publication.id), customerIds, at);
+  if (result.outcome === "sent") return customerIds;
+  // Not sent: the next look at the evidence (or the next cron tick) claims these customers again, rather than never
+  // alerting.
+  await releaseNotNotifiedAlerts(env.DB, Number(evidence.publication.id), customerIds, at);
+  return [];
 }

@@ -1,6 +1,7 @@
 import { sha256Hex } from "../../domain/canonical.ts";
 import type { Notice } from "../../domain/notice.ts";
 import { renderFanoutAlert } from "../../emails/fanout-alert.ts";
+import { isRegistrationMessage, sendRegistrations } from "../customers/registrations.ts";
 import { recordDeadMessage } from "../db/dead-letters.ts";
 import { d1DeliveryStore } from "../db/deliveries.ts";
 import { d1SendLog } from "../db/send-log.ts";
@@ -69,8 +70,9 @@ export function fanoutDeps(env: Env, options: { now?: () => Date } = {}): Fanout
 
 /**
  * Consumer of NOTICE_QUEUE: each message is one chunk of a publication's fan-out (see fanout.ts for why a repeated or
- * retried message sends nobody twice). Messages are handled one by one; each is acked or retried on its own, so one
- * failing chunk never holds back the others.
+ * retried message sends nobody twice), or a batch of customer contacts' registration emails (customers/
+ * registrations.ts), both within the one RESEND_MAX_RPS budget. Messages are handled one by one; each is acked or
+ * retried on its own, so one failing chunk never holds back the others.
  */
 export async function handleQueue(
   batch: MessageBatch<unknown>,
@@ -79,6 +81,17 @@ export async function handleQueue(
 ): Promise<void> {
   const deps = fanoutDeps(env, options);
   for (const message of batch.messages) {
+    if (isRegistrationMessage(message.body)) {
+      try {
+        const result = await sendRegistrations(env, message.body, message.attempts, MAX_ATTEMPTS, maxRps(env));
+        if (result.action === "ack") message.ack();
+        else message.retry({ delaySeconds: result.delaySeconds });
+      } catch (err) {
+        console.error("notice queue: contact registrations failed, will retry", err);
+        message.retry({ delaySeconds: backoffSeconds(message.attempts) });
+      }
+      continue;
+    }
     if (!isFanoutMessage(message.body)) {
       console.error("notice queue: dropping a message that is not a fan-out chunk", message.id);
       message.ack();

@@ -1,4 +1,11 @@
-import { importReceiptKey, type PrivateJwk, type ReceiptSigningKey } from "../../domain/objection-receipt.ts";
+import {
+  importReceiptKey,
+  type PrivateJwk,
+  type PublicJwk,
+  type ReceiptSigningKey,
+  receiptJwks,
+  retiredReceiptKeys,
+} from "../../domain/objection-receipt.ts";
 import { ApiError } from "../http/errors.ts";
 
 // The key that signs objection receipts (DPA 5.3; README "Verifying an objection receipt"): an Ed25519 private JWK in
@@ -27,4 +34,30 @@ export async function receiptKey(env: Env): Promise<ReceiptSigningKey> {
       "Objection receipts cannot be signed right now; please try again later or write to the vendor's privacy contact.",
     );
   }
+}
+
+let cachedRetired: { source: string | undefined; keys: Promise<PublicJwk[]> } | undefined;
+
+/**
+ * The JWKS of /.well-known/jwks.json: the current key first, then every retired one (RECEIPT_RETIRED_PUBLIC_KEYS), each
+ * once: during a rotation the retired list may already name the key still signing. 503 when either is misconfigured:
+ * a JWKS without the retired keys would make the receipts they signed look forged.
+ */
+export async function publishedReceiptKeys(env: Env): Promise<{ keys: PublicJwk[] }> {
+  const current = await receiptKey(env);
+  const source = env.RECEIPT_RETIRED_PUBLIC_KEYS;
+  if (cachedRetired?.source !== source) cachedRetired = { source, keys: retiredReceiptKeys(source) };
+  let retired: PublicJwk[];
+  try {
+    retired = await cachedRetired.keys;
+  } catch (err) {
+    cachedRetired = undefined;
+    // The list is public (no secret to leak): the message names the entry and the rule.
+    console.error(err instanceof Error ? err.message : "RECEIPT_RETIRED_PUBLIC_KEYS cannot be read");
+    throw new ApiError(
+      "upstream_unavailable",
+      "The receipt keys cannot be published right now; please try again later.",
+    );
+  }
+  return receiptJwks([current, ...retired.filter((k) => k.kid !== current.kid).map((publicJwk) => ({ publicJwk }))]);
 }

@@ -5,13 +5,13 @@ import { icsCalendar } from "../../domain/icalendar.ts";
 import { formatDate } from "../../domain/labels.ts";
 import { LOCALES, type Locale } from "../../domain/schema/common.ts";
 import { t } from "../../i18n/index.ts";
+import { authenticateContact } from "../customers/contacts.ts";
 import { announcedChanges } from "../db/objections.ts";
 import { DEFAULT_LOCALE, isLocale, publicUrl, vendor } from "../env.ts";
 import { ApiError } from "../http/errors.ts";
 import { bearerToken } from "../http/security.ts";
 import type { AppEnv } from "../http/types.ts";
 import { acceptBody, multiLineText, oneLineText, TokenField, validate } from "../http/validation.ts";
-import { contactFromToken } from "../notices/contacts.ts";
 import {
   customerObjectionWindow,
   noticeExists,
@@ -132,8 +132,11 @@ notices.post(
 notices.get("/:id/deadline.ics", validate("query", z.object({ token: TokenField }).strict()), async (c) => {
   const id = noticeId(c);
   const { token } = c.req.valid("query");
-  const contact = await contactFromToken(c.env, token);
-  const subscriber = contact ? { id: contact.contactId, locale: contact.locale } : await authenticate(c.env, token);
+  // A customer's contact (its notice token) or a self-subscriber (its manage token): the deadline is its own.
+  const found = await authenticateContact(c.env, token);
+  const subscriber = found
+    ? { id: found.contact.id, locale: found.contact.locale ?? found.customer.locale }
+    : await authenticate(c.env, token);
   await noticeExists(c.env, id);
   const window = await objectionWindow(c.env, id, subscriber.id);
   const s = t(subscriber.locale).deadlineCalendar;

@@ -28,18 +28,29 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   return cachedKey.key;
 }
 
-export async function noticeManageToken(
+async function derivedToken(secret: string, message: string): Promise<{ token: string; hash: string }> {
+  if (!secret) throw new Error("NOTICE_TOKEN_KEY is not set: notice links cannot be signed");
+  const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret), new TextEncoder().encode(message));
+  const token = base64url(mac);
+  return { token, hash: await sha256Hex(token) };
+}
+
+export function noticeManageToken(
   secret: string,
   publicationId: number,
   subscriberId: string,
 ): Promise<{ token: string; hash: string }> {
-  if (!secret) throw new Error("NOTICE_TOKEN_KEY is not set: notice links cannot be signed");
-  const key = await hmacKey(secret);
-  const mac = await crypto.subtle.sign(
-    "HMAC",
-    key,
-    new TextEncoder().encode(`${LABEL}|${publicationId}|${subscriberId}`),
-  );
-  const token = base64url(mac);
-  return { token, hash: await sha256Hex(token) };
+  return derivedToken(secret, `${LABEL}|${publicationId}|${subscriberId}`);
+}
+
+/**
+ * The token of a contact's registration email (worker/customers/registrations.ts), derived for the same reason from
+ * the registration's own random id: the queue consumer that sends the email re-derives it, so only its hash is ever
+ * stored and a retried send has the same body.
+ */
+export function contactRegistrationToken(
+  secret: string,
+  registrationId: string,
+): Promise<{ token: string; hash: string }> {
+  return derivedToken(secret, `contact-registration-token/v1|${registrationId}`);
 }
