@@ -19,10 +19,16 @@ const built = new WeakMap<object, Map<string, Promise<AnnexCDocumentData>>>();
 const written = new WeakMap<object, string>();
 const entriesWritten = new WeakSet<object>();
 
-function entriesOf(content: Content, date: IsoDate): AnnexCEntry[] {
-  const { entries } = annexOn(content, date);
+/**
+ * A version's entries for everyone, or for one audience: the audience's list is resolved once (site/lib/annex.ts), and
+ * the domain's filter keeps each of its entries as the same object (each is seen whole by the audience it was filtered
+ * for), so the text of an entry that only part of applies to is written once too, not once for the fingerprint and again
+ * for the file.
+ */
+function entriesOf(content: Content, date: IsoDate, audience?: VersionAudience): AnnexCEntry[] {
+  const { entries } = annexOn(content, date, audience);
   if (!entriesWritten.has(entries)) {
-    for (const entry of entries) written.set(entry, canonicalJson(entry));
+    for (const entry of entries) written.set(entry, canonicalJson(entry, written));
     entriesWritten.add(entries);
   }
   return entries;
@@ -42,7 +48,7 @@ export function documentsOf(content: Content, baseUrl: string): DocumentOf {
       doc = annexCVersionDocument(content, date, {
         baseUrl,
         audience,
-        entries: entriesOf(content, date),
+        entries: entriesOf(content, date, audience),
         written,
       });
       cache.set(key, doc);
