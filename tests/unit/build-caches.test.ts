@@ -30,6 +30,34 @@ describe("Annex C once per version", () => {
     }
   });
 
+  it("shares one entry object between the versions one state is in force, and one copy per part an audience sees", () => {
+    // One sub-processor renamed on a later date: every other one reads the same in that new version.
+    const [sp, ...rest] = content.subprocessors;
+    if (!sp) throw new Error("shipped content has no sub-processors");
+    const renamed = { ...sp, timeline: [...sp.timeline, { from: "2026-01-05", name: `${sp.id} renamed` }] };
+    const later: Content = { ...content, subprocessors: [renamed, ...rest] };
+    const byState = new Map<string, object>();
+    const byPart = new Map<string, object>();
+    let shared = 0;
+    for (const on of versionDates(later)) {
+      for (const entry of annexOn(later, on).entries) {
+        const key = `${entry.id}|${entry.since}`;
+        if (byState.has(key)) shared++;
+        expect(byState.get(key) ?? entry).toBe(entry);
+        byState.set(key, entry);
+      }
+      for (const audience of audiences(content.vendor)) {
+        for (const entry of annexOn(later, on, audience).entries) {
+          const key = canonicalJson(entry);
+          expect(byPart.get(key) ?? entry).toBe(entry);
+          byPart.set(key, entry);
+        }
+      }
+    }
+    const unchanged = resolveAnnexC(content, { on: dates.at(-1) ?? first }).entries;
+    expect(shared).toBe(unchanged.filter((e) => e.id !== sp.id).length);
+  });
+
   it("keeps an entry an audience sees whole as the same object, and copies one it sees in part", () => {
     const all = resolveAnnexC(content, { on: dates.at(-1) ?? first }).entries;
     for (const audience of audiences(content.vendor)) {
