@@ -44,6 +44,8 @@ export interface MachineOptions {
   documentOf?: DocumentOf | undefined;
   /** Annex C on a version date for every customer; the site passes its once-per-build resolution. */
   entriesOf?: ((date: IsoDate) => AnnexCEntry[]) | undefined;
+  /** The audiences a change touches (`touchedAudiences`); the site passes the answers its calendars use too. */
+  touchedOf?: ((change: Change) => { regions: string[]; cohorts: string[] }) | undefined;
 }
 
 function resolver(content: Content, options: MachineOptions): DocumentOf {
@@ -211,12 +213,9 @@ export async function changeEvents(content: Content, options: MachineOptions): P
       patched.add(key);
       patch = versionPatch(await documentOf(from), await documentOf(to)) as ChangeEvent["patch"];
     }
-    const touched = touchedAudiences(
-      content,
-      change,
-      from === null ? [] : (entriesOn.get(from) ?? []),
-      entriesOn.get(to) ?? [],
-    );
+    const touched =
+      options.touchedOf?.(change) ??
+      touchedAudiences(content, change, from === null ? [] : (entriesOn.get(from) ?? []), entriesOn.get(to) ?? []);
     events.push({
       id: change.id,
       kind: change.kind,

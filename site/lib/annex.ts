@@ -7,6 +7,8 @@ import {
   versionDates,
 } from "../../domain/annex.ts";
 import type { Content } from "../../domain/content.ts";
+import { stepOf, touchedAudiences } from "../../domain/machine.ts";
+import type { Change } from "../../domain/schema/change.ts";
 import type { IsoDate } from "../../domain/schema/common.ts";
 
 // Many pages ask the domain for Annex C on a date (every notice page the day before and the day its change takes
@@ -58,9 +60,37 @@ function partKey(whole: AnnexCEntry, part: AnnexCEntry): string {
   return `${part.locations.map((l) => whole.locations.indexOf(l)).join(",")}|${kept.join(";")}`;
 }
 
-function sharedParts(whole: readonly AnnexCEntry[], parts: AnnexCEntry[]): AnnexCEntry[] {
+/** Audience lists of one version made of the same entry objects are one list (cohorts that see the same part). */
+const sharedLists = new WeakMap<readonly AnnexCEntry[], Map<string, AnnexCEntry[]>>();
+const entryNumbers = new WeakMap<AnnexCEntry, number>();
+let numbered = 0;
+
+function sharedList(whole: readonly AnnexCEntry[], list: AnnexCEntry[]): AnnexCEntry[] {
+  let byEntries = sharedLists.get(whole);
+  if (!byEntries) {
+    byEntries = new Map();
+    sharedLists.set(whole, byEntries);
+  }
+  const key = list
+    .map((entry) => {
+      let n = entryNumbers.get(entry);
+      if (n === undefined) {
+        n = numbered++;
+        entryNumbers.set(entry, n);
+      }
+      return n;
+    })
+    .join(",");
+  const shared = byEntries.get(key);
+  if (shared) return shared;
+  byEntries.set(key, list);
+  return list;
+}
+
+function sharedParts(whole: AnnexCEntry[], parts: AnnexCEntry[]): AnnexCEntry[] {
+  if (parts === whole) return whole;
   let at = 0;
-  return parts.map((part) => {
+  const list = parts.map((part) => {
     while (at < whole.length && whole[at]?.id !== part.id) at++;
     const entry = whole[at];
     if (!entry || entry === part) return part;
@@ -75,6 +105,7 @@ function sharedParts(whole: readonly AnnexCEntry[], parts: AnnexCEntry[]): Annex
     byPart.set(key, part);
     return part;
   });
+  return sharedList(whole, list);
 }
 
 function datesOf(content: Pick<Content, "subprocessors">): IsoDate[] {
@@ -122,4 +153,23 @@ export function annexOn(content: Pick<Content, "subprocessors">, on: IsoDate, au
 
 export function versionDatesOf(content: Pick<Content, "subprocessors">): IsoDate[] {
   return [...datesOf(content)];
+}
+
+const touched = new WeakMap<object, Map<string, { regions: string[]; cohorts: string[] }>>();
+
+/** The regions and cohorts a change touches, computed once per build for /changes.json and the region calendars. */
+export function touchedBy(content: Content, change: Change): { regions: string[]; cohorts: string[] } {
+  let byChange = touched.get(content);
+  if (!byChange) {
+    byChange = new Map();
+    touched.set(content, byChange);
+  }
+  let answer = byChange.get(change.id);
+  if (!answer) {
+    const { from, to } = stepOf(datesOf(content), change);
+    const before = from === null ? [] : annexOn(content, from).entries;
+    answer = touchedAudiences(content, change, before, annexOn(content, to).entries);
+    byChange.set(change.id, answer);
+  }
+  return answer;
 }

@@ -29,6 +29,8 @@ function entriesOf(content: Content, date: IsoDate, audience?: VersionAudience):
   const { entries } = annexOn(content, date, audience);
   if (!entriesWritten.has(entries)) {
     for (const entry of entries) written.set(entry, canonicalJson(entry, written));
+    // The list too: the fingerprint and the file each write it, and cohorts that see the same part share it.
+    written.set(entries, canonicalJson(entries, written));
     entriesWritten.add(entries);
   }
   return entries;

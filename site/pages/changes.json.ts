@@ -1,6 +1,7 @@
 import type { APIRoute } from "astro";
 import { changeEvents } from "../../domain/machine.ts";
-import { annexOn } from "../lib/annex.ts";
+import type { Change } from "../../domain/schema/change.ts";
+import { annexOn, touchedBy } from "../lib/annex.ts";
 import { loadContent } from "../lib/content.ts";
 import { baseUrlOf, documentsOf, jsonResponse } from "../lib/machine.ts";
 
@@ -9,5 +10,8 @@ export const GET: APIRoute = async ({ site }) => {
   const content = await loadContent();
   const baseUrl = baseUrlOf(site);
   const entriesOf = (on: string) => annexOn(content, on).entries;
-  return jsonResponse(await changeEvents(content, { baseUrl, documentOf: documentsOf(content, baseUrl), entriesOf }));
+  const touchedOf = (change: Change) => touchedBy(content, change);
+  return jsonResponse(
+    await changeEvents(content, { baseUrl, documentOf: documentsOf(content, baseUrl), entriesOf, touchedOf }),
+  );
 };
