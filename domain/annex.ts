@@ -227,6 +227,8 @@ export interface DocumentOptions {
   baseUrl?: string | undefined;
   /** Canonical texts of some of the entries, to reuse while hashing (domain/canonical.ts `written`). */
   written?: ReadonlyWeakMap<object, string> | undefined;
+  /** `fingerprint`, from a caller that hashes the same snapshot for several audiences and remembers the answers. */
+  fingerprintOf?: ((snapshot: AnnexCSnapshot) => Promise<string>) | undefined;
 }
 
 function schemaUrl(baseUrl: string | undefined): string {
@@ -245,7 +247,7 @@ async function document(
   return {
     $schema: schemaUrl(options.baseUrl),
     format: ANNEX_C_FORMAT,
-    fingerprint: await fingerprint(snapshot, options.written),
+    fingerprint: await (options.fingerprintOf?.(snapshot) ?? fingerprint(snapshot, options.written)),
     on,
     ...(options.audience ? { audience: { region: options.audience.region, cohort: options.audience.cohort } } : {}),
     vendor: {

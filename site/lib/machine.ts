@@ -1,4 +1,10 @@
-import { type AnnexCEntry, annexCVersionDocument, type VersionAudience } from "../../domain/annex.ts";
+import {
+  type AnnexCEntry,
+  type AnnexCSnapshot,
+  annexCVersionDocument,
+  fingerprint,
+  type VersionAudience,
+} from "../../domain/annex.ts";
 import { canonicalJson } from "../../domain/canonical.ts";
 import type { Content } from "../../domain/content.ts";
 import { annexCPaths, type DocumentOf } from "../../domain/machine.ts";
@@ -36,6 +42,27 @@ function entriesOf(content: Content, date: IsoDate, audience?: VersionAudience):
   return entries;
 }
 
+/**
+ * Fingerprints by snapshot: cohorts of a region that see the same part of a version share its entry list (site/lib/
+ * annex.ts), so the 150 MB of audience snapshots are hashed once per distinct list, not once per file.
+ */
+const fingerprints = new WeakMap<object, Map<string, Promise<string>>>();
+
+function fingerprintOf(snapshot: AnnexCSnapshot): Promise<string> {
+  let byVersions = fingerprints.get(snapshot.entries);
+  if (!byVersions) {
+    byVersions = new Map();
+    fingerprints.set(snapshot.entries, byVersions);
+  }
+  const key = canonicalJson(snapshot.dpaVersions);
+  let known = byVersions.get(key);
+  if (!known) {
+    known = fingerprint(snapshot, written);
+    byVersions.set(key, known);
+  }
+  return known;
+}
+
 export function documentsOf(content: Content, baseUrl: string): DocumentOf {
   let byKey = built.get(content);
   if (!byKey) {
@@ -52,6 +79,7 @@ export function documentsOf(content: Content, baseUrl: string): DocumentOf {
         audience,
         entries: entriesOf(content, date, audience),
         written,
+        fingerprintOf,
       });
       cache.set(key, doc);
     }
