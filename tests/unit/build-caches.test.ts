@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { loadContent } from "../../content-io/load-content.ts";
-import { filterEntries, resolveAnnexC, versionDates } from "../../domain/annex.ts";
+import { annexCVersionDocument, filterEntries, fingerprint, resolveAnnexC, versionDates } from "../../domain/annex.ts";
 import { canonicalJson } from "../../domain/canonical.ts";
 import type { Content } from "../../domain/content.ts";
 import { addDays } from "../../domain/dates.ts";
 import { type AllDayEvent, icsCalendar } from "../../domain/icalendar.ts";
 import { audiences } from "../../domain/machine.ts";
 import { annexOn } from "../../site/lib/annex.ts";
+import { documentsOf, jsonResponse } from "../../site/lib/machine.ts";
 
 // The build resolves and writes things once and reuses them (README "Benchmarks"); reusing must never change a byte.
 
@@ -64,6 +65,21 @@ describe("Annex C once per version", () => {
       for (const entry of filterEntries(all, audience)) {
         const original = all.find((e) => e.id === entry.id);
         expect(entry === original).toBe(canonicalJson(entry) === canonicalJson(original));
+      }
+    }
+  });
+});
+
+describe("version documents built once and shared", () => {
+  it("read, for every version and audience, byte for byte what the domain builds fresh, fingerprint included", async () => {
+    const baseUrl = "https://portal.example/";
+    const documentOf = documentsOf(content, baseUrl);
+    for (const date of versionDates(content)) {
+      for (const audience of [undefined, ...audiences(content.vendor)]) {
+        const shared = await jsonResponse(await documentOf(date, audience), true).text();
+        const fresh = await annexCVersionDocument(content, date, { baseUrl, audience });
+        expect(shared).toBe(canonicalJson(fresh));
+        expect(JSON.parse(shared).fingerprint).toBe(await fingerprint(fresh.snapshot));
       }
     }
   });
