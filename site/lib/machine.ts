@@ -5,7 +5,7 @@ import {
   fingerprint,
   type VersionAudience,
 } from "../../domain/annex.ts";
-import { canonicalJson } from "../../domain/canonical.ts";
+import { canonicalJson, type ReadonlyWeakMap } from "../../domain/canonical.ts";
 import type { Content } from "../../domain/content.ts";
 import { annexCPaths, type DocumentOf } from "../../domain/machine.ts";
 import type { IsoDate } from "../../domain/schema/common.ts";
@@ -86,6 +86,9 @@ export function documentsOf(content: Content, baseUrl: string): DocumentOf {
     return doc;
   };
 }
+
+/** The canonical texts written so far, for a document built from these versions (/changes.json's patches). */
+export const writtenTexts: ReadonlyWeakMap<object, string> = written;
 
 /** The portal's address as the build knows it (astro.config.mjs `site`, from PUBLIC_BASE_URL). */
 export function baseUrlOf(site: URL | undefined): string {
