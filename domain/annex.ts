@@ -118,8 +118,10 @@ function sortLocations(locations: Location[]): Location[] {
  */
 export function filterEntries(entries: AnnexCEntry[], audience: Audience): AnnexCEntry[] {
   const out: AnnexCEntry[] = [];
+  let same = true;
   for (const entry of entries) {
     const locations = entry.locations.filter((l) => appliesTo(l.appliesTo, audience));
+    same &&= locations.length === entry.locations.length;
     if (locations.length === 0) continue;
     const whole = (c: ChainEntry) => c.locations.every((l) => appliesTo(l.appliesTo, audience));
     // An entry the audience sees whole stays the same object, so canonical texts written for it are reused (the
@@ -128,12 +130,15 @@ export function filterEntries(entries: AnnexCEntry[], audience: Audience): Annex
       out.push(entry);
       continue;
     }
+    same = false;
     const chain = entry.subprocessors
       ?.map((c) => ({ ...c, locations: c.locations.filter((l) => appliesTo(l.appliesTo, audience)) }))
       .filter((c) => c.locations.length > 0);
     out.push({ ...entry, locations, ...(chain ? { subprocessors: chain.length > 0 ? chain : undefined } : {}) });
   }
-  return out;
+  // A list the audience sees whole is the same list, so a text written for it is reused too (nothing changes a
+  // resolved list afterwards).
+  return same ? entries : out;
 }
 
 function sortChain(chain: ChainEntry[] | undefined): ChainEntry[] | undefined {
@@ -222,6 +227,8 @@ export interface DocumentOptions {
   baseUrl?: string | undefined;
   /** Canonical texts of some of the entries, to reuse while hashing (domain/canonical.ts `written`). */
   written?: ReadonlyWeakMap<object, string> | undefined;
+  /** `fingerprint`, from a caller that hashes the same snapshot for several audiences and remembers the answers. */
+  fingerprintOf?: ((snapshot: AnnexCSnapshot) => Promise<string>) | undefined;
 }
 
 function schemaUrl(baseUrl: string | undefined): string {
@@ -240,7 +247,7 @@ async function document(
   return {
     $schema: schemaUrl(options.baseUrl),
     format: ANNEX_C_FORMAT,
-    fingerprint: await fingerprint(snapshot, options.written),
+    fingerprint: await (options.fingerprintOf?.(snapshot) ?? fingerprint(snapshot, options.written)),
     on,
     ...(options.audience ? { audience: { region: options.audience.region, cohort: options.audience.cohort } } : {}),
     vendor: {

@@ -67,7 +67,8 @@ export function diffAnnexC(before: AnnexCEntry[], after: AnnexCEntry[]): AnnexCD
   for (const entry of before) if (!now.has(entry.id)) diff.removed.push(entry);
   for (const entry of after) {
     const prev = old.get(entry.id);
-    if (!prev) continue;
+    // The same object is the same state: the site shares one entry between the versions it is in (site/lib/annex.ts).
+    if (!prev || prev === entry) continue;
     const fields: FieldChange[] = [];
     for (const field of COMPARED_FIELDS) {
       if (canonicalJson(prev[field]) !== canonicalJson(entry[field])) {

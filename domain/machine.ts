@@ -8,7 +8,7 @@ import {
   type VersionAudience,
   versionDates,
 } from "./annex.ts";
-import { canonicalJson } from "./canonical.ts";
+import { canonicalJson, type ReadonlyWeakMap } from "./canonical.ts";
 import type { Content } from "./content.ts";
 import { diffAnnexC, isEmptyDiff } from "./diff.ts";
 import { annexCPaths } from "./paths.ts";
@@ -44,6 +44,10 @@ export interface MachineOptions {
   documentOf?: DocumentOf | undefined;
   /** Annex C on a version date for every customer; the site passes its once-per-build resolution. */
   entriesOf?: ((date: IsoDate) => AnnexCEntry[]) | undefined;
+  /** Canonical texts the caller has written already for parts of the documents (domain/canonical.ts `written`). */
+  written?: ReadonlyWeakMap<object, string> | undefined;
+  /** The audiences a change touches (`touchedAudiences`); the site passes the answers its calendars use too. */
+  touchedOf?: ((change: Change) => { regions: string[]; cohorts: string[] }) | undefined;
 }
 
 function resolver(content: Content, options: MachineOptions): DocumentOf {
@@ -138,7 +142,8 @@ export function touchedAudiences(
 // The default export: the package's CommonJS entry (what Node loads) has no named ESM exports.
 const { applyPatch, compare, deepClone } = jsonPatch;
 
-const asJson = (doc: AnnexCDocumentData): AnnexCDocumentData => JSON.parse(canonicalJson(doc));
+const asJson = (doc: AnnexCDocumentData, written?: ReadonlyWeakMap<object, string>): AnnexCDocumentData =>
+  JSON.parse(canonicalJson(doc, written));
 
 /**
  * Ops turning array `a` into array `b` at `path`, both sorted by `order`: an item kept (same position in the order)
@@ -175,9 +180,13 @@ const byEffective = (x: Change, y: Change) => x.effective.localeCompare(y.effect
  * their canonical order; everything else is compared by fast-json-patch. The result is applied once before it is
  * returned and, should it not reproduce `to` exactly, the library's whole-document comparison is used instead.
  */
-export function versionPatch(fromDoc: AnnexCDocumentData, toDoc: AnnexCDocumentData): Operation[] {
-  const toText = canonicalJson(toDoc);
-  const [from, to] = [asJson(fromDoc), JSON.parse(toText) as AnnexCDocumentData];
+export function versionPatch(
+  fromDoc: AnnexCDocumentData,
+  toDoc: AnnexCDocumentData,
+  written?: ReadonlyWeakMap<object, string>,
+): Operation[] {
+  const toText = canonicalJson(toDoc, written);
+  const [from, to] = [asJson(fromDoc, written), JSON.parse(toText) as AnnexCDocumentData];
   const rest = (d: AnnexCDocumentData) => ({ ...d, snapshot: { ...d.snapshot, entries: [] }, changes: [] });
   const ops = [
     ...compare(rest(from), rest(to)),
@@ -209,14 +218,11 @@ export async function changeEvents(content: Content, options: MachineOptions): P
     let patch: ChangeEvent["patch"] = [];
     if (from !== null && !patched.has(key)) {
       patched.add(key);
-      patch = versionPatch(await documentOf(from), await documentOf(to)) as ChangeEvent["patch"];
+      patch = versionPatch(await documentOf(from), await documentOf(to), options.written) as ChangeEvent["patch"];
     }
-    const touched = touchedAudiences(
-      content,
-      change,
-      from === null ? [] : (entriesOn.get(from) ?? []),
-      entriesOn.get(to) ?? [],
-    );
+    const touched =
+      options.touchedOf?.(change) ??
+      touchedAudiences(content, change, from === null ? [] : (entriesOn.get(from) ?? []), entriesOn.get(to) ?? []);
     events.push({
       id: change.id,
       kind: change.kind,

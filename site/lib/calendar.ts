@@ -1,9 +1,9 @@
 import type { Content } from "../../domain/content.ts";
 import { type AllDayEvent, icsCalendar } from "../../domain/icalendar.ts";
 import { changeKindLabel } from "../../domain/labels.ts";
-import { annexCPaths, stepOf, touchedAudiences } from "../../domain/machine.ts";
+import { annexCPaths } from "../../domain/machine.ts";
 import type { Change } from "../../domain/schema/change.ts";
-import { annexOn, versionDatesOf } from "./annex.ts";
+import { touchedBy } from "./annex.ts";
 import { nameAt, objectionDeadlineFor } from "./changes.ts";
 
 // /calendar.ics and /calendar/<region>.ics: one event on every effective date, and for every change the last day to
@@ -17,30 +17,10 @@ import { nameAt, objectionDeadlineFor } from "./changes.ts";
  */
 const LISTED_PER_DAY = 10;
 
-const touched = new WeakMap<object, Map<string, string[]>>();
-
-/** The regions each change touches, computed once per build for all the region calendars. */
-function regionsTouched(content: Content): Map<string, string[]> {
-  let byChange = touched.get(content);
-  if (!byChange) {
-    const dates = versionDatesOf(content);
-    byChange = new Map(
-      content.changes.map((change) => {
-        const { from, to } = stepOf(dates, change);
-        const before = from === null ? [] : annexOn(content, from).entries;
-        return [change.id, touchedAudiences(content, change, before, annexOn(content, to).entries).regions];
-      }),
-    );
-    touched.set(content, byChange);
-  }
-  return byChange;
-}
-
 /** Changes whose Annex C, for `region`, differs before and after (all changes when no region is given). */
 function concerning(content: Content, region: string | undefined): Change[] {
   if (region === undefined) return content.changes;
-  const regions = regionsTouched(content);
-  return content.changes.filter((change) => regions.get(change.id)?.includes(region));
+  return content.changes.filter((change) => touchedBy(content, change).regions.includes(region));
 }
 
 const deadlines = new WeakMap<object, Map<string, AllDayEvent>>();

@@ -5,12 +5,26 @@ import { addDays } from "../../domain/dates.ts";
 import type { Change } from "../../domain/schema/change.ts";
 import type { IsoDate } from "../../domain/schema/common.ts";
 
+/** Keyed by the vendor object, whose working days and calendar the count uses (a rebuilt content gets its own). */
+const deadlines = new WeakMap<object, Map<IsoDate, IsoDate>>();
+
 /**
  * DPA 5.3: the last day to object, for a notice received on its announced date. The real deadline runs from each
  * customer's own receipt (the email says it); the site states which receipt date this one assumes.
  */
 export function objectionDeadlineFor(change: Change, vendor: Content["vendor"]): IsoDate {
-  return addWorkingDays(change.announced, vendor.objectionWorkingDays, vendor.workingDayCalendar);
+  // Asked by both language pages of every change and by the calendars: counted once per announcement date.
+  let byDate = deadlines.get(vendor);
+  if (!byDate) {
+    byDate = new Map();
+    deadlines.set(vendor, byDate);
+  }
+  let deadline = byDate.get(change.announced);
+  if (deadline === undefined) {
+    deadline = addWorkingDays(change.announced, vendor.objectionWorkingDays, vendor.workingDayCalendar);
+    byDate.set(change.announced, deadline);
+  }
+  return deadline;
 }
 
 /** Change log order: newest effective date first, then newest announcement, then id. */

@@ -1,5 +1,11 @@
-import { type AnnexCEntry, annexCVersionDocument, type VersionAudience } from "../../domain/annex.ts";
-import { canonicalJson } from "../../domain/canonical.ts";
+import {
+  type AnnexCEntry,
+  type AnnexCSnapshot,
+  annexCVersionDocument,
+  fingerprint,
+  type VersionAudience,
+} from "../../domain/annex.ts";
+import { canonicalJson, type ReadonlyWeakMap } from "../../domain/canonical.ts";
 import type { Content } from "../../domain/content.ts";
 import { annexCPaths, type DocumentOf } from "../../domain/machine.ts";
 import type { IsoDate } from "../../domain/schema/common.ts";
@@ -19,13 +25,42 @@ const built = new WeakMap<object, Map<string, Promise<AnnexCDocumentData>>>();
 const written = new WeakMap<object, string>();
 const entriesWritten = new WeakSet<object>();
 
-function entriesOf(content: Content, date: IsoDate): AnnexCEntry[] {
-  const { entries } = annexOn(content, date);
+/**
+ * A version's entries for everyone, or for one audience: the audience's list is resolved once (site/lib/annex.ts), and
+ * the domain's filter keeps each of its entries as the same object (each is seen whole by the audience it was filtered
+ * for), so the text of an entry that only part of applies to is written once too, not once for the fingerprint and again
+ * for the file.
+ */
+function entriesOf(content: Content, date: IsoDate, audience?: VersionAudience): AnnexCEntry[] {
+  const { entries } = annexOn(content, date, audience);
   if (!entriesWritten.has(entries)) {
-    for (const entry of entries) written.set(entry, canonicalJson(entry));
+    for (const entry of entries) written.set(entry, canonicalJson(entry, written));
+    // The list too: the fingerprint and the file each write it, and cohorts that see the same part share it.
+    written.set(entries, canonicalJson(entries, written));
     entriesWritten.add(entries);
   }
   return entries;
+}
+
+/**
+ * Fingerprints by snapshot: cohorts of a region that see the same part of a version share its entry list (site/lib/
+ * annex.ts), so the 150 MB of audience snapshots are hashed once per distinct list, not once per file.
+ */
+const fingerprints = new WeakMap<object, Map<string, Promise<string>>>();
+
+function fingerprintOf(snapshot: AnnexCSnapshot): Promise<string> {
+  let byVersions = fingerprints.get(snapshot.entries);
+  if (!byVersions) {
+    byVersions = new Map();
+    fingerprints.set(snapshot.entries, byVersions);
+  }
+  const key = canonicalJson(snapshot.dpaVersions);
+  let known = byVersions.get(key);
+  if (!known) {
+    known = fingerprint(snapshot, written);
+    byVersions.set(key, known);
+  }
+  return known;
 }
 
 export function documentsOf(content: Content, baseUrl: string): DocumentOf {
@@ -42,14 +77,18 @@ export function documentsOf(content: Content, baseUrl: string): DocumentOf {
       doc = annexCVersionDocument(content, date, {
         baseUrl,
         audience,
-        entries: entriesOf(content, date),
+        entries: entriesOf(content, date, audience),
         written,
+        fingerprintOf,
       });
       cache.set(key, doc);
     }
     return doc;
   };
 }
+
+/** The canonical texts written so far, for a document built from these versions (/changes.json's patches). */
+export const writtenTexts: ReadonlyWeakMap<object, string> = written;
 
 /** The portal's address as the build knows it (astro.config.mjs `site`, from PUBLIC_BASE_URL). */
 export function baseUrlOf(site: URL | undefined): string {

@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { loadContent } from "../../content-io/load-content.ts";
-import { filterEntries, resolveAnnexC, versionDates } from "../../domain/annex.ts";
+import { annexCVersionDocument, filterEntries, fingerprint, resolveAnnexC, versionDates } from "../../domain/annex.ts";
 import { canonicalJson } from "../../domain/canonical.ts";
 import type { Content } from "../../domain/content.ts";
 import { addDays } from "../../domain/dates.ts";
 import { type AllDayEvent, icsCalendar } from "../../domain/icalendar.ts";
 import { audiences } from "../../domain/machine.ts";
 import { annexOn } from "../../site/lib/annex.ts";
+import { documentsOf, jsonResponse } from "../../site/lib/machine.ts";
 
 // The build resolves and writes things once and reuses them (README "Benchmarks"); reusing must never change a byte.
 
@@ -30,12 +31,55 @@ describe("Annex C once per version", () => {
     }
   });
 
+  it("shares one entry object between the versions one state is in force, and one copy per part an audience sees", () => {
+    // One sub-processor renamed on a later date: every other one reads the same in that new version.
+    const [sp, ...rest] = content.subprocessors;
+    if (!sp) throw new Error("shipped content has no sub-processors");
+    const renamed = { ...sp, timeline: [...sp.timeline, { from: "2026-01-05", name: `${sp.id} renamed` }] };
+    const later: Content = { ...content, subprocessors: [renamed, ...rest] };
+    const byState = new Map<string, object>();
+    const byPart = new Map<string, object>();
+    let shared = 0;
+    for (const on of versionDates(later)) {
+      for (const entry of annexOn(later, on).entries) {
+        const key = `${entry.id}|${entry.since}`;
+        if (byState.has(key)) shared++;
+        expect(byState.get(key) ?? entry).toBe(entry);
+        byState.set(key, entry);
+      }
+      for (const audience of audiences(content.vendor)) {
+        for (const entry of annexOn(later, on, audience).entries) {
+          const key = canonicalJson(entry);
+          expect(byPart.get(key) ?? entry).toBe(entry);
+          byPart.set(key, entry);
+        }
+      }
+    }
+    const unchanged = resolveAnnexC(content, { on: dates.at(-1) ?? first }).entries;
+    expect(shared).toBe(unchanged.filter((e) => e.id !== sp.id).length);
+  });
+
   it("keeps an entry an audience sees whole as the same object, and copies one it sees in part", () => {
     const all = resolveAnnexC(content, { on: dates.at(-1) ?? first }).entries;
     for (const audience of audiences(content.vendor)) {
       for (const entry of filterEntries(all, audience)) {
         const original = all.find((e) => e.id === entry.id);
         expect(entry === original).toBe(canonicalJson(entry) === canonicalJson(original));
+      }
+    }
+  });
+});
+
+describe("version documents built once and shared", () => {
+  it("read, for every version and audience, byte for byte what the domain builds fresh, fingerprint included", async () => {
+    const baseUrl = "https://portal.example/";
+    const documentOf = documentsOf(content, baseUrl);
+    for (const date of versionDates(content)) {
+      for (const audience of [undefined, ...audiences(content.vendor)]) {
+        const shared = await jsonResponse(await documentOf(date, audience), true).text();
+        const fresh = await annexCVersionDocument(content, date, { baseUrl, audience });
+        expect(shared).toBe(canonicalJson(fresh));
+        expect(JSON.parse(shared).fingerprint).toBe(await fingerprint(fresh.snapshot));
       }
     }
   });
