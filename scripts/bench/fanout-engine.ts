@@ -11,7 +11,6 @@ import { build } from "esbuild";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
 import { resendAccount } from "../../testing/resend-control.ts";
-import type { Tally } from "./engine/worker.ts";
 import { benchDocuments, faultScript, faultsMet, startFakeProcess } from "./fanout-setup.ts";
 
 export interface EngineRunOptions {
@@ -50,6 +49,14 @@ export interface EngineRun {
 }
 
 const ROOT = process.cwd();
+
+/** What the bench worker adds up per D1 binding (scripts/bench/engine/worker.ts `Tally`). */
+interface Tally {
+  statements: number;
+  rowsRead: number;
+  rowsWritten: number;
+  bySql: Record<string, [number, number, number]>;
+}
 
 /** The bench worker bundled the way wrangler bundles the worker (ES module, YAML as text, node: and cloudflare: left to workerd). */
 async function bundle(outdir: string): Promise<string> {
@@ -182,7 +189,14 @@ export async function runEngineFanout(options: EngineRunOptions): Promise<Engine
     const replies = faultScript(expectedCalls * 2, options.faultRate ?? 0.05, options.seed ?? 20261123, true);
     await account.enqueue(...replies);
 
-    const fromToml = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml")).workerOptions;
+    const fromToml = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml")).workerOptions as {
+      compatibilityDate: string;
+      compatibilityFlags: string[];
+      d1Databases: Record<string, string>;
+      queueProducers: Record<string, { queueName: string }>;
+      queueConsumers: Record<string, { maxBatchSize?: number; maxBatchTimeout?: number; maxRetries?: number }>;
+      bindings: Record<string, string>;
+    };
     mf = new Miniflare(
       convertV4MiniflareOptions({
         // Local D1 in a SQLite file on disk, as `wrangler dev` keeps it.
@@ -200,7 +214,7 @@ export async function runEngineFanout(options: EngineRunOptions): Promise<Engine
             queueProducers: fromToml.queueProducers,
             queueConsumers: fromToml.queueConsumers,
             bindings: {
-              ...(fromToml.bindings as Record<string, string>),
+              ...fromToml.bindings,
               ...devSecrets(),
               EMAIL_TRANSPORT: "resend",
               RESEND_BASE_URL: fake.url,
@@ -265,6 +279,10 @@ export async function runEngineFanout(options: EngineRunOptions): Promise<Engine
       }
     }
     const fanoutPeak = peakRssMb(pid);
+    if (process.env.BENCH_SQL) {
+      for (const [name, t] of Object.entries(stats.tallies))
+        for (const [sql, [n, r, w]] of Object.entries(t.bySql)) log(`${name} ${n} runs, ${r} read, ${w} written: ${sql}`);
+    }
     const fanoutSeconds = ((stats.queue.lastAckMs ?? 0) - (stats.queue.firstMessageMs ?? 0)) / 1000;
 
     const state = await account.state();

@@ -119,7 +119,7 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
         .bind(publicationId, JSON.stringify(subscriberIds), reason, now)
         .run();
     },
-    async claim(publicationId, rows, batchKey, claimedAt) {
+    async claim(publicationId, chunk, rows, batchKey, claimedAt, lease) {
       const payload = JSON.stringify(
         rows.map((r) => ({
           ...r,
@@ -129,20 +129,26 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
         })),
       );
       const [claimed] = await db.batch<{ subscriber_id: string }>([
+        // An upsert led by the ids: each row is found by its primary key (an UPDATE … FROM json_each walked every row of
+        // the publication for each chunk). Only a pending row is claimed; one another consumer claimed first is left
+        // alone and not returned.
         db
           .prepare(
-            "UPDATE deliveries SET status = 'sending', batch_key = ?3, claimed_at = ?4, updated_at = ?4, " +
-              "email = j.email, locale = j.locale, topics = j.topics, regions = j.regions, deadline = j.deadline, " +
+            "INSERT INTO deliveries (publication_id, subscriber_id, chunk, status, batch_key, claimed_at, updated_at, " +
+              "lease_owner, lease_until_ms, email, locale, topics, regions, deadline, audience) " +
+              "SELECT ?1, json_extract(value, '$.subscriberId'), ?7, 'sending', ?3, ?4, ?4, ?5, ?6, " +
+              "json_extract(value, '$.email'), json_extract(value, '$.locale'), json_extract(value, '$.topics'), " +
+              "json_extract(value, '$.regions'), json_extract(value, '$.deadline'), json_extract(value, '$.audience') " +
+              "FROM json_each(?2) WHERE true " +
+              "ON CONFLICT (publication_id, subscriber_id) DO UPDATE SET status = 'sending', batch_key = excluded.batch_key, " +
+              "claimed_at = excluded.claimed_at, updated_at = excluded.updated_at, lease_owner = excluded.lease_owner, " +
+              "lease_until_ms = excluded.lease_until_ms, email = excluded.email, locale = excluded.locale, " +
+              "topics = excluded.topics, regions = excluded.regions, deadline = excluded.deadline, " +
               // A contact's audience was frozen with the plan; a subscriber's stated cohort is recorded here.
-              "audience = COALESCE(deliveries.audience, j.audience) " +
-              "FROM (SELECT json_extract(value, '$.subscriberId') AS id, json_extract(value, '$.email') AS email, " +
-              "json_extract(value, '$.locale') AS locale, json_extract(value, '$.topics') AS topics, " +
-              "json_extract(value, '$.regions') AS regions, json_extract(value, '$.deadline') AS deadline, " +
-              "json_extract(value, '$.audience') AS audience FROM json_each(?2)) AS j " +
-              "WHERE deliveries.publication_id = ?1 AND deliveries.subscriber_id = j.id AND deliveries.status = 'pending' " +
-              "RETURNING deliveries.subscriber_id",
+              "audience = COALESCE(deliveries.audience, excluded.audience) WHERE deliveries.status = 'pending' " +
+              "RETURNING subscriber_id",
           )
-          .bind(publicationId, payload, batchKey, claimedAt),
+          .bind(publicationId, payload, batchKey, claimedAt, lease.owner, lease.untilMs, chunk),
         // The manage token each email carries (derived, see notices/engine/tokens.ts): stored as a hash like every token.
         db
           .prepare(

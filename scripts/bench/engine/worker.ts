@@ -12,47 +12,56 @@ export interface Tally {
   statements: number;
   rowsRead: number;
   rowsWritten: number;
+  /** Per statement (its first 120 characters): runs, rows read, rows written. */
+  bySql: Record<string, [number, number, number]>;
 }
 
-const newTally = (): Tally => ({ statements: 0, rowsRead: 0, rowsWritten: 0 });
+const newTally = (): Tally => ({ statements: 0, rowsRead: 0, rowsWritten: 0, bySql: {} });
 const tallies = { publish: newTally(), fanout: newTally() };
 const queue = { invocations: 0, messages: 0, acked: 0, retried: 0, lastAckMs: 0, firstMessageMs: 0 };
 
-function count(tally: Tally, meta: { rows_read?: number; rows_written?: number } | undefined): void {
+function count(tally: Tally, sql: string, meta: { rows_read?: number; rows_written?: number } | undefined): void {
+  const read = meta?.rows_read ?? 0;
+  const written = meta?.rows_written ?? 0;
   tally.statements++;
-  tally.rowsRead += meta?.rows_read ?? 0;
-  tally.rowsWritten += meta?.rows_written ?? 0;
+  tally.rowsRead += read;
+  tally.rowsWritten += written;
+  const key = sql.slice(0, 120);
+  const row = tally.bySql[key] ?? [0, 0, 0];
+  tally.bySql[key] = [row[0] + 1, row[1] + read, row[2] + written];
 }
 
 const RAW = Symbol("raw statement");
-type Counted = D1PreparedStatement & { [RAW]: D1PreparedStatement };
+const SQL = Symbol("sql");
+type Counted = D1PreparedStatement & { [RAW]: D1PreparedStatement; [SQL]: string };
 
 /** A D1 binding that adds the meta of every statement to `tally`; `first()` runs as `all()` so its meta is seen. */
 function countingD1(db: D1Database, tally: Tally): D1Database {
-  const wrap = (stmt: D1PreparedStatement): Counted => {
+  const wrap = (stmt: D1PreparedStatement, sql: string): Counted => {
     const counted = {
       [RAW]: stmt,
-      bind: (...values: unknown[]) => wrap(stmt.bind(...values)),
+      [SQL]: sql,
+      bind: (...values: unknown[]) => wrap(stmt.bind(...values), sql),
       async run() {
         const r = await stmt.run();
-        count(tally, r.meta);
+        count(tally, sql, r.meta);
         return r;
       },
       async all() {
         const r = await stmt.all();
-        count(tally, r.meta);
+        count(tally, sql, r.meta);
         return r;
       },
       async first(column?: string) {
         const r = await stmt.all<Record<string, unknown>>();
-        count(tally, r.meta);
+        count(tally, sql, r.meta);
         const row = r.results[0];
         if (!row) return null;
         return column === undefined ? row : (row[column] ?? null);
       },
       async raw(options?: { columnNames?: boolean }) {
         const r = await stmt.all<Record<string, unknown>>();
-        count(tally, r.meta);
+        count(tally, sql, r.meta);
         const rows = r.results.map((row) => Object.values(row));
         return options?.columnNames ? [Object.keys(r.results[0] ?? {}), ...rows] : rows;
       },
@@ -60,10 +69,12 @@ function countingD1(db: D1Database, tally: Tally): D1Database {
     return counted as unknown as Counted;
   };
   return {
-    prepare: (sql: string) => wrap(db.prepare(sql)),
+    prepare: (sql: string) => wrap(db.prepare(sql), sql),
     async batch(statements: D1PreparedStatement[]) {
       const results = await db.batch(statements.map((s) => (s as Counted)[RAW] ?? s));
-      for (const r of results) count(tally, r.meta);
+      results.forEach((r, i) => {
+        count(tally, (statements[i] as Counted)[SQL] ?? "?", r.meta);
+      });
       return results;
     },
     exec: (sql: string) => db.exec(sql),
