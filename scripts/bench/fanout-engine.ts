@@ -4,13 +4,14 @@
 // or 500, or accepted with the answer lost). Recipients are seeded with direct D1 inserts (thousands of rows per
 // statement), then one change is published and the queue drains. The bench worker (scripts/bench/engine/worker.ts)
 // adds up `meta.rows_read` / `meta.rows_written` of every statement the publish and the consumer run.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
 import { resendAccount } from "../../testing/resend-control.ts";
+import { benchFanout } from "./fanout.ts";
 import { benchDocuments, faultScript, faultsMet, startFakeProcess } from "./fanout-setup.ts";
 
 export interface EngineRunOptions {
@@ -40,6 +41,9 @@ export interface EngineRun {
   d1RowsReadPerEmailWithPublish: number;
   queueMessagesPerEmail: number;
   peakRssMb: number;
+  rssAtEndMb: string;
+  /** The local D1 database on disk at the end (SQLite file and its journal). */
+  d1FileMb: number;
   publishPeakRssMb: number;
   requests: number;
   faults: string;
@@ -102,8 +106,9 @@ function workerdPid(): number {
   throw new Error("workerd process not found");
 }
 
-const peakRssMb = (pid: number) =>
-  Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024);
+const statusMb = (pid: number, field: string) =>
+  Math.round(Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024);
+const peakRssMb = (pid: number) => statusMb(pid, "VmHWM");
 /** Linux: writing 5 to clear_refs resets the peak RSS (VmHWM) to the current RSS. */
 const resetPeak = (pid: number) => {
   try {
@@ -112,6 +117,14 @@ const resetPeak = (pid: number) => {
     // Not permitted: the peak then covers the whole run.
   }
 };
+
+function dirBytes(path: string): number {
+  let total = 0;
+  for (const entry of readdirSync(path, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += statSync(join(entry.parentPath, entry.name)).size;
+  }
+  return total;
+}
 
 const REGIONS = [[], ["uk"], ["de"], ["ca"], ["eea"], ["ch"], ["uk", "de"]];
 const ROWS_PER_STATEMENT = 5_000;
@@ -207,7 +220,7 @@ export async function runEngineFanout(options: EngineRunOptions): Promise<Engine
             name: "bench",
             modules: true,
             scriptPath: await bundle(dir),
-          modulesRoot: dir,
+            modulesRoot: dir,
             compatibilityDate: fromToml.compatibilityDate,
             compatibilityFlags: fromToml.compatibilityFlags,
             d1Databases: fromToml.d1Databases,
@@ -279,9 +292,13 @@ export async function runEngineFanout(options: EngineRunOptions): Promise<Engine
       }
     }
     const fanoutPeak = peakRssMb(pid);
+    // What the resident memory is at the end: the isolates' own (anonymous) and pages of files (D1's SQLite file).
+    const rss = { anon: statusMb(pid, "RssAnon"), file: statusMb(pid, "RssFile") };
+    const d1FileMb = Math.round(dirBytes(join(dir, "state")) / 2 ** 20);
     if (process.env.BENCH_SQL) {
       for (const [name, t] of Object.entries(stats.tallies))
-        for (const [sql, [n, r, w]] of Object.entries(t.bySql)) log(`${name} ${n} runs, ${r} read, ${w} written: ${sql}`);
+        for (const [sql, [n, r, w]] of Object.entries(t.bySql))
+          log(`${name} ${n} runs, ${r} read, ${w} written: ${sql}`);
     }
     const fanoutSeconds = ((stats.queue.lastAckMs ?? 0) - (stats.queue.firstMessageMs ?? 0)) / 1000;
 
@@ -312,6 +329,8 @@ export async function runEngineFanout(options: EngineRunOptions): Promise<Engine
       d1RowsReadPerEmailWithPublish: perEmail(f.rowsRead + p.rowsRead, delivered),
       queueMessagesPerEmail: Math.round(((stats.queue.messages ?? 0) / Math.max(1, delivered)) * 10_000) / 10_000,
       peakRssMb: fanoutPeak,
+      rssAtEndMb: `${rss.anon} anonymous + ${rss.file} file`,
+      d1FileMb,
       publishPeakRssMb: publishPeak,
       requests: state.requests.length,
       faults: `${met.rateLimited} × 429, ${met.failed} × 500, ${met.lost} lost answers`,
@@ -324,6 +343,77 @@ export async function runEngineFanout(options: EngineRunOptions): Promise<Engine
     await fake.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The suite's figures (bench/results/latest.json `fanoutEngine`): the 50,000 at 10 req/s run, and every run. */
+export interface FanoutEngineBench extends Omit<EngineRun, "recipients" | "kind"> {
+  subscribers: number;
+  engine: string;
+  loadAverage: number[];
+  inMemory: { emailsPerSecond: number; ratio: number; overLimitCalls: number; duplicates: number; missing: number };
+  runs: EngineRun[];
+}
+
+export async function benchFanoutEngine(log: (line: string) => void = console.log): Promise<FanoutEngineBench> {
+  const loadBefore = loadavg();
+  const runs: EngineRun[] = [];
+  for (const options of [
+    { recipients: 50_000, rps: 10 },
+    { recipients: 20_000, rps: 2 },
+    { recipients: 20_000, rps: 10, contacts: true },
+  ]) {
+    log(`${options.recipients} ${options.contacts ? "contacts" : "subscribers"} at ${options.rps} req/s`);
+    runs.push(await runEngineFanout({ ...options, log }));
+  }
+  // The same 50,000 at 10 req/s through the send loop alone (Node, in-memory store): algorithm against engine.
+  const memory = await benchFanout({ subscribers: 50_000, rps: 10, log });
+  const [head] = runs;
+  if (!head) throw new Error("no run");
+  const rows = [
+    ...runs.map((r) => ({ run: `engine: ${r.recipients} ${r.kind} @ ${r.rps}/s`, ...r })),
+    {
+      run: `in-memory: ${memory.recipients} subscribers @ ${memory.rps}/s`,
+      emailsPerSecond: memory.emailsPerSec,
+      ceilingPerSecond: memory.ceiling,
+      ratio: memory.ratio,
+      overLimitCalls: memory.overLimit,
+      duplicates: memory.duplicates,
+      missing: memory.missing,
+      fanoutSeconds: memory.seconds,
+    },
+  ];
+  console.table(
+    rows.map(({ run, emailsPerSecond, ceilingPerSecond, ratio, overLimitCalls, duplicates, missing, ...rest }) => ({
+      run,
+      "emails/s": emailsPerSecond,
+      ceiling: ceilingPerSecond,
+      ratio,
+      "over limit": overLimitCalls,
+      duplicates,
+      missing,
+      "D1 written/email": "d1RowsWrittenPerEmail" in rest ? rest.d1RowsWrittenPerEmail : "–",
+      "D1 read/email": "d1RowsReadPerEmail" in rest ? rest.d1RowsReadPerEmail : "–",
+      "workerd peak MB": "peakRssMb" in rest ? rest.peakRssMb : "–",
+      seconds: rest.fanoutSeconds,
+    })),
+  );
+  const { recipients, kind: _kind, ...figures } = head;
+  return {
+    subscribers: recipients,
+    ...figures,
+    engine:
+      "worker bundled with esbuild, run in workerd through Miniflare's API; local D1 on disk and local Queues from " +
+      "wrangler.toml; fake Resend in its own process; recipients seeded by direct D1 inserts",
+    loadAverage: [...loadBefore, ...loadavg()].map((l) => Math.round(l * 10) / 10),
+    inMemory: {
+      emailsPerSecond: memory.emailsPerSec,
+      ratio: memory.ratio,
+      overLimitCalls: memory.overLimit,
+      duplicates: memory.duplicates,
+      missing: memory.missing,
+    },
+    runs,
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

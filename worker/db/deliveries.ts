@@ -56,7 +56,8 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
           "SELECT subscriber_id, status, email, locale, topics, regions, batch_key, claimed_at, deadline, attempts, " +
             "customer_id, audience " +
             // `+status`: the ids lead, found by the primary key, instead of every open row of the publication
-            // (deliveries_by_status) being walked for each chunk; the same below for the batch key.
+            // (deliveries_by_status) being walked for each chunk. Below, `+publication_id` makes the batch key
+            // (deliveries_by_key) lead for the same reason.
             "FROM deliveries WHERE publication_id = ?1 AND +status IN ('pending', 'sending') " +
             "AND subscriber_id IN (SELECT value FROM json_each(?2))",
         )
@@ -174,7 +175,7 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
     async lease(publicationId, batchKey, owner, nowMs, untilMs) {
       const r = await db
         .prepare(
-          "UPDATE deliveries SET lease_owner = ?3, lease_until_ms = ?5 WHERE publication_id = ?1 AND batch_key = ?2 " +
+          "UPDATE deliveries SET lease_owner = ?3, lease_until_ms = ?5 WHERE +publication_id = ?1 AND batch_key = ?2 " +
             "AND +status = 'sending' AND (lease_owner IS NULL OR lease_owner = ?3 OR lease_until_ms <= ?4)",
         )
         .bind(publicationId, batchKey, owner, nowMs, untilMs)
@@ -186,7 +187,7 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
         .prepare(
           "UPDATE deliveries SET attempts = attempts + 1, detail = ?3, updated_at = ?4, lease_owner = NULL, " +
             "lease_until_ms = NULL " +
-            "WHERE publication_id = ?1 AND batch_key = ?2 AND +status = 'sending'",
+            "WHERE +publication_id = ?1 AND batch_key = ?2 AND +status = 'sending'",
         )
         .bind(publicationId, batchKey, detail, now)
         .run();
@@ -196,7 +197,7 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
         .prepare(
           "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?4, updated_at = ?4, detail = NULL, " +
             "message_id = json_extract(?3, '$.' || json_quote(subscriber_id)) " +
-            "WHERE publication_id = ?1 AND batch_key = ?2 AND +status = 'sending'",
+            "WHERE +publication_id = ?1 AND batch_key = ?2 AND +status = 'sending'",
         )
         .bind(publicationId, batchKey, JSON.stringify(Object.fromEntries(messageIds)), now)
         .run();
