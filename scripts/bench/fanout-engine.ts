@@ -107,7 +107,9 @@ function workerdPid(): number {
 }
 
 const statusMb = (pid: number, field: string) =>
-  Math.round(Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024);
+  Math.round(
+    Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024,
+  );
 const peakRssMb = (pid: number) => statusMb(pid, "VmHWM");
 /** Linux: writing 5 to clear_refs resets the peak RSS (VmHWM) to the current RSS. */
 const resetPeak = (pid: number) => {
@@ -349,7 +351,7 @@ export async function runEngineFanout(options: EngineRunOptions): Promise<Engine
 export interface FanoutEngineBench extends Omit<EngineRun, "recipients" | "kind"> {
   subscribers: number;
   engine: string;
-  loadAverage: number[];
+  loadAverage: string;
   inMemory: { emailsPerSecond: number; ratio: number; overLimitCalls: number; duplicates: number; missing: number };
   runs: EngineRun[];
 }
@@ -404,7 +406,7 @@ export async function benchFanoutEngine(log: (line: string) => void = console.lo
     engine:
       "worker bundled with esbuild, run in workerd through Miniflare's API; local D1 on disk and local Queues from " +
       "wrangler.toml; fake Resend in its own process; recipients seeded by direct D1 inserts",
-    loadAverage: [...loadBefore, ...loadavg()].map((l) => Math.round(l * 10) / 10),
+    loadAverage: `${[...loadBefore, ...loadavg()].map((l) => l.toFixed(1)).join(" ")} (1, 5, 15 min, before and after)`,
     inMemory: {
       emailsPerSecond: memory.emailsPerSec,
       ratio: memory.ratio,
