@@ -69,7 +69,7 @@ export function fanoutDeps(env: Env, options: { now?: () => Date } = {}): Fanout
 
 /**
  * Messages of one batch handled at once. While one waits for its send slot (worker/notices/engine/rate.ts), the next
- * ones do their D1 work and render, so the provider's rate is used, not the round trips (README "Benchmarks": one at a
+ * ones do their D1 work and render, so the provider's rate is used, not the round trips (README "Benchmarks": one at
  * a time reached 0.73 of the ceiling at 10 requests a second). Each holds one rendered batch of at most 100 emails, so
  * memory stays bounded whatever the batch size.
  */
