@@ -7,6 +7,7 @@ import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { benchBuild, benchPageWeight } from "./bench/build.ts";
 import { benchFanout } from "./bench/fanout.ts";
+import { benchFanoutEngine } from "./bench/fanout-engine.ts";
 import { benchLoad } from "./bench/load.ts";
 import { type BenchRecords, benchTable, type Machine, withBenchTable } from "./bench/readme.ts";
 import { benchSignup } from "./bench/signup.ts";
@@ -20,7 +21,8 @@ const { values } = parseArgs({
 });
 const wanted = (name: string) => !values.only || values.only.includes(name);
 
-type Suite = { name: string; run: () => Promise<Record<string, unknown>> | Record<string, unknown> };
+/** `key`: the suite's name in bench/results/latest.json and bench/baseline.json, when it differs from `name`. */
+type Suite = { name: string; key?: string; run: () => Promise<Record<string, unknown>> | Record<string, unknown> };
 
 const suites: Suite[] = [
   { name: "pageWeight", run: () => ({ ...benchPageWeight() }) },
@@ -28,6 +30,7 @@ const suites: Suite[] = [
   { name: "signup", run: async () => ({ ...(await benchSignup()) }) },
   { name: "load", run: async () => ({ ...(await benchLoad()) }) },
   { name: "fanout", run: async () => ({ ...(await benchFanout()) }) },
+  { name: "fanout-engine", key: "fanoutEngine", run: async () => ({ ...(await benchFanoutEngine()) }) },
   { name: "webhooks", run: async () => ({ ...(await benchWebhooks()) }) },
 ];
 const unknown = (values.only ?? []).filter((name) => !suites.some((s) => s.name === name));
@@ -48,10 +51,10 @@ for (const suite of suites.filter((s) => wanted(s.name))) {
   console.log(`\n▶ ${suite.name}`);
   try {
     const figures = await suite.run();
-    results[suite.name] = { takenAt: new Date().toISOString(), machine, figures };
+    results[suite.key ?? suite.name] = { takenAt: new Date().toISOString(), machine, figures };
     console.table(figures);
   } catch (error) {
-    failures[suite.name] = (error as Error).message.slice(0, 500);
+    failures[suite.key ?? suite.name] = (error as Error).message.slice(0, 500);
     console.error(`✖ ${suite.name}: ${(error as Error).message}`);
   }
 }

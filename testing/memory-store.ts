@@ -92,7 +92,7 @@ export function memoryDeliveryStore(subscribers: Iterable<LiveSubscriber>): Memo
         if (d?.status === "pending") Object.assign(d, { status: "suppressed", detail: reason });
       }
     },
-    async claim(publicationId, rows: readonly ClaimRow[], batchKey, claimedAt) {
+    async claim(publicationId, _chunk, rows: readonly ClaimRow[], batchKey, claimedAt, lease) {
       const claimed: string[] = [];
       for (const r of rows) {
         const d = deliveries.get(key(publicationId, r.subscriberId));
@@ -107,6 +107,8 @@ export function memoryDeliveryStore(subscribers: Iterable<LiveSubscriber>): Memo
           regions: r.regions,
           audience: d.audience ?? r.audience,
           deadline: r.deadline,
+          leaseOwner: lease.owner,
+          leaseUntilMs: lease.untilMs,
         });
         tokenHashes.add(r.manageTokenHash);
         keyIndex.set(batchKey, [...(keyIndex.get(batchKey) ?? []), d]);

@@ -3,17 +3,10 @@
 // (worker/email/resend.ts, Resend SDK) — against the fake Resend in a separate process, which enforces a request rate
 // and injects 429 and 500 answers. Runs in Node with the in-memory delivery store (same interface as the D1 one):
 // 50,000 deliveries through workerd's local D1 would measure the simulator, not the fan-out.
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { fileURLToPath } from "node:url";
-import { loadContent } from "../../content-io/load-content.ts";
-import { annexCDocument } from "../../domain/annex.ts";
 import { buildNotice, planFanout } from "../../domain/notice.ts";
 import type { Locale } from "../../domain/schema/common.ts";
-import type { SubProcessor } from "../../domain/schema/subprocessor.ts";
 import { memoryDeliveryStore } from "../../testing/memory-store.ts";
 import { resendAccount } from "../../testing/resend-control.ts";
-import type { Reply } from "../../testing/resend-server.ts";
 import { resendTransport } from "../../worker/email/resend.ts";
 import {
   type FanoutDeps,
@@ -23,6 +16,7 @@ import {
 } from "../../worker/notices/engine/fanout.ts";
 import { memoryRateLimiter, transportSender } from "../../worker/notices/engine/rate.ts";
 import { noticeManageToken } from "../../worker/notices/engine/tokens.ts";
+import { benchDocuments, faultScript, faultsMet, startFakeProcess } from "./fanout-setup.ts";
 
 export interface FanoutBenchOptions {
   subscribers?: number;
@@ -55,76 +49,13 @@ export interface FanoutBenchResult {
   store: string;
 }
 
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const NEWCOMER: SubProcessor = {
-  id: "bench-support-desk",
-  relationship: "third-party",
-  website: "https://support-desk.example",
-  contact: { email: "privacy@support-desk.example" },
-  timeline: [
-    {
-      from: "2027-01-04",
-      name: "Bench Support Desk ApS",
-      entity: { name: "Bench Support Desk ApS", address: { street: "Havnegade 1", city: "København", country: "DK" } },
-      purpose: { da: "Drift af supportsystemet", en: "Runs the support ticket system" },
-      services: ["customer-support"],
-      dataCategories: ["name", "email-address"],
-      locations: [{ country: "DK", city: "København" }],
-    },
-  ],
-};
-
-async function startFakeProcess(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const script = fileURLToPath(new URL("./fake-resend-process.ts", import.meta.url));
-  const child = spawn(process.execPath, [script], { stdio: ["pipe", "pipe", "inherit"] });
-  const [chunk] = (await once(child.stdout, "data")) as [Buffer];
-  const url = chunk.toString("utf8").trim().split("\n")[0] ?? "";
-  if (!url.startsWith("http")) throw new Error(`fake Resend did not start: ${url}`);
-  return {
-    url,
-    stop: async () => {
-      child.stdin.end();
-      await once(child, "exit");
-    },
-  };
-}
-
 export async function benchFanout(options: FanoutBenchOptions = {}): Promise<FanoutBenchResult> {
   const total = options.subscribers ?? 50_000;
   const rps = options.rps ?? 10;
   const faultRate = options.faultRate ?? 0.05;
   const concurrency = options.concurrency ?? Math.max(4, rps);
   const log = options.log ?? ((line: string) => console.log(line));
-  const random = prng(options.seed ?? 20261123);
-
-  const { content, errors } = loadContent(".");
-  if (!content) throw new Error(`content does not validate: ${errors.length} error(s)`);
-  const before = await annexCDocument(content);
-  const after = await annexCDocument({
-    ...content,
-    subprocessors: [...content.subprocessors, NEWCOMER],
-    changes: [
-      ...content.changes,
-      {
-        id: "2027-01-04-bench-support-desk-added",
-        announced: "2026-11-23",
-        effective: "2027-01-04",
-        kind: "added",
-        subprocessors: [NEWCOMER.id],
-        summary: { da: "En ny supportleverandør tilføjes.", en: "A new support provider is added." },
-      },
-    ],
-  });
+  const { before, after, vendor } = await benchDocuments();
   const notice = buildNotice(before, after, { publicationId: "2", sequence: 2, publishedAt: new Date().toISOString() });
 
   const regionChoices: string[][] = [[], ["uk"], ["de"], ["ca"], ["eea"], ["ch"], ["uk", "de"]];
@@ -147,17 +78,7 @@ export async function benchFanout(options: FanoutBenchOptions = {}): Promise<Fan
     const account = resendAccount(fake.url, "re_bench_fanout");
     await account.setRateLimit(rps);
     // 5% of calls fail: 429 with retry-after or 500, scripted in advance from a seeded PRNG.
-    const replies: Reply[] = [];
-    let injected429 = 0;
-    let injected500 = 0;
-    for (let i = 0; i < plan.chunks.length * 2; i++) {
-      const r = random();
-      if (r < faultRate / 2) {
-        replies.push({ kind: "rate-limit", retryAfterSeconds: 1 });
-      } else if (r < faultRate) {
-        replies.push({ kind: "status", status: 500 });
-      } else replies.push({ kind: "ok" });
-    }
+    const replies = faultScript(plan.chunks.length * 2, faultRate, options.seed ?? 20261123);
     await account.enqueue(...replies);
 
     const store = memoryDeliveryStore(subscribers);
@@ -171,7 +92,7 @@ export async function benchFanout(options: FanoutBenchOptions = {}): Promise<Fan
       sender: transportSender(resendTransport(env)),
       limiter: memoryRateLimiter(rps),
       notice: async () => notice,
-      vendor: content.vendor,
+      vendor,
       baseUrl: "https://portal.example",
       manageToken: (pub, sub) => noticeManageToken("bench-secret", pub, sub),
       now: () => new Date(),
@@ -218,11 +139,7 @@ export async function benchFanout(options: FanoutBenchOptions = {}): Promise<Fan
       if (n === 0) missing++;
       if (n > 1) duplicates += n - 1;
     }
-    const consumed = state.requests.filter((r) => !["replayed", "conflict", "invalid", "over-limit"].includes(r.reply));
-    for (let i = 0; i < consumed.length && i < replies.length; i++) {
-      if (replies[i]?.kind === "rate-limit") injected429++;
-      else if (replies[i]?.kind === "status") injected500++;
-    }
+    const met = faultsMet(replies, state.requests);
     const delivered = plan.recipients.length - missing;
     const emailsPerSec = delivered / seconds;
     const ceiling = rps * 100;
@@ -236,8 +153,8 @@ export async function benchFanout(options: FanoutBenchOptions = {}): Promise<Fan
       duplicates,
       missing,
       requests: state.requests.length,
-      injected429,
-      injected500,
+      injected429: met.rateLimited,
+      injected500: met.failed,
       overLimit: state.overLimit ?? 0,
       seconds: Math.round(seconds * 10) / 10,
       planSeconds: Math.round(planSeconds * 10) / 10,

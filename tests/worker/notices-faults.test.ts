@@ -18,6 +18,8 @@ import { Webhook } from "svix";
 import { beforeAll, describe, expect, it } from "vitest";
 import { resendAccount } from "../../testing/resend-control.ts";
 import type { Reply } from "../../testing/resend-server.ts";
+import { d1SlotBook } from "../../worker/db/send-log.ts";
+import { sendIntervalMs } from "../../worker/notices/engine/rate.ts";
 import { publish } from "../../worker/notices/publish.ts";
 import { call } from "./helpers.ts";
 import {
@@ -346,6 +348,25 @@ describe("notice fan-out under injected faults", () => {
 });
 
 describe("the provider's request rate", () => {
+  it("slots booked in D1 by many consumers at once are all different and an interval apart", async () => {
+    await env.DB.prepare("DELETE FROM send_log").run();
+    const interval = sendIntervalMs(8);
+    const start = Date.parse("2026-11-23T09:00:00Z");
+    // Forty bookings at once from as many consumers, all asking for the same moment, some from a clock running late.
+    const slots = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => d1SlotBook(env.DB, "test").book(start + (i % 3) * 10, interval)),
+    );
+    const sorted = [...slots].sort((a, b) => a - b);
+    expect(new Set(slots).size).toBe(40);
+    // The first slot is the first booking's own moment (whichever of the three clocks reached D1 first).
+    expect([start, start + 10, start + 20]).toContain(sorted[0]);
+    for (let i = 1; i < sorted.length; i++)
+      expect((sorted[i] ?? 0) - (sorted[i - 1] ?? 0)).toBeGreaterThanOrEqual(interval);
+    // A booking after a pause starts from its own clock, not from the last slot: no burst of catch-up slots.
+    const later = sorted.at(-1) ?? 0;
+    expect(await d1SlotBook(env.DB, "test").book(later + 60_000, interval)).toBe(later + 60_000);
+  });
+
   it("three consumers at once stay under RESEND_MAX_RPS: one budget in D1 shared by every consumer", {
     timeout: 60_000,
   }, async () => {

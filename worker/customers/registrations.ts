@@ -20,11 +20,11 @@ import { RESEND_BATCH_LIMIT } from "../../domain/notice.ts";
 import type { Locale } from "../../domain/schema/common.ts";
 import { contactRegisteredEmail } from "../../emails/customer.ts";
 import { markRegistrationsSent, registrationsByHash } from "../db/customers.ts";
-import { d1SendLog } from "../db/send-log.ts";
+import { d1SlotBook } from "../db/send-log.ts";
 import { emailTransport } from "../email/transport.ts";
 import { publicUrl, vendor } from "../env.ts";
 import { backoffSeconds } from "../notices/engine/fanout.ts";
-import { sharedRateLimiter, transportSender } from "../notices/engine/rate.ts";
+import { slotLimiter, transportSender } from "../notices/engine/rate.ts";
 import { contactRegistrationToken } from "../notices/engine/tokens.ts";
 
 /** The queue message of a batch of registrations: at most one provider call's worth (RESEND_BATCH_LIMIT). */
@@ -125,7 +125,7 @@ export async function sendRegistrations(
   const key = `contact-registered/${await sha256Hex(hashes.join(","))}`;
   const sender = transportSender(emailTransport(env));
   // Nothing between the budget's slot and the call: the provider counts calls as they arrive (notices/engine/rate.ts).
-  await sharedRateLimiter(d1SendLog(env.DB), maxRps).acquire();
+  await slotLimiter(d1SlotBook(env.DB), maxRps).acquire();
   const outcome = await sender.sendBatch(emails, key);
   switch (outcome.kind) {
     case "accepted":

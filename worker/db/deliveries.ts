@@ -55,7 +55,10 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
         .prepare(
           "SELECT subscriber_id, status, email, locale, topics, regions, batch_key, claimed_at, deadline, attempts, " +
             "customer_id, audience " +
-            "FROM deliveries WHERE publication_id = ?1 AND status IN ('pending', 'sending') " +
+            // `+status`: the ids lead, found by the primary key, instead of every open row of the publication
+            // (deliveries_by_status) being walked for each chunk. Below, `+publication_id` makes the batch key
+            // (deliveries_by_key) lead for the same reason.
+            "FROM deliveries WHERE publication_id = ?1 AND +status IN ('pending', 'sending') " +
             "AND subscriber_id IN (SELECT value FROM json_each(?2))",
         )
         .bind(publicationId, JSON.stringify(subscriberIds))
@@ -114,12 +117,12 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
       await db
         .prepare(
           "UPDATE deliveries SET status = 'suppressed', detail = ?3, updated_at = ?4 WHERE publication_id = ?1 " +
-            "AND status = 'pending' AND subscriber_id IN (SELECT value FROM json_each(?2))",
+            "AND +status = 'pending' AND subscriber_id IN (SELECT value FROM json_each(?2))",
         )
         .bind(publicationId, JSON.stringify(subscriberIds), reason, now)
         .run();
     },
-    async claim(publicationId, rows, batchKey, claimedAt) {
+    async claim(publicationId, chunk, rows, batchKey, claimedAt, lease) {
       const payload = JSON.stringify(
         rows.map((r) => ({
           ...r,
@@ -129,20 +132,26 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
         })),
       );
       const [claimed] = await db.batch<{ subscriber_id: string }>([
+        // An upsert led by the ids: each row is found by its primary key (an UPDATE … FROM json_each walked every row of
+        // the publication for each chunk). Only a pending row is claimed; one another consumer claimed first is left
+        // alone and not returned.
         db
           .prepare(
-            "UPDATE deliveries SET status = 'sending', batch_key = ?3, claimed_at = ?4, updated_at = ?4, " +
-              "email = j.email, locale = j.locale, topics = j.topics, regions = j.regions, deadline = j.deadline, " +
+            "INSERT INTO deliveries (publication_id, subscriber_id, chunk, status, batch_key, claimed_at, updated_at, " +
+              "lease_owner, lease_until_ms, email, locale, topics, regions, deadline, audience) " +
+              "SELECT ?1, json_extract(value, '$.subscriberId'), ?7, 'sending', ?3, ?4, ?4, ?5, ?6, " +
+              "json_extract(value, '$.email'), json_extract(value, '$.locale'), json_extract(value, '$.topics'), " +
+              "json_extract(value, '$.regions'), json_extract(value, '$.deadline'), json_extract(value, '$.audience') " +
+              "FROM json_each(?2) WHERE true " +
+              "ON CONFLICT (publication_id, subscriber_id) DO UPDATE SET status = 'sending', batch_key = excluded.batch_key, " +
+              "claimed_at = excluded.claimed_at, updated_at = excluded.updated_at, lease_owner = excluded.lease_owner, " +
+              "lease_until_ms = excluded.lease_until_ms, email = excluded.email, locale = excluded.locale, " +
+              "topics = excluded.topics, regions = excluded.regions, deadline = excluded.deadline, " +
               // A contact's audience was frozen with the plan; a subscriber's stated cohort is recorded here.
-              "audience = COALESCE(deliveries.audience, j.audience) " +
-              "FROM (SELECT json_extract(value, '$.subscriberId') AS id, json_extract(value, '$.email') AS email, " +
-              "json_extract(value, '$.locale') AS locale, json_extract(value, '$.topics') AS topics, " +
-              "json_extract(value, '$.regions') AS regions, json_extract(value, '$.deadline') AS deadline, " +
-              "json_extract(value, '$.audience') AS audience FROM json_each(?2)) AS j " +
-              "WHERE deliveries.publication_id = ?1 AND deliveries.subscriber_id = j.id AND deliveries.status = 'pending' " +
-              "RETURNING deliveries.subscriber_id",
+              "audience = COALESCE(deliveries.audience, excluded.audience) WHERE deliveries.status = 'pending' " +
+              "RETURNING subscriber_id",
           )
-          .bind(publicationId, payload, batchKey, claimedAt),
+          .bind(publicationId, payload, batchKey, claimedAt, lease.owner, lease.untilMs, chunk),
         // The manage token each email carries (derived, see notices/engine/tokens.ts): stored as a hash like every token.
         db
           .prepare(
@@ -166,8 +175,8 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
     async lease(publicationId, batchKey, owner, nowMs, untilMs) {
       const r = await db
         .prepare(
-          "UPDATE deliveries SET lease_owner = ?3, lease_until_ms = ?5 WHERE publication_id = ?1 AND batch_key = ?2 " +
-            "AND status = 'sending' AND (lease_owner IS NULL OR lease_owner = ?3 OR lease_until_ms <= ?4)",
+          "UPDATE deliveries SET lease_owner = ?3, lease_until_ms = ?5 WHERE +publication_id = ?1 AND batch_key = ?2 " +
+            "AND +status = 'sending' AND (lease_owner IS NULL OR lease_owner = ?3 OR lease_until_ms <= ?4)",
         )
         .bind(publicationId, batchKey, owner, nowMs, untilMs)
         .run();
@@ -178,7 +187,7 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
         .prepare(
           "UPDATE deliveries SET attempts = attempts + 1, detail = ?3, updated_at = ?4, lease_owner = NULL, " +
             "lease_until_ms = NULL " +
-            "WHERE publication_id = ?1 AND batch_key = ?2 AND status = 'sending'",
+            "WHERE +publication_id = ?1 AND batch_key = ?2 AND +status = 'sending'",
         )
         .bind(publicationId, batchKey, detail, now)
         .run();
@@ -188,7 +197,7 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
         .prepare(
           "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?4, updated_at = ?4, detail = NULL, " +
             "message_id = json_extract(?3, '$.' || json_quote(subscriber_id)) " +
-            "WHERE publication_id = ?1 AND batch_key = ?2 AND status = 'sending'",
+            "WHERE +publication_id = ?1 AND batch_key = ?2 AND +status = 'sending'",
         )
         .bind(publicationId, batchKey, JSON.stringify(Object.fromEntries(messageIds)), now)
         .run();
@@ -198,7 +207,7 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
         db
           .prepare(
             "UPDATE deliveries SET status = ?3, detail = ?4, updated_at = ?5, lease_owner = NULL, lease_until_ms = NULL " +
-              "WHERE publication_id = ?1 AND status IN ('pending', 'sending') " +
+              "WHERE publication_id = ?1 AND +status IN ('pending', 'sending') " +
               "AND subscriber_id IN (SELECT value FROM json_each(?2)) AND (?6 IS NULL OR batch_key = ?6)",
           )
           .bind(publicationId, JSON.stringify(subscriberIds), status, detail, now, batchKey),

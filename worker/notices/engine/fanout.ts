@@ -112,10 +112,17 @@ export interface DeliveryStore {
   suppress(publicationId: number, subscriberIds: readonly string[], reason: string, now: string): Promise<void>;
   /**
    * Claims pending rows for one provider call: status sending, batch key, claim time, snapshot of the preferences,
-   * and registers the manage tokens the emails carry. Returns the ids actually claimed (a concurrent consumer may
-   * have claimed some first).
+   * the send lease (see `lease`) in the same write, and registers the manage tokens the emails carry. Returns the ids
+   * actually claimed (a concurrent consumer may have claimed some first).
    */
-  claim(publicationId: number, rows: readonly ClaimRow[], batchKey: string, claimedAt: string): Promise<string[]>;
+  claim(
+    publicationId: number,
+    chunk: number,
+    rows: readonly ClaimRow[],
+    batchKey: string,
+    claimedAt: string,
+    lease: { owner: string; untilMs: number },
+  ): Promise<string[]>;
   /**
    * Takes (or renews) the right to send the call under `batchKey` until `untilMs`: false while another consumer
    * holds an unexpired lease. Two consumers sending one key at once could each see a different answer (one a
@@ -293,6 +300,8 @@ async function sendClaimed(
   rows: OpenDelivery[],
   owner: string,
   attempts: number,
+  /** The rows were claimed by this run, lease included: no second write for it. */
+  leased = false,
 ): Promise<SendResult> {
   const emails: OutgoingEmail[] = [];
   const order: string[] = [];
@@ -329,7 +338,7 @@ async function sendClaimed(
     const nowMs = deps.now().getTime();
     return deps.store.lease(message.publicationId, batchKey, owner, nowMs, nowMs + leaseMs);
   };
-  if (!(await lease())) return held;
+  if (!leased && !(await lease())) return held;
   // The send slot comes last, right before the call: work done between the slot and the call (a slow D1 write)
   // would bunch calls together at the provider. The lease is long enough to cover the wait for the slot.
   await deps.limiter.acquire();
@@ -483,12 +492,13 @@ export async function processMessage(
         message.chunk,
         claimRows.map((r) => r.subscriberId),
       );
-      const claimed = new Set(await store.claim(pub, claimRows, key, claimedAt));
+      const untilMs = deps.now().getTime() + (deps.sendLeaseMs ?? SEND_LEASE_MS);
+      const claimed = new Set(await store.claim(pub, message.chunk, claimRows, key, claimedAt, { owner, untilMs }));
       const rows: OpenDelivery[] = claimRows
         .filter((r) => claimed.has(r.subscriberId))
         .map((r) => ({ ...r, status: "sending", batchKey: key, claimedAt, attempts: 0 }));
       if (rows.length > 0) {
-        const outcome = await sendClaimed(deps, notice, message, key, rows, owner, attempts);
+        const outcome = await sendClaimed(deps, notice, message, key, rows, owner, attempts, true);
         if (outcome.kind === "accepted") result.sent += rows.length;
         else if (outcome.kind === "rejected") {
           result.dead += rows.length;
