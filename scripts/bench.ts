@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { benchBuild, benchPageWeight } from "./bench/build.ts";
+import { benchCustomers } from "./bench/customers.ts";
 import { benchFanout } from "./bench/fanout.ts";
 import { benchLoad } from "./bench/load.ts";
 import { type BenchRecords, benchTable, type Machine, withBenchTable } from "./bench/readme.ts";
@@ -27,6 +28,7 @@ const suites: Suite[] = [
   { name: "signup", run: async () => ({ ...(await benchSignup()) }) },
   { name: "load", run: async () => ({ ...(await benchLoad()) }) },
   { name: "fanout", run: async () => ({ ...(await benchFanout()) }) },
+  { name: "customers", run: async () => ({ ...(await benchCustomers()) }) },
 ];
 const unknown = (values.only ?? []).filter((name) => !suites.some((s) => s.name === name));
 if (unknown.length > 0) {
