@@ -91,7 +91,7 @@ const ROWS: Row[] = [
     result: (f: CustomersBenchResult) =>
       `${n(f.customers, 0)} customers × 2 contacts (${n(f.csvMb, 2)} MB): import ${n(f.importSeconds, 2)} s ` +
       `(${n(f.importPerCustomerRatio, 3)} trivial requests of ${n(f.trivialMs)} ms per customer), ` +
-      `**JS heap peak ${n(f.importPeakMb)} MB** (${n(f.importIdleHeapMb)} MB at rest); dry run ` +
+      `**peak ${n(f.importPeakMb)} MB** above the idle worker (workerd VmHWM − RSS); dry run ` +
       `${n(f.dryRunSeconds, 2)} s; identical re-import ${n(f.reimportSeconds, 2)} s, ${f.reimportWrites} writes; ` +
       `evidence of ${n(f.evidenceCustomers, 0)} customers: JSON ${n(f.evidenceJsonSeconds, 2)} s ` +
       `(${n(f.evidenceJsonMb)} MB), CSV ${n(f.evidenceCsvSeconds, 2)} s (${n(f.evidenceCsvMb)} MB)`,
