@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { benchBuild, benchPageWeight } from "./bench/build.ts";
+import { benchCustomers } from "./bench/customers.ts";
 import { benchFanout } from "./bench/fanout.ts";
 import { benchFanoutEngine } from "./bench/fanout-engine.ts";
 import { benchLoad } from "./bench/load.ts";
@@ -32,6 +33,7 @@ const suites: Suite[] = [
   { name: "fanout", run: async () => ({ ...(await benchFanout()) }) },
   { name: "fanout-engine", key: "fanoutEngine", run: async () => ({ ...(await benchFanoutEngine()) }) },
   { name: "webhooks", run: async () => ({ ...(await benchWebhooks()) }) },
+  { name: "customers", run: async () => ({ ...(await benchCustomers()) }) },
 ];
 const unknown = (values.only ?? []).filter((name) => !suites.some((s) => s.name === name));
 if (unknown.length > 0) {

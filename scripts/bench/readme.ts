@@ -2,6 +2,7 @@
 // was measured: `npm run bench -- --save-baseline` records figures on purpose, `npm run bench:readme` rewrites the
 // table, and a unit test fails when the README and the baseline disagree.
 import type { BuildBench, PageWeight } from "./build.ts";
+import type { CustomersBenchResult } from "./customers.ts";
 import type { FanoutBenchResult } from "./fanout.ts";
 import type { FanoutEngineBench } from "./fanout-engine.ts";
 import type { LoadBenchResult } from "./load.ts";
@@ -110,6 +111,18 @@ const ROWS: Row[] = [
     result: (f: WebhooksBenchResult) =>
       `${n(f.endpoints, 0)} endpoints in ${n(f.seconds)} s: **${n(f.deliveriesPerSecond)} deliveries/s**, p99 attempt ` +
       `${n(f.p99LatencyMs, 0)} ms; ${f.duplicates} duplicates, ${f.missing} missing`,
+  },
+  {
+    suite: "customers",
+    measurement: "customer import (CSV) and evidence on `npm start` (local D1), against a trivial admin request",
+    target: "< 128 MB heap, re-import writes nothing",
+    result: (f: CustomersBenchResult) =>
+      `${n(f.customers, 0)} customers × 2 contacts (${n(f.csvMb, 2)} MB): import ${n(f.importSeconds, 2)} s ` +
+      `(${n(f.importPerCustomerRatio, 3)} trivial requests of ${n(f.trivialMs)} ms per customer), ` +
+      `**peak ${n(f.importPeakMb)} MB** above the idle worker (workerd VmHWM − RSS); dry run ` +
+      `${n(f.dryRunSeconds, 2)} s; identical re-import ${n(f.reimportSeconds, 2)} s, ${f.reimportWrites} writes; ` +
+      `evidence of ${n(f.evidenceCustomers, 0)} customers: JSON ${n(f.evidenceJsonSeconds, 2)} s ` +
+      `(${n(f.evidenceJsonMb)} MB), CSV ${n(f.evidenceCsvSeconds, 2)} s (${n(f.evidenceCsvMb)} MB)`,
   },
 ];
 
