@@ -14,8 +14,8 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { addSubProcessor } from "../../tests/e2e/content-change.ts";
-import { copyCheckout, type Portal, removeCopy, startPortal } from "../../tests/e2e/server.ts";
+import { addSubProcessor } from "../../testing/content-change.ts";
+import { copyCheckout, type Portal, removeCopy, startPortal } from "../../testing/portal.ts";
 import { freePort } from "./server.ts";
 
 export interface CustomersBenchOptions {

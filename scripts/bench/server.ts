@@ -1,19 +1,7 @@
 // Helpers shared by the benchmarks that run `npm start` on loopback.
 import type { ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        address && typeof address === "object" ? resolvePort(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
-}
+export { freePort } from "../../testing/portal.ts";
 
 export async function waitForHealth(base: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { copyCheckout, outbox, type Portal, removeCopy, startPortal, waitForEmail } from "./server.ts";
+import { copyCheckout, outbox, type Portal, removeCopy, startPortal, waitForEmail } from "../../testing/portal.ts";
 
 describe("npm run customers -- import", () => {
   let dir: string;

@@ -23,9 +23,7 @@ import { locationLabel } from "../../domain/labels.ts";
 import type { Locale } from "../../domain/schema/common.ts";
 import { customerCohort } from "../../domain/schema/customer.ts";
 import { t } from "../../i18n/index.ts";
-import { signedWebhook } from "../../testing/resend-webhook.ts";
-import { expectClean, expectPageBasics, hasChromium, launch, newContext, type Watch, watch } from "./browser.ts";
-import { addSubProcessor, effective, today } from "./content-change.ts";
+import { addSubProcessor, effective, today } from "../../testing/content-change.ts";
 import {
   copyCheckout,
   emailLinks,
@@ -35,7 +33,9 @@ import {
   removeCopy,
   startPortal,
   waitForEmail,
-} from "./server.ts";
+} from "../../testing/portal.ts";
+import { signedWebhook } from "../../testing/resend-webhook.ts";
+import { expectClean, expectPageBasics, hasChromium, launch, newContext, type Watch, watch } from "./browser.ts";
 
 const NEW_ID = "example-story-desk";
 const CHANGE_ID = `${effective}-${NEW_ID}-added`;

@@ -2,8 +2,8 @@
 // Without /usr/bin/chromium: under CI=true the project fails with the command that fixes it; elsewhere a loud notice
 // is printed and the browser tests are reported as skipped (never as passed).
 import type { TestProject } from "vitest/node";
+import { copyCheckout, type Portal, removeCopy, startPortal } from "../../testing/portal.ts";
 import { CHROMIUM, hasChromium } from "./browser.ts";
-import { copyCheckout, type Portal, removeCopy, startPortal } from "./server.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -11,6 +11,18 @@ import { readRawContent } from "../../content-io/load-content.ts";
 import { objectionDeadline } from "../../domain/calendar.ts";
 import { formatDate } from "../../domain/labels.ts";
 import { Vendor } from "../../domain/schema/vendor.ts";
+import { addSubProcessor, effective } from "../../testing/content-change.ts";
+import {
+  copyCheckout,
+  emailLinks,
+  type OutboxEmail,
+  outbox,
+  type Portal,
+  REPO_ROOT,
+  removeCopy,
+  startPortal,
+  waitForEmail,
+} from "../../testing/portal.ts";
 import {
   expectAccessible,
   expectClean,
@@ -23,18 +35,6 @@ import {
   type Watch,
   watch,
 } from "./browser.ts";
-import { addSubProcessor, effective } from "./content-change.ts";
-import {
-  copyCheckout,
-  emailLinks,
-  type OutboxEmail,
-  outbox,
-  type Portal,
-  REPO_ROOT,
-  removeCopy,
-  startPortal,
-  waitForEmail,
-} from "./server.ts";
 
 const SUBSCRIBER = `e2e-notice-${Date.now()}@example.com`;
 const NEW_ID = "example-support-desk";

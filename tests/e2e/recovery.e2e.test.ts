@@ -9,8 +9,16 @@
 // and the send rate kept low enough that the first kill lands mid-fan-out.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addSubProcessor } from "./content-change.ts";
-import { copyCheckout, freePort, outbox, type Portal, queryLocalD1, removeCopy, startPortal } from "./server.ts";
+import { addSubProcessor } from "../../testing/content-change.ts";
+import {
+  copyCheckout,
+  freePort,
+  outbox,
+  type Portal,
+  queryLocalD1,
+  removeCopy,
+  startPortal,
+} from "../../testing/portal.ts";
 
 const SUBSCRIBERS = 1_500;
 /** Sign-ups per wave: the development outbox lists at most 500 emails. */

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { copyCheckout, type Portal, removeCopy, serverGroup, startPortal } from "./server.ts";
+import { copyCheckout, type Portal, removeCopy, serverGroup, startPortal } from "../../testing/portal.ts";
 
 /** Process ids of every process whose process group is `pgid` (Linux /proc). */
 function groupMembers(pgid: number): number[] {

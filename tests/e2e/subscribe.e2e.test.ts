@@ -4,6 +4,7 @@
 // link ends the subscription. Every page is also checked with axe-core in a second, script-enabled visitor.
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { emailLinks, type OutboxEmail, outbox, waitForEmail } from "../../testing/portal.ts";
 import {
   expectAccessible,
   expectClean,
@@ -16,7 +17,6 @@ import {
   type Watch,
   watch,
 } from "./browser.ts";
-import { emailLinks, type OutboxEmail, outbox, waitForEmail } from "./server.ts";
 
 const base = inject("baseURL");
 const origin = base ? new URL(base).origin : "";

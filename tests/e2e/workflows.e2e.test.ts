@@ -11,7 +11,7 @@ import { delimiter, dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { TOOL_ENV } from "../../scripts/lib/tool-env.ts";
-import { freePort, type Portal, REPO_ROOT, startPortal } from "./server.ts";
+import { freePort, type Portal, REPO_ROOT, startPortal } from "../../testing/portal.ts";
 
 interface Step {
   name?: string;

@@ -2,7 +2,7 @@
 // announced today and effective after the DPA 5.2 notice period.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { addDays, copenhagenDate } from "../../domain/dates.ts";
+import { addDays, copenhagenDate } from "../domain/dates.ts";
 
 export const today = copenhagenDate(new Date());
 // DPA 5.2: a new sub-processor may start no earlier than 30 days after the notice; a day more for good measure.

@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 
-export const REPO_ROOT = resolve(import.meta.dirname, "../..");
+export const REPO_ROOT = resolve(import.meta.dirname, "..");
 
 /** Top-level entries that a copy does not need (node_modules is linked, build output and local state are made fresh). */
 const SKIP = new Set([
