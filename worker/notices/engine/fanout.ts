@@ -174,7 +174,15 @@ export type SendResult = BatchOutcome | { kind: "held"; retryAfterSeconds: numbe
 export const SEND_LEASE_MS = 180_000;
 
 export interface BatchSender {
-  sendBatch(emails: readonly OutgoingEmail[], idempotencyKey: string): Promise<BatchOutcome>;
+  /**
+   * One provider call. `gate` is awaited once the request is ready to leave, right before it does (the send slot,
+   * see RateLimiter); without it the call leaves at once.
+   */
+  sendBatch(
+    emails: readonly OutgoingEmail[],
+    idempotencyKey: string,
+    gate?: () => Promise<void>,
+  ): Promise<BatchOutcome>;
 }
 
 /** Hands out send slots so that all senders together stay under the provider's request rate. */
@@ -339,12 +347,12 @@ async function sendClaimed(
     return deps.store.lease(message.publicationId, batchKey, owner, nowMs, nowMs + leaseMs);
   };
   if (!leased && !(await lease())) return held;
-  // The send slot comes last, right before the call: work done between the slot and the call (a slow D1 write)
-  // would bunch calls together at the provider. The lease is long enough to cover the wait for the slot.
-  await deps.limiter.acquire();
+  // The send slot comes last, inside the transport once the body is serialised: work done between the slot and the
+  // call (a slow D1 write, serialising 1.5 MB, another consumer's rendering) would bunch calls together at the
+  // provider. The lease is long enough to cover the wait for the slot.
   let outcome: BatchOutcome;
   try {
-    outcome = await deps.sender.sendBatch(emails, batchKey);
+    outcome = await deps.sender.sendBatch(emails, batchKey, () => deps.limiter.acquire());
   } catch (err) {
     outcome = { kind: "unknown", detail: `send failed: ${err instanceof Error ? err.message : String(err)}` };
   }
