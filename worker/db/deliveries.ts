@@ -1,6 +1,6 @@
 /**
- * The `deliveries` table (migrations/0002_notices.sql, 0003_notice_recovery.sql): the notice ledger, one row per
- * (publication, subscriber). `d1DeliveryStore` is the send loop's storage port (notices/engine/fanout.ts
+ * The `deliveries` table (migrations/0002_notices.sql, 0003_notice_recovery.sql, its indexes 0012): the notice
+ * ledger, one row per (publication, subscriber). `d1DeliveryStore` is the send loop's storage port (notices/engine/fanout.ts
  * `DeliveryStore`) over D1; lists of ids travel as one JSON parameter read with json_each, so a chunk of 100 never
  * meets D1's limit of 100 bound parameters per query.
  */
@@ -129,8 +129,8 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
       const contacts = rows.filter((r) => r.customerId !== null).length;
       const [claimed] = await db.batch<{ subscriber_id: string }>([
         // An upsert led by the ids: each row is found by its primary key (an UPDATE … FROM json_each walked every row of
-        // the publication for each chunk). Only a pending row is claimed; one another consumer claimed first is left
-        // alone and not returned.
+        // the publication for each chunk). Only a pending or missing row is claimed; one another consumer claimed
+        // first is left alone and not returned.
         db
           .prepare(
             "INSERT INTO deliveries (publication_id, subscriber_id, chunk, status, batch_key, claimed_at, updated_at, " +
