@@ -1,8 +1,8 @@
 /**
  * The `deliveries` table (migrations/0002_notices.sql, 0003_notice_recovery.sql, its indexes 0012): the notice
- * ledger, one row per (publication, subscriber). `d1DeliveryStore` is the send loop's storage port (notices/engine/fanout.ts
- * `DeliveryStore`) over D1; lists of ids travel as one JSON parameter read with json_each, so a chunk of 100 never
- * meets D1's limit of 100 bound parameters per query.
+ * ledger, one row per (publication, subscriber). `d1DeliveryStore` is the send loop's storage port
+ * (notices/engine/fanout.ts `DeliveryStore`) over D1; lists of ids travel as one JSON parameter read with json_each,
+ * so a chunk of 100 never meets D1's limit of 100 bound parameters per query.
  */
 import type { NoticeTopic } from "../../domain/notice.ts";
 import type { Locale } from "../../domain/schema/common.ts";

@@ -54,7 +54,8 @@ class GatedResend extends Resend {
   }
 }
 
-const open = async () => {};
+/** No send budget to wait for (a confirmation email, an alert). */
+const noGate = async () => {};
 
 /**
  * EMAIL_TRANSPORT=resend: Resend's SDK pointed at RESEND_BASE_URL (tests use a local fake). One
@@ -69,7 +70,7 @@ export function resendTransport(env: ResendSettings, overrides: TransportOverrid
       assertBatchSize(messages);
       if (messages.length === 0) return { outcome: "sent", ids: [] };
       // One client per call, so each call carries its own gate (consumers share the transport).
-      const client = new GatedResend(env.RESEND_API_KEY, baseUrl, options.gate ?? open, timeoutMs);
+      const client = new GatedResend(env.RESEND_API_KEY, baseUrl, options.gate ?? noGate, timeoutMs);
       const payload = messages.map((m) => ({
         from: env.EMAIL_FROM,
         to: [m.to],

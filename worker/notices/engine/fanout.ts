@@ -19,8 +19,9 @@ import { type NoticeEmailInput, renderNotice } from "../../../emails/notice.ts";
 // Exactly once per (publication, subscriber), under at-least-once queue delivery:
 // 1. deliveries rows are UNIQUE(publication, subscriber): a re-delivered message inserts nothing new;
 // 2. a pending row (or, for a subscriber, a row not written yet: the claim inserts it) is claimed (status sending)
-//    together with its Idempotency-Key and the preferences it is rendered with, in one write; rows already claimed are never re-claimed, only re-sent under the key they were claimed
-//    with, byte-for-byte the same payload (rendered from the claim, never from live state);
+//    together with its Idempotency-Key and the preferences it is rendered with, in one write; rows already claimed
+//    are never re-claimed, only re-sent under the key they were claimed with, byte-for-byte the same payload
+//    (rendered from the claim, never from live state);
 // 3. a provider answer we did not see (5xx, network error, lost response, crash before recording) leaves the rows in
 //    `sending`; the retry sends the same key, and the provider returns the first result instead of sending again;
 // 4. Resend keeps a key for 24 h: a row still `sending` after that is flagged `stuck` for a person, never re-sent.
