@@ -34,69 +34,76 @@ export function memoryDeliveryStore(subscribers: Iterable<LiveSubscriber>): Memo
   const deadLetters: MemoryStore["deadLetters"] = [];
   const tokenHashes = new Set<string>();
   const key = (pub: number, sub: string) => `${pub}\n${sub}`;
-  // Rows by batch key, as the D1 store's index deliveries_by_key.
-  const keyIndex = new Map<string, MemoryDelivery[]>();
-  const byKey = (pub: number, batchKey: string) =>
-    (keyIndex.get(batchKey) ?? []).filter((d) => d.publicationId === pub && d.batchKey === batchKey);
+  const blank = (publicationId: number, chunk: number, id: string): MemoryDelivery => ({
+    publicationId,
+    chunk,
+    subscriberId: id,
+    status: "pending",
+    email: null,
+    locale: null,
+    topics: null,
+    regions: null,
+    batchKey: null,
+    claimedAt: null,
+    attempts: 0,
+    customerId: null,
+    audience: null,
+    deadline: null,
+    sentAt: null,
+    messageId: null,
+    detail: null,
+    leaseOwner: null,
+    leaseUntilMs: null,
+  });
+  /** The row, written as pending when missing: as the D1 store's upserts, which write a subscriber's row first. */
+  const row = (pub: number, chunk: number, id: string): MemoryDelivery => {
+    let d = deliveries.get(key(pub, id));
+    if (!d) {
+      d = blank(pub, chunk, id);
+      deliveries.set(key(pub, id), d);
+    }
+    return d;
+  };
+  // Rows found by their ids, as the D1 store finds them by primary key.
+  const byKey = (pub: number, batchKey: string, ids: readonly string[]) =>
+    ids.flatMap((id) => {
+      const d = deliveries.get(key(pub, id));
+      return d?.batchKey === batchKey ? [d] : [];
+    });
 
   return {
     deliveries,
     subscriberTable,
     deadLetters,
     tokenHashes,
-    async ensure(publicationId, chunk, subscriberIds) {
-      for (const id of subscriberIds) {
-        if (deliveries.has(key(publicationId, id))) continue;
-        deliveries.set(key(publicationId, id), {
-          publicationId,
-          chunk,
-          subscriberId: id,
-          status: "pending",
-          email: null,
-          locale: null,
-          topics: null,
-          regions: null,
-          batchKey: null,
-          claimedAt: null,
-          attempts: 0,
-          customerId: null,
-          audience: null,
-          deadline: null,
-          sentAt: null,
-          messageId: null,
-          detail: null,
-          leaseOwner: null,
-          leaseUntilMs: null,
-        });
-      }
-    },
     async open(publicationId, subscriberIds) {
       const out: OpenDelivery[] = [];
       for (const id of subscriberIds) {
         const d = deliveries.get(key(publicationId, id));
-        if (d && (d.status === "pending" || d.status === "sending")) out.push({ ...d, status: d.status });
+        if (!d) out.push({ ...blank(publicationId, -1, id), status: "pending" });
+        else if (d.status === "pending" || d.status === "sending") out.push({ ...d, status: d.status });
       }
       return out;
     },
-    async subscribers(ids) {
+    async subscribers(subscriberIds, contactIds) {
       const out = new Map<string, LiveSubscriber>();
-      for (const id of ids) {
+      for (const id of [...subscriberIds, ...contactIds]) {
         const s = subscriberTable.get(id);
         if (s) out.set(id, { ...s });
       }
       return out;
     },
-    async suppress(publicationId, subscriberIds, reason) {
+    async suppress(publicationId, chunk, subscriberIds, reason) {
       for (const id of subscriberIds) {
-        const d = deliveries.get(key(publicationId, id));
-        if (d?.status === "pending") Object.assign(d, { status: "suppressed", detail: reason });
+        const d = row(publicationId, chunk, id);
+        if (d.status === "pending") Object.assign(d, { status: "suppressed", detail: reason });
       }
     },
-    async claim(publicationId, _chunk, rows: readonly ClaimRow[], batchKey, claimedAt, lease) {
+    async claim(publicationId, chunk, rows: readonly ClaimRow[], batchKey, claimedAt, lease) {
       const claimed: string[] = [];
       for (const r of rows) {
-        const d = deliveries.get(key(publicationId, r.subscriberId));
-        if (d?.status !== "pending") continue;
+        const d = row(publicationId, chunk, r.subscriberId);
+        if (d.status !== "pending") continue;
         Object.assign(d, {
           status: "sending",
           batchKey,
@@ -111,27 +118,26 @@ export function memoryDeliveryStore(subscribers: Iterable<LiveSubscriber>): Memo
           leaseUntilMs: lease.untilMs,
         });
         tokenHashes.add(r.manageTokenHash);
-        keyIndex.set(batchKey, [...(keyIndex.get(batchKey) ?? []), d]);
         claimed.push(r.subscriberId);
       }
       return claimed;
     },
-    async lease(publicationId, batchKey, owner, nowMs, untilMs) {
-      const rows = byKey(publicationId, batchKey).filter((d) => d.status === "sending");
+    async lease(publicationId, batchKey, ids, owner, nowMs, untilMs) {
+      const rows = byKey(publicationId, batchKey, ids).filter((d) => d.status === "sending");
       const free = rows.filter(
         (d) => d.leaseOwner === null || d.leaseOwner === owner || (d.leaseUntilMs ?? 0) <= nowMs,
       );
       for (const d of free) Object.assign(d, { leaseOwner: owner, leaseUntilMs: untilMs });
       return free.length > 0;
     },
-    async attempted(publicationId, batchKey, detail) {
-      for (const d of byKey(publicationId, batchKey)) {
+    async attempted(publicationId, batchKey, ids, detail) {
+      for (const d of byKey(publicationId, batchKey, ids)) {
         if (d.status === "sending")
           Object.assign(d, { attempts: d.attempts + 1, detail, leaseOwner: null, leaseUntilMs: null });
       }
     },
-    async sent(publicationId, batchKey, messageIds, now) {
-      for (const d of byKey(publicationId, batchKey)) {
+    async sent(publicationId, batchKey, ids, messageIds, now) {
+      for (const d of byKey(publicationId, batchKey, ids)) {
         if (d.status !== "sending") continue;
         Object.assign(d, {
           status: "sent",
@@ -144,8 +150,8 @@ export function memoryDeliveryStore(subscribers: Iterable<LiveSubscriber>): Memo
     },
     async finish(publicationId, batchKey, subscriberIds, status, detail, _now, letter) {
       for (const id of subscriberIds) {
-        const d = deliveries.get(key(publicationId, id));
-        if (!d || (d.status !== "pending" && d.status !== "sending")) continue;
+        const d = row(publicationId, letter.message.chunk, id);
+        if (d.status !== "pending" && d.status !== "sending") continue;
         if (batchKey !== null && d.batchKey !== batchKey) continue;
         Object.assign(d, { status, detail, leaseOwner: null, leaseUntilMs: null });
       }

@@ -69,7 +69,8 @@ function setup(script: BatchOutcome[], n = 3) {
   const deps: FanoutDeps = {
     store,
     sender: {
-      async sendBatch(emails, key) {
+      async sendBatch(emails, key, gate) {
+        await gate?.();
         calls.push({ key, emails: structuredClone([...emails]) });
         return script.shift() ?? { kind: "accepted", messageIds: emails.map((_, i) => `id-${calls.length}-${i}`) };
       },

@@ -9,6 +9,7 @@ import { RESEND_BATCH_LIMIT } from "../../domain/notice.ts";
 import type { OutgoingEmail } from "../../emails/message.ts";
 import { resendAccount } from "../../testing/resend-control.ts";
 import { resendTransport } from "../../worker/email/resend.ts";
+import { memorySlotBook, SLOT_LATENESS_MS, type SlotBook, slotLimiter } from "../../worker/notices/engine/rate.ts";
 import { call, json } from "./helpers.ts";
 
 let accounts = 0;
@@ -148,6 +149,67 @@ describe("Resend transport", () => {
     expect((await transport.send(batch, { idempotencyKey: "k-lost" })).outcome).toBe("unknown");
     expect((await transport.send(batch, { idempotencyKey: "k-lost" })).outcome).toBe("sent");
     expect((await fake.state()).delivered).toHaveLength(2);
+  });
+
+  it("serialises the body before the send slot is booked, and calls only once the gate lets it out, inside its slot", async () => {
+    const { transport, fake } = setup();
+    // Virtual time (no timed assertion): serialising moves the clock 2 s per email, and the first wait for a slot
+    // oversleeps by 300 ms (a blocked event loop), so that slot is missed.
+    let now = 1_000_000;
+    const events: string[] = [];
+    const book = memorySlotBook();
+    const slots: number[] = [];
+    const recording: SlotBook = {
+      async book(notBeforeMs, intervalMs) {
+        const slot = await book.book(notBeforeMs, intervalMs);
+        slots.push(slot);
+        events.push("booked");
+        return slot;
+      },
+      forget: (beforeMs) => book.forget(beforeMs),
+    };
+    let sleeps = 0;
+    const limiter = slotLimiter(
+      recording,
+      2,
+      () => now,
+      async (ms) => {
+        now += ms + (sleeps++ === 0 ? 300 : 0);
+      },
+    );
+    const slow = (to: string): OutgoingEmail => {
+      const plain = message(to).headers;
+      const headers = {
+        ...plain,
+        toJSON() {
+          events.push("serialised");
+          now += 2_000;
+          return plain;
+        },
+      };
+      return { ...message(to), headers: headers as unknown as Record<string, string> };
+    };
+    let leftAt = 0;
+    let requestsAtGate = -1;
+    const result = await transport.send(["a@example.com", "b@example.com", "c@example.com"].map(slow), {
+      idempotencyKey: "notice/1/batch/gated",
+      async gate() {
+        await limiter.acquire();
+        leftAt = now;
+        events.push("gate");
+        requestsAtGate = (await fake.state()).requests.length;
+      },
+    });
+    expect(result.outcome).toBe("sent");
+    // Serialised first; the missed slot given up and another booked; then the call.
+    expect(events).toEqual(["serialised", "serialised", "serialised", "booked", "booked", "gate"]);
+    expect(limiter.late()).toBe(1);
+    const slot = slots.at(-1) ?? 0;
+    expect(leftAt).toBeGreaterThanOrEqual(slot);
+    expect(leftAt - slot).toBeLessThanOrEqual(SLOT_LATENESS_MS);
+    // Nothing left before the gate opened, and exactly one call after.
+    expect(requestsAtGate).toBe(0);
+    expect((await fake.state()).requests.map((r) => r.reply)).toEqual(["ok"]);
   });
 
   it(`refuses more than ${RESEND_BATCH_LIMIT} emails in one call before touching the network`, async () => {

@@ -1,8 +1,8 @@
 /**
- * The `deliveries` table (migrations/0002_notices.sql, 0003_notice_recovery.sql): the notice ledger, one row per
- * (publication, subscriber). `d1DeliveryStore` is the send loop's storage port (notices/engine/fanout.ts
- * `DeliveryStore`) over D1; lists of ids travel as one JSON parameter read with json_each, so a chunk of 100 never
- * meets D1's limit of 100 bound parameters per query.
+ * The `deliveries` table (migrations/0002_notices.sql, 0003_notice_recovery.sql, its indexes 0012): the notice
+ * ledger, one row per (publication, subscriber). `d1DeliveryStore` is the send loop's storage port
+ * (notices/engine/fanout.ts `DeliveryStore`) over D1; lists of ids travel as one JSON parameter read with json_each,
+ * so a chunk of 100 never meets D1's limit of 100 bound parameters per query.
  */
 import type { NoticeTopic } from "../../domain/notice.ts";
 import type { Locale } from "../../domain/schema/common.ts";
@@ -41,25 +41,15 @@ function audienceOf(json: string | null): DeliveryAudience | null {
 
 export function d1DeliveryStore(db: D1Database): DeliveryStore {
   return {
-    async ensure(publicationId, chunk, subscriberIds, now) {
-      await db
-        .prepare(
-          "INSERT OR IGNORE INTO deliveries (publication_id, subscriber_id, chunk, status, updated_at) " +
-            "SELECT ?1, value, ?2, 'pending', ?3 FROM json_each(?4)",
-        )
-        .bind(publicationId, chunk, now, JSON.stringify(subscriberIds))
-        .run();
-    },
     async open(publicationId, subscriberIds) {
       const { results } = await db
         .prepare(
-          "SELECT subscriber_id, status, email, locale, topics, regions, batch_key, claimed_at, deadline, attempts, " +
-            "customer_id, audience " +
-            // `+status`: the ids lead, found by the primary key, instead of every open row of the publication
-            // (deliveries_by_status) being walked for each chunk. Below, `+publication_id` makes the batch key
-            // (deliveries_by_key) lead for the same reason.
-            "FROM deliveries WHERE publication_id = ?1 AND +status IN ('pending', 'sending') " +
-            "AND subscriber_id IN (SELECT value FROM json_each(?2))",
+          // The ids lead, each row found by the primary key. An id without a row is pending (a subscriber's row is
+          // first written by its claim or suppression, see DeliveryStore.open).
+          "SELECT j.value AS subscriber_id, COALESCE(d.status, 'pending') AS status, d.email, d.locale, d.topics, " +
+            "d.regions, d.batch_key, d.claimed_at, d.deadline, COALESCE(d.attempts, 0) AS attempts, d.customer_id, " +
+            "d.audience FROM json_each(?2) j LEFT JOIN deliveries d ON d.publication_id = ?1 " +
+            "AND d.subscriber_id = j.value WHERE d.status IS NULL OR d.status IN ('pending', 'sending')",
         )
         .bind(publicationId, JSON.stringify(subscriberIds))
         .all<RawOpen>();
@@ -80,24 +70,27 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
         }),
       );
     },
-    async subscribers(ids) {
+    async subscribers(subscriberIds, contactIds) {
+      const none = { results: [] };
       const [{ results }, contacts] = await Promise.all([
-        db
-          .prepare(
-            "SELECT id, email, status, locale, topics, regions, cohort FROM subscribers " +
-              "WHERE id IN (SELECT value FROM json_each(?1))",
-          )
-          .bind(JSON.stringify(ids))
-          .all<{
-            id: string;
-            email: string;
-            status: LiveSubscriber["status"];
-            locale: Locale;
-            topics: string;
-            regions: string;
-            cohort: string | null;
-          }>(),
-        liveContacts(db, ids),
+        subscriberIds.length === 0
+          ? none
+          : db
+              .prepare(
+                "SELECT id, email, status, locale, topics, regions, cohort FROM subscribers " +
+                  "WHERE id IN (SELECT value FROM json_each(?1))",
+              )
+              .bind(JSON.stringify(subscriberIds))
+              .all<{
+                id: string;
+                email: string;
+                status: LiveSubscriber["status"];
+                locale: Locale;
+                topics: string;
+                regions: string;
+                cohort: string | null;
+              }>(),
+        contactIds.length === 0 ? new Map<string, LiveSubscriber>() : liveContacts(db, contactIds),
       ]);
       const out = new Map<string, LiveSubscriber>(contacts);
       for (const r of results) {
@@ -113,13 +106,15 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
       }
       return out;
     },
-    async suppress(publicationId, subscriberIds, reason, now) {
+    async suppress(publicationId, chunk, subscriberIds, reason, now) {
       await db
         .prepare(
-          "UPDATE deliveries SET status = 'suppressed', detail = ?3, updated_at = ?4 WHERE publication_id = ?1 " +
-            "AND +status = 'pending' AND subscriber_id IN (SELECT value FROM json_each(?2))",
+          "INSERT INTO deliveries (publication_id, subscriber_id, chunk, status, detail, updated_at) " +
+            "SELECT ?1, value, ?5, 'suppressed', ?3, ?4 FROM json_each(?2) WHERE true " +
+            "ON CONFLICT (publication_id, subscriber_id) DO UPDATE SET status = 'suppressed', detail = excluded.detail, " +
+            "updated_at = excluded.updated_at WHERE deliveries.status = 'pending'",
         )
-        .bind(publicationId, JSON.stringify(subscriberIds), reason, now)
+        .bind(publicationId, JSON.stringify(subscriberIds), reason, now, chunk)
         .run();
     },
     async claim(publicationId, chunk, rows, batchKey, claimedAt, lease) {
@@ -131,10 +126,11 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
           audience: r.audience ? JSON.stringify(r.audience) : null,
         })),
       );
+      const contacts = rows.filter((r) => r.customerId !== null).length;
       const [claimed] = await db.batch<{ subscriber_id: string }>([
         // An upsert led by the ids: each row is found by its primary key (an UPDATE … FROM json_each walked every row of
-        // the publication for each chunk). Only a pending row is claimed; one another consumer claimed first is left
-        // alone and not returned.
+        // the publication for each chunk). Only a pending or missing row is claimed; one another consumer claimed
+        // first is left alone and not returned.
         db
           .prepare(
             "INSERT INTO deliveries (publication_id, subscriber_id, chunk, status, batch_key, claimed_at, updated_at, " +
@@ -153,53 +149,70 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
           )
           .bind(publicationId, payload, batchKey, claimedAt, lease.owner, lease.untilMs, chunk),
         // The manage token each email carries (derived, see notices/engine/tokens.ts): stored as a hash like every token.
-        db
-          .prepare(
-            "INSERT OR IGNORE INTO subscription_tokens (token_hash, subscriber_id, kind, created_at) " +
-              "SELECT json_extract(value, '$.manageTokenHash'), json_extract(value, '$.subscriberId'), 'manage', ?2 " +
-              "FROM json_each(?1) WHERE json_extract(value, '$.subscriberId') IN (SELECT id FROM subscribers)",
-          )
-          .bind(payload, claimedAt),
+        // Each statement only when the batch has such recipients: its json_each would read every row for nothing.
+        ...(contacts === rows.length
+          ? []
+          : [
+              db
+                .prepare(
+                  "INSERT OR IGNORE INTO subscription_tokens (token_hash, subscriber_id, kind, created_at) " +
+                    "SELECT json_extract(value, '$.manageTokenHash'), json_extract(value, '$.subscriberId'), 'manage', ?2 " +
+                    "FROM json_each(?1) WHERE json_extract(value, '$.subscriberId') IN (SELECT id FROM subscribers)",
+                )
+                .bind(payload, claimedAt),
+            ]),
         // A contact's notice token, with the publication it came with (the objection names it).
-        db
-          .prepare(
-            "INSERT OR IGNORE INTO contact_tokens (token_hash, contact_id, publication_id, created_at) " +
-              "SELECT json_extract(value, '$.manageTokenHash'), json_extract(value, '$.subscriberId'), ?2, ?3 " +
-              "FROM json_each(?1) WHERE json_extract(value, '$.customerId') IS NOT NULL " +
-              "AND json_extract(value, '$.subscriberId') IN (SELECT id FROM customer_contacts)",
-          )
-          .bind(payload, publicationId, claimedAt),
+        ...(contacts > 0
+          ? [
+              db
+                .prepare(
+                  "INSERT OR IGNORE INTO contact_tokens (token_hash, contact_id, publication_id, created_at) " +
+                    "SELECT json_extract(value, '$.manageTokenHash'), json_extract(value, '$.subscriberId'), ?2, ?3 " +
+                    "FROM json_each(?1) WHERE json_extract(value, '$.customerId') IS NOT NULL " +
+                    "AND json_extract(value, '$.subscriberId') IN (SELECT id FROM customer_contacts)",
+                )
+                .bind(payload, publicationId, claimedAt),
+            ]
+          : []),
       ]);
       return (claimed?.results ?? []).map((r) => r.subscriber_id);
     },
-    async lease(publicationId, batchKey, owner, nowMs, untilMs) {
+    async lease(publicationId, batchKey, subscriberIds, owner, nowMs, untilMs) {
       const r = await db
         .prepare(
-          "UPDATE deliveries SET lease_owner = ?3, lease_until_ms = ?5 WHERE +publication_id = ?1 AND batch_key = ?2 " +
-            "AND +status = 'sending' AND (lease_owner IS NULL OR lease_owner = ?3 OR lease_until_ms <= ?4)",
+          // The rows are found by their ids (primary key), then checked for the key: no index on batch_key to keep.
+          "UPDATE deliveries SET lease_owner = ?3, lease_until_ms = ?5 WHERE publication_id = ?1 " +
+            "AND subscriber_id IN (SELECT value FROM json_each(?6)) AND batch_key = ?2 AND status = 'sending' " +
+            "AND (lease_owner IS NULL OR lease_owner = ?3 OR lease_until_ms <= ?4)",
         )
-        .bind(publicationId, batchKey, owner, nowMs, untilMs)
+        .bind(publicationId, batchKey, owner, nowMs, untilMs, JSON.stringify(subscriberIds))
         .run();
       return r.meta.changes > 0;
     },
-    async attempted(publicationId, batchKey, detail, now) {
+    async attempted(publicationId, batchKey, subscriberIds, detail, now) {
       await db
         .prepare(
           "UPDATE deliveries SET attempts = attempts + 1, detail = ?3, updated_at = ?4, lease_owner = NULL, " +
-            "lease_until_ms = NULL " +
-            "WHERE +publication_id = ?1 AND batch_key = ?2 AND +status = 'sending'",
+            "lease_until_ms = NULL WHERE publication_id = ?1 AND subscriber_id IN (SELECT value FROM json_each(?5)) " +
+            "AND batch_key = ?2 AND status = 'sending'",
         )
-        .bind(publicationId, batchKey, detail, now)
+        .bind(publicationId, batchKey, detail, now, JSON.stringify(subscriberIds))
         .run();
     },
-    async sent(publicationId, batchKey, messageIds, now) {
+    async sent(publicationId, batchKey, subscriberIds, messageIds, now) {
       await db
         .prepare(
           "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?4, updated_at = ?4, detail = NULL, " +
-            "message_id = json_extract(?3, '$.' || json_quote(subscriber_id)) " +
-            "WHERE +publication_id = ?1 AND batch_key = ?2 AND +status = 'sending'",
+            "message_id = json_extract(?3, '$.' || json_quote(subscriber_id)) WHERE publication_id = ?1 " +
+            "AND subscriber_id IN (SELECT value FROM json_each(?5)) AND batch_key = ?2 AND status = 'sending'",
         )
-        .bind(publicationId, batchKey, JSON.stringify(Object.fromEntries(messageIds)), now)
+        .bind(
+          publicationId,
+          batchKey,
+          JSON.stringify(Object.fromEntries(messageIds)),
+          now,
+          JSON.stringify(subscriberIds),
+        )
         .run();
     },
     async finish(publicationId, batchKey, subscriberIds, status, detail, now, letter) {
@@ -211,6 +224,13 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
               "AND subscriber_id IN (SELECT value FROM json_each(?2)) AND (?6 IS NULL OR batch_key = ?6)",
           )
           .bind(publicationId, JSON.stringify(subscriberIds), status, detail, now, batchKey),
+        // A row never written (a subscriber never claimed) ends too; with a batch key every row exists already.
+        db
+          .prepare(
+            "INSERT OR IGNORE INTO deliveries (publication_id, subscriber_id, chunk, status, detail, updated_at) " +
+              "SELECT ?1, value, ?3, ?4, ?5, ?6 FROM json_each(?2) WHERE ?7 IS NULL",
+          )
+          .bind(publicationId, JSON.stringify(subscriberIds), letter.message.chunk, status, detail, now, batchKey),
         db
           .prepare(
             "INSERT INTO dead_letters (publication_id, chunk, subscriber_ids, reason, attempts, created_at) " +

@@ -113,9 +113,10 @@ export async function giveUpChunk(
   nowMs: number,
 ): Promise<number> {
   const { publicationId, subscriberIds } = chunk.message;
+  // The chunk's rows found by their ids (the primary key; migrations/0012_deliveries_indexes.sql).
   const open =
-    "publication_id = ?1 AND chunk = ?2 AND (status = 'pending' OR " +
-    "(status = 'sending' AND COALESCE(lease_until_ms, 0) <= ?3))";
+    "publication_id = ?1 AND subscriber_id IN (SELECT value FROM json_each(?7)) AND chunk = ?2 AND " +
+    "(status = 'pending' OR (status = 'sending' AND COALESCE(lease_until_ms, 0) <= ?3))";
   const [, , ended] = await db.batch([
     db
       .prepare(
@@ -129,13 +130,13 @@ export async function giveUpChunk(
           `SELECT ?1, ?2, json_group_array(subscriber_id), ?4, ?5, ?6, 'reconciler' FROM deliveries WHERE ${open} ` +
           "HAVING COUNT(*) > 0",
       )
-      .bind(publicationId, chunk.message.chunk, nowMs, detail, chunk.requeues, now),
+      .bind(publicationId, chunk.message.chunk, nowMs, detail, chunk.requeues, now, JSON.stringify(subscriberIds)),
     db
       .prepare(
         "UPDATE deliveries SET status = CASE WHEN batch_key IS NULL THEN 'dead' ELSE 'stuck' END, detail = ?4, " +
           `updated_at = ?5, lease_owner = NULL, lease_until_ms = NULL WHERE ${open}`,
       )
-      .bind(publicationId, chunk.message.chunk, nowMs, detail, now),
+      .bind(publicationId, chunk.message.chunk, nowMs, detail, now, null, JSON.stringify(subscriberIds)),
   ]);
   return ended?.meta.changes ?? 0;
 }

@@ -16,6 +16,8 @@ export function outboxTransport(env: Env): EmailTransport {
         const existing = await outboxIdsForKey(env.DB, key);
         if (existing.length > 0) return { outcome: "sent", ids: existing.map(String) };
       }
+      // The outbox's "call" is the insert: the send budget is held there, as for Resend.
+      await options.gate?.();
       const ids = await insertOutbox(
         env.DB,
         messages.map((m) => ({ ...m, idempotencyKey: key })),

@@ -13,6 +13,12 @@ export interface SendOptions {
    * (Resend keeps keys for 24 hours). Deterministic per batch, e.g. `notice/<publication>/<batch>`.
    */
   idempotencyKey?: string;
+  /**
+   * Awaited once the request is ready to leave (body serialised, headers set), right before the provider call: the
+   * send budget's slot (notices/engine/rate.ts). Nothing heavy runs between it and the call, so a call that leaves
+   * counts where its slot says, however long the serialisation took or however busy the event loop was before.
+   */
+  gate?: () => Promise<void>;
 }
 
 export type SendOutcome =

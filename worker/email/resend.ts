@@ -35,17 +35,42 @@ export interface ResendSettings {
 }
 
 /**
+ * The SDK with one hook: `fetchRequest` is where the SDK, with the body already serialised (`post` runs JSON.stringify
+ * first), calls `fetch`. The gate is awaited there, so serialising a batch of 100 emails (about 1.5 MB) happens before
+ * the send slot is booked and checked, never between the check and the call. The timeout starts after the gate: a
+ * wait for a slot is not a provider that does not answer.
+ */
+class GatedResend extends Resend {
+  readonly #gate: () => Promise<void>;
+  readonly #timeoutMs: number;
+  constructor(key: string, baseUrl: string, gate: () => Promise<void>, timeoutMs: number) {
+    super(key, { baseUrl });
+    this.#gate = gate;
+    this.#timeoutMs = timeoutMs;
+  }
+  override async fetchRequest<T>(path: string, options: RequestInit = {}) {
+    await this.#gate();
+    return super.fetchRequest<T>(path, { ...options, signal: AbortSignal.timeout(this.#timeoutMs) });
+  }
+}
+
+/** No send budget to wait for (a confirmation email, an alert). */
+const noGate = async () => {};
+
+/**
  * EMAIL_TRANSPORT=resend: Resend's SDK pointed at RESEND_BASE_URL (tests use a local fake). One
  * message goes to POST /emails, several to POST /emails/batch (≤ RESEND_BATCH_LIMIT), with the Idempotency-Key.
  */
 export function resendTransport(env: ResendSettings, overrides: TransportOverrides = {}): EmailTransport {
-  const client = new Resend(env.RESEND_API_KEY, { baseUrl: env.RESEND_BASE_URL.replace(/\/$/, "") });
+  const baseUrl = env.RESEND_BASE_URL.replace(/\/$/, "");
   const timeoutMs = overrides.timeoutMs ?? RESEND_TIMEOUT_MS;
   return {
     name: "resend",
     async send(messages, options = {}) {
       assertBatchSize(messages);
       if (messages.length === 0) return { outcome: "sent", ids: [] };
+      // One client per call, so each call carries its own gate (consumers share the transport).
+      const client = new GatedResend(env.RESEND_API_KEY, baseUrl, options.gate ?? noGate, timeoutMs);
       const payload = messages.map((m) => ({
         from: env.EMAIL_FROM,
         to: [m.to],
@@ -54,10 +79,7 @@ export function resendTransport(env: ResendSettings, overrides: TransportOverrid
         text: m.text,
         headers: m.headers,
       }));
-      const requestOptions = {
-        signal: AbortSignal.timeout(timeoutMs),
-        ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
-      };
+      const requestOptions = options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {};
       const first = payload[0];
       if (payload.length === 1 && first) {
         const { data, error, headers } = await client.emails.send(first, requestOptions);

@@ -18,9 +18,10 @@ import { type NoticeEmailInput, renderNotice } from "../../../emails/notice.ts";
 //
 // Exactly once per (publication, subscriber), under at-least-once queue delivery:
 // 1. deliveries rows are UNIQUE(publication, subscriber): a re-delivered message inserts nothing new;
-// 2. a pending row is claimed (status sending) together with its Idempotency-Key and the preferences it is rendered
-//    with, in one write; rows already claimed are never re-claimed, only re-sent under the key they were claimed
-//    with, byte-for-byte the same payload (rendered from the claim, never from live state);
+// 2. a pending row (or, for a subscriber, a row not written yet: the claim inserts it) is claimed (status sending)
+//    together with its Idempotency-Key and the preferences it is rendered with, in one write; rows already claimed
+//    are never re-claimed, only re-sent under the key they were claimed with, byte-for-byte the same payload
+//    (rendered from the claim, never from live state);
 // 3. a provider answer we did not see (5xx, network error, lost response, crash before recording) leaves the rows in
 //    `sending`; the retry sends the same key, and the provider returns the first result instead of sending again;
 // 4. Resend keeps a key for 24 h: a row still `sending` after that is flagged `stuck` for a person, never re-sent.
@@ -103,13 +104,22 @@ export interface ClaimRow {
 
 /** Everything the send loop needs from storage; implemented over D1 (worker/db/deliveries.ts) and in memory (bench). */
 export interface DeliveryStore {
-  /** Inserts a pending row per subscriber; rows that exist are left alone (UNIQUE(publication, subscriber)). */
-  ensure(publicationId: number, chunk: number, subscriberIds: readonly string[], now: string): Promise<void>;
-  /** The rows among `subscriberIds` that are still pending or sending. */
+  /**
+   * The rows among `subscriberIds` that are still pending or sending. A recipient without a row comes back pending
+   * with nothing claimed: a subscriber's row is first written by its claim or its suppression (one insert instead of
+   * an insert and an update, README "Benchmarks"); a contact's row is written with the plan (its audience is frozen).
+   */
   open(publicationId: number, subscriberIds: readonly string[]): Promise<OpenDelivery[]>;
-  subscribers(ids: readonly string[]): Promise<Map<string, LiveSubscriber>>;
-  /** Marks pending rows suppressed (unsubscribed, bounced, erased, no longer concerned). */
-  suppress(publicationId: number, subscriberIds: readonly string[], reason: string, now: string): Promise<void>;
+  /** The recipients as they stand now: self-subscribers and customers' contacts, looked up where each lives. */
+  subscribers(subscriberIds: readonly string[], contactIds: readonly string[]): Promise<Map<string, LiveSubscriber>>;
+  /** Marks pending rows suppressed (unsubscribed, bounced, erased, no longer concerned), writing missing ones so. */
+  suppress(
+    publicationId: number,
+    chunk: number,
+    subscriberIds: readonly string[],
+    reason: string,
+    now: string,
+  ): Promise<void>;
   /**
    * Claims pending rows for one provider call: status sending, batch key, claim time, snapshot of the preferences,
    * the send lease (see `lease`) in the same write, and registers the manage tokens the emails carry. Returns the ids
@@ -128,14 +138,37 @@ export interface DeliveryStore {
    * holds an unexpired lease. Two consumers sending one key at once could each see a different answer (one a
    * refusal, the other a success) and record the wrong one.
    */
-  lease(publicationId: number, batchKey: string, owner: string, nowMs: number, untilMs: number): Promise<boolean>;
+  lease(
+    publicationId: number,
+    batchKey: string,
+    subscriberIds: readonly string[],
+    owner: string,
+    nowMs: number,
+    untilMs: number,
+  ): Promise<boolean>;
   /** Counts an attempt of the call under `batchKey`, records its error and releases the lease. */
-  attempted(publicationId: number, batchKey: string, detail: string, now: string): Promise<void>;
-  /** The provider accepted the call: every row under `batchKey` is sent, with its message id. */
-  sent(publicationId: number, batchKey: string, messageIds: Map<string, string>, now: string): Promise<void>;
+  attempted(
+    publicationId: number,
+    batchKey: string,
+    subscriberIds: readonly string[],
+    detail: string,
+    now: string,
+  ): Promise<void>;
+  /**
+   * The provider accepted the call: every row among `subscriberIds` still sending under `batchKey` is sent, with its
+   * message id. The rows are found by their ids (the primary key), so the ledger needs no index on the batch key.
+   */
+  sent(
+    publicationId: number,
+    batchKey: string,
+    subscriberIds: readonly string[],
+    messageIds: Map<string, string>,
+    now: string,
+  ): Promise<void>;
   /**
    * Rows end in `status` (dead: never sent; stuck: may have been sent, a person must check) and are listed in the
-   * dead letters in the same write, so the vendor sees every one of them.
+   * dead letters in the same write, so the vendor sees every one of them. A missing row (never claimed) is written
+   * so.
    */
   finish(
     publicationId: number,
@@ -174,7 +207,15 @@ export type SendResult = BatchOutcome | { kind: "held"; retryAfterSeconds: numbe
 export const SEND_LEASE_MS = 180_000;
 
 export interface BatchSender {
-  sendBatch(emails: readonly OutgoingEmail[], idempotencyKey: string): Promise<BatchOutcome>;
+  /**
+   * One provider call. `gate` is awaited once the request is ready to leave, right before it does (the send slot,
+   * see RateLimiter); without it the call leaves at once.
+   */
+  sendBatch(
+    emails: readonly OutgoingEmail[],
+    idempotencyKey: string,
+    gate?: () => Promise<void>,
+  ): Promise<BatchOutcome>;
 }
 
 /** Hands out send slots so that all senders together stay under the provider's request rate. */
@@ -334,17 +375,18 @@ async function sendClaimed(
     retryAfterSeconds: Math.ceil(leaseMs / 1000),
     detail: "another consumer is sending this batch",
   };
+  const claimedIds = rows.map((r) => r.subscriberId);
   const lease = () => {
     const nowMs = deps.now().getTime();
-    return deps.store.lease(message.publicationId, batchKey, owner, nowMs, nowMs + leaseMs);
+    return deps.store.lease(message.publicationId, batchKey, claimedIds, owner, nowMs, nowMs + leaseMs);
   };
   if (!leased && !(await lease())) return held;
-  // The send slot comes last, right before the call: work done between the slot and the call (a slow D1 write)
-  // would bunch calls together at the provider. The lease is long enough to cover the wait for the slot.
-  await deps.limiter.acquire();
+  // The send slot comes last, inside the transport once the body is serialised: work done between the slot and the
+  // call (a slow D1 write, serialising 1.5 MB, another consumer's rendering) would bunch calls together at the
+  // provider. The lease is long enough to cover the wait for the slot.
   let outcome: BatchOutcome;
   try {
-    outcome = await deps.sender.sendBatch(emails, batchKey);
+    outcome = await deps.sender.sendBatch(emails, batchKey, () => deps.limiter.acquire());
   } catch (err) {
     outcome = { kind: "unknown", detail: `send failed: ${err instanceof Error ? err.message : String(err)}` };
   }
@@ -354,7 +396,7 @@ async function sendClaimed(
       const messageId = outcome.kind === "accepted" ? outcome.messageIds[i] : undefined;
       if (messageId) ids.set(id, messageId);
     });
-    await deps.store.sent(message.publicationId, batchKey, ids, now());
+    await deps.store.sent(message.publicationId, batchKey, claimedIds, ids, now());
   } else if (outcome.kind === "key-conflict") {
     await deps.store.finish(
       message.publicationId,
@@ -376,7 +418,7 @@ async function sendClaimed(
       { message, attempts },
     );
   } else {
-    await deps.store.attempted(message.publicationId, batchKey, outcome.detail, now());
+    await deps.store.attempted(message.publicationId, batchKey, claimedIds, outcome.detail, now());
   }
   return outcome;
 }
@@ -394,7 +436,6 @@ export async function processMessage(
   const pub = message.publicationId;
   const nowIso = () => deps.now().toISOString();
   const notice = await deps.notice(pub);
-  await store.ensure(pub, message.chunk, message.subscriberIds, nowIso());
   const open = await store.open(pub, message.subscriberIds);
   const result = { sent: 0, suppressed: 0, dead: 0, stuck: 0 };
   // Identifies this run's send leases (see DeliveryStore.lease).
@@ -436,7 +477,10 @@ export async function processMessage(
   }
 
   if (pending.length > 0) {
-    const live = await store.subscribers(pending.map((r) => r.subscriberId));
+    const live = await store.subscribers(
+      pending.filter((r) => !r.customerId).map((r) => r.subscriberId),
+      pending.filter((r) => r.customerId).map((r) => r.subscriberId),
+    );
     const skip = new Map<string, string[]>();
     const claimRows: ClaimRow[] = [];
     const claimedAt = nowIso();
@@ -483,7 +527,7 @@ export async function processMessage(
       claimRows.push({ ...recipient, deadline, manageTokenHash: hash });
     }
     for (const [reason, ids] of skip) {
-      await store.suppress(pub, ids, reason, nowIso());
+      await store.suppress(pub, message.chunk, ids, reason, nowIso());
       result.suppressed += ids.length;
     }
     if (claimRows.length > 0) {

@@ -16,8 +16,8 @@ const DEFAULT_RETRY_AFTER_SECONDS = 1;
  */
 export function transportSender(transport: SendPort): BatchSender {
   return {
-    async sendBatch(emails, idempotencyKey): Promise<BatchOutcome> {
-      const result = await transport.send(emails, { idempotencyKey });
+    async sendBatch(emails, idempotencyKey, gate): Promise<BatchOutcome> {
+      const result = await transport.send(emails, gate ? { idempotencyKey, gate } : { idempotencyKey });
       if (result.outcome === "sent") return { kind: "accepted", messageIds: result.ids };
       if (result.outcome === "unknown") return { kind: "unknown", detail: result.message };
       if (result.status === 429) {
@@ -45,7 +45,8 @@ export function transportSender(transport: SendPort): BatchSender {
  * Resend's limit is per team and per second (plan: 2 requests/s, RESEND_MAX_RPS); the provider counts a call when it
  * arrives. The budget is a book of send slots shared by every consumer (D1's send_log in the worker): slots are
  * booked one at a time, at least `sendIntervalMs` apart, and a call leaves only inside its slot — from the slot time
- * to SLOT_LATENESS_MS after it, checked on the clock right before the call goes out. A consumer that wakes later
+ * to SLOT_LATENESS_MS after it, checked on the clock right before the call goes out (the transport's `gate`, awaited
+ * once the body is serialised: worker/email/port.ts SendOptions). A consumer that wakes later
  * (a busy machine, a slow D1 answer) gives its slot up and books another; it never crowds the calls after it. So any
  * rps + 1 consecutive calls leave at least rps × interval − SLOT_LATENESS_MS = 1000 + RATE_WINDOW_MARGIN_MS −
  * SLOT_LATENESS_MS ms apart, whatever the load, and the remaining 20 ms absorb the network's jitter between a call
@@ -85,7 +86,8 @@ export function memorySlotBook(): SlotBook {
 
 /**
  * The send budget: `acquire` resolves inside a booked slot, on time (see RATE_WINDOW_MARGIN_MS); the caller makes
- * the provider call right away, with no I/O in between. `late` counts the slots given up.
+ * the provider call right away, with no I/O and no heavy work in between (the transport awaits it as its `gate`, after
+ * serialising the body). `late` counts the slots given up.
  */
 export function slotLimiter(
   book: SlotBook,
