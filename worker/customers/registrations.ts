@@ -124,9 +124,10 @@ export async function sendRegistrations(
   const hashes = due.map((r) => r.tokenHash);
   const key = `contact-registered/${await sha256Hex(hashes.join(","))}`;
   const sender = transportSender(emailTransport(env));
-  // Nothing between the budget's slot and the call: the provider counts calls as they arrive (notices/engine/rate.ts).
-  await slotLimiter(d1SlotBook(env.DB), maxRps).acquire();
-  const outcome = await sender.sendBatch(emails, key);
+  // The budget's slot is awaited by the transport itself, after the body is serialised and right before the call
+  // leaves: the provider counts calls as they arrive (notices/engine/rate.ts).
+  const limiter = slotLimiter(d1SlotBook(env.DB), maxRps);
+  const outcome = await sender.sendBatch(emails, key, () => limiter.acquire());
   switch (outcome.kind) {
     case "accepted":
       await markRegistrationsSent(env.DB, hashes, new Date().toISOString());
