@@ -128,6 +128,18 @@ describe("the SSRF guard at registration", () => {
     const { results } = await env.DB.prepare("SELECT id FROM webhook_endpoints").all();
     expect(results).toEqual([]);
   });
+
+  it("refuses an endpoint for a subscription that is no longer active (409 naming the rule), and stores nothing", async () => {
+    const sub = await subscriber();
+    await env.DB.prepare("UPDATE subscribers SET status = 'unsubscribed' WHERE id = ?1").bind(sub.id).run();
+    const res = await register(sub.token, { url: "https://hooks.example.com/a" });
+    expect(res.status).toBe(409);
+    expect(res.headers.get("Content-Type")).toContain("application/problem+json");
+    const problem = (await res.json()) as { errors: { rule: string }[] };
+    expect(problem.errors[0]?.rule).toBe("subscription-inactive");
+    const { results } = await env.DB.prepare("SELECT id FROM webhook_endpoints").all();
+    expect(results).toEqual([]);
+  });
 });
 
 describe("registration", () => {

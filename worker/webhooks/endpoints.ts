@@ -143,6 +143,14 @@ export async function registerEndpoint(
   sub: Subscriber,
   registration: Registration,
 ): Promise<{ endpoint: EndpointView; secret: string }> {
+  // Deliveries go only to endpoints of confirmed subscriptions (plan.ts); registering one for an unsubscribed or
+  // suppressed subscription would make an endpoint that can never receive anything.
+  if (sub.status !== "confirmed") {
+    const detail = "Your subscription is not active, so a webhook would never be called; subscribe again first.";
+    throw new ApiError("conflict", detail, {
+      issues: [{ path: "subscription", rule: "subscription-inactive", message: detail }],
+    });
+  }
   await checkWebhookLimit(deps, sub);
   const url = guardedUrl(deps.env, registration.url);
   const id = randomId("ep_");
@@ -186,6 +194,14 @@ export async function rotateSecret(
   sub: Subscriber,
   id: string,
 ): Promise<{ endpoint: EndpointView; secret: string }> {
+  // Deliveries go only to endpoints of confirmed subscriptions (plan.ts); registering one for an unsubscribed or
+  // suppressed subscription would make an endpoint that can never receive anything.
+  if (sub.status !== "confirmed") {
+    const detail = "Your subscription is not active, so a webhook would never be called; subscribe again first.";
+    throw new ApiError("conflict", detail, {
+      issues: [{ path: "subscription", rule: "subscription-inactive", message: detail }],
+    });
+  }
   await checkWebhookLimit(deps, sub);
   const endpoint = await findEndpoint(deps.env.DB, sub.id, id);
   if (!endpoint) throw notFound();
