@@ -208,8 +208,8 @@ export const SEND_LEASE_MS = 180_000;
 
 /**
  * Calls of one batch repeated inside the consumer run that holds its send lease, after a 429 or an unknown outcome,
- * before the batch goes back to the queue (README "Benchmarks": a batch waiting out the queue's retry delay cost
- * 0.85 instead of 0.9 of the rate at 10 calls a second). Same key, same body, next send slot; the lease is renewed
+ * before the batch goes back to the queue (README "Benchmarks": a failed batch waiting out the queue's retry delay
+ * leaves send slots unused). Same key, same body, next send slot; the lease is renewed
  * before each, so the exactly-once rules above hold unchanged.
  */
 export const IN_PLACE_RETRIES = 3;
@@ -249,8 +249,6 @@ export interface FanoutDeps {
   maxAttempts: number;
   /** How long one consumer holds the right to send a batch key; SEND_LEASE_MS unless configured. */
   sendLeaseMs?: number;
-  /** Calls repeated in place before a batch goes back to the queue; IN_PLACE_RETRIES unless configured. */
-  inPlaceRetries?: number;
   /** Waits out a retry-after in place; a timer unless configured (tests move a virtual clock). */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -410,7 +408,7 @@ async function sendClaimed(
   let outcome = await call();
   // A 429 sent nothing and an unknown outcome is settled by the same key: both are retried here, in the next send
   // slot, while this run holds the lease (IN_PLACE_RETRIES).
-  for (let retry = 0; retry < (deps.inPlaceRetries ?? IN_PLACE_RETRIES); retry++) {
+  for (let retry = 0; retry < IN_PLACE_RETRIES; retry++) {
     if (outcome.kind !== "rate-limited" && outcome.kind !== "unknown") break;
     const waitSeconds = outcome.retryAfterSeconds ?? 0;
     if (waitSeconds > IN_PLACE_MAX_WAIT_SECONDS) break;
