@@ -9,8 +9,10 @@ import {
   backoffSeconds,
   type FanoutDeps,
   type FanoutMessage,
+  IN_PLACE_RETRIES,
   type LiveSubscriber,
   processMessage,
+  SEND_LEASE_MS,
 } from "../../worker/notices/engine/fanout.ts";
 import { memoryRateLimiter, type SendPort, transportSender } from "../../worker/notices/engine/rate.ts";
 import { noticeManageToken } from "../../worker/notices/engine/tokens.ts";
@@ -60,6 +62,8 @@ function subscribers(n: number): LiveSubscriber[] {
 interface Call {
   key: string;
   emails: OutgoingEmail[];
+  /** The consumer's clock when the call left. */
+  at: number;
 }
 
 function setup(script: BatchOutcome[], n = 3) {
@@ -71,7 +75,7 @@ function setup(script: BatchOutcome[], n = 3) {
     sender: {
       async sendBatch(emails, key, gate) {
         await gate?.();
-        calls.push({ key, emails: structuredClone([...emails]) });
+        calls.push({ key, emails: structuredClone([...emails]), at: clock });
         return script.shift() ?? { kind: "accepted", messageIds: emails.map((_, i) => `id-${calls.length}-${i}`) };
       },
     },
@@ -82,6 +86,10 @@ function setup(script: BatchOutcome[], n = 3) {
     manageToken: (pub, sub) => noticeManageToken("unit-secret", pub, sub),
     now: () => new Date(clock),
     maxAttempts: 4,
+    // A retry-after waited out in place moves the consumer's clock, not the test's.
+    sleep: async (ms) => {
+      clock += ms;
+    },
   };
   const message: FanoutMessage = { publicationId: 2, chunk: 0, subscriberIds: subscribers(n).map((s) => s.id) };
   return {
@@ -108,19 +116,53 @@ describe("processMessage", () => {
     expect([...store.deliveries.values()].map((d) => d.messageId)).toEqual(["id-1-0", "id-1-1", "id-1-2"]);
   });
 
-  it("after an unknown outcome the retry carries the same Idempotency-Key and byte-for-byte the same emails", async () => {
-    const { calls, deps, message, advance } = setup([{ kind: "unknown", detail: "network error" }]);
-    expect(await processMessage(deps, message, 1)).toMatchObject({ action: "retry", delaySeconds: backoffSeconds(1) });
-    advance(60_000); // a minute later: the deadline in the emails must not move with the clock
-    expect(await processMessage(deps, message, 2)).toMatchObject({ action: "ack", sent: 3 });
+  it("an unknown outcome is retried in place, in the next slot, with the same key and the same emails", async () => {
+    const { store, calls, deps, message } = setup([{ kind: "unknown", detail: "network error" }]);
+    expect(await processMessage(deps, message, 1)).toMatchObject({ action: "ack", sent: 3 });
     expect(calls).toHaveLength(2);
     expect(calls[1]?.key).toBe(calls[0]?.key);
     expect(JSON.stringify(calls[1]?.emails)).toBe(JSON.stringify(calls[0]?.emails));
+    expect(statuses(store)).toEqual(["sent", "sent", "sent"]);
   });
 
-  it("a 429 is retried after the provider's retry-after", async () => {
-    const { deps, message } = setup([{ kind: "rate-limited", retryAfterSeconds: 7, detail: "429" }]);
+  it("a 429 is retried in place after the provider's retry-after, under the same key", async () => {
+    const { calls, deps, message } = setup([{ kind: "rate-limited", retryAfterSeconds: 2, detail: "429" }]);
+    expect(await processMessage(deps, message, 1)).toMatchObject({ action: "ack", sent: 3 });
+    expect(calls.map((c) => c.key)).toEqual([calls[0]?.key, calls[0]?.key]);
+    expect((calls[1]?.at ?? 0) - (calls[0]?.at ?? 0)).toBe(2_000);
+  });
+
+  it("after the in-place retries the batch goes back to the queue; the queue's retry sends the same key", async () => {
+    const unknown: BatchOutcome = { kind: "unknown", detail: "network error" };
+    const { calls, deps, message, advance } = setup(Array(1 + IN_PLACE_RETRIES).fill(unknown));
+    expect(await processMessage(deps, message, 1)).toMatchObject({ action: "retry", delaySeconds: backoffSeconds(1) });
+    expect(calls).toHaveLength(1 + IN_PLACE_RETRIES);
+    advance(60_000); // a minute later: the deadline in the emails must not move with the clock
+    expect(await processMessage(deps, message, 2)).toMatchObject({ action: "ack", sent: 3 });
+    expect(calls).toHaveLength(2 + IN_PLACE_RETRIES);
+    expect(new Set(calls.map((c) => c.key)).size).toBe(1);
+    expect(new Set(calls.map((c) => JSON.stringify(c.emails))).size).toBe(1);
+  });
+
+  it("a 429 with a long retry-after is waited out on the queue, not in place", async () => {
+    const { calls, deps, message } = setup([{ kind: "rate-limited", retryAfterSeconds: 7, detail: "429" }]);
     expect(await processMessage(deps, message, 1)).toEqual({ action: "retry", delaySeconds: 7, reason: "429" });
+    expect(calls).toHaveLength(1);
+  });
+
+  it("a consumer whose lease ran out during an in-place wait and was taken by another does not send again", async () => {
+    const { store, calls, deps, message } = setup([{ kind: "rate-limited", retryAfterSeconds: 1, detail: "429" }]);
+    deps.sleep = async (ms) => {
+      // The wait overran the lease, and a re-delivered copy of the message took it.
+      const key = calls[0]?.key ?? "";
+      const later = Date.parse("2026-11-23T09:00:00Z") + SEND_LEASE_MS + ms;
+      expect(await store.lease(2, key, message.subscriberIds, "other consumer", later, later + SEND_LEASE_MS)).toBe(
+        true,
+      );
+    };
+    expect(await processMessage(deps, message, 1)).toMatchObject({ action: "retry" });
+    expect(calls).toHaveLength(1);
+    expect(statuses(store)).toEqual(["sending", "sending", "sending"]);
   });
 
   it("someone who unsubscribed before their batch was attempted is suppressed and gets nothing", async () => {
@@ -140,22 +182,25 @@ describe("processMessage", () => {
   });
 
   it("a batch still unknown past Resend's 24 h key window is flagged stuck for a person, never sent again", async () => {
-    const { store, calls, deps, message, advance } = setup([{ kind: "unknown", detail: "timeout" }]);
+    const timeout: BatchOutcome = { kind: "unknown", detail: "timeout" };
+    const { store, calls, deps, message, advance } = setup(Array(1 + IN_PLACE_RETRIES).fill(timeout));
     await processMessage(deps, message, 1);
     advance(IDEMPOTENCY_WINDOW_MS);
     expect(await processMessage(deps, message, 2)).toMatchObject({ action: "ack", stuck: 3 });
-    expect(calls).toHaveLength(1);
+    expect(calls).toHaveLength(1 + IN_PLACE_RETRIES);
     expect(statuses(store)).toEqual(["stuck", "stuck", "stuck"]);
     expect(store.deadLetters).toHaveLength(1);
   });
 
   it("when retries run out with the outcome unknown, the rows are stuck (maybe sent) and listed, not dropped", async () => {
     const unknown: BatchOutcome = { kind: "unknown", detail: "503" };
-    const { store, deps, message } = setup([unknown, unknown, unknown, unknown]);
+    // Every call of every attempt, in place and from the queue, ends unknown.
+    const { store, calls, deps, message } = setup(Array(4 * (1 + IN_PLACE_RETRIES)).fill(unknown));
     for (let attempt = 1; attempt < 4; attempt++) {
       expect((await processMessage(deps, message, attempt)).action).toBe("retry");
     }
     expect(await processMessage(deps, message, 4)).toMatchObject({ action: "ack", stuck: 3 });
+    expect(calls).toHaveLength(4 * (1 + IN_PLACE_RETRIES));
     expect(store.deadLetters).toHaveLength(1);
   });
 

@@ -195,12 +195,29 @@ describe("notice manage tokens have a key of their own", () => {
     const [message] = sent;
     if (!message) throw new Error("nothing was queued");
 
-    // First attempt: the provider accepts the batch, but the answer is lost; the delivery stays claimed.
+    // First attempt: the provider accepts the batch, but the answer is lost, and the consumer dies as it renews its
+    // send lease for the in-place retry; the delivery stays claimed.
     await account.enqueue({ kind: "deliver-then-drop" });
     const via = { EMAIL_TRANSPORT: "resend", RESEND_API_KEY: account.apiKey, RESEND_MAX_RPS: "50" } as Partial<Env>;
-    const first = await deliver([{ id: "m1", body: message, attempts: 1 }], via, {
-      now: () => new Date("2026-11-23T09:30:00Z"),
+    const dying = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "prepare") {
+          return (sql: string) => {
+            if (sql.startsWith("UPDATE deliveries SET lease_owner")) throw new Error("D1_ERROR: the consumer died");
+            return target.prepare(sql);
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
     });
+    const first = await deliver(
+      [{ id: "m1", body: message, attempts: 1 }],
+      { ...via, DB: dying },
+      {
+        now: () => new Date("2026-11-23T09:30:00Z"),
+      },
+    );
     expect(first.outcomes.get("m1")).toBe("retry");
 
     // The admin token is rotated before the retry.

@@ -182,12 +182,13 @@ describe("a consumer killed at any step of the send loop", () => {
         now: () => new Date(T0),
       },
     );
-    expect(outcomes.get("c")).toBe(reply.kind === "ok" ? "ack" : "retry");
+    // A lost answer is retried in place under the same key, and the provider replays its first result.
+    expect(outcomes.get("c")).toBe("ack");
     return ops;
   }
 
-  // "deliver-then-drop": the provider accepts the batch and the answer is lost, so the consumer records an unknown
-  // outcome instead of a send; both paths are cut at every step.
+  // "deliver-then-drop": the provider accepts the batch and the answer is lost, so the consumer renews its lease and
+  // sends the same key again (the provider replays the first result); both paths are cut at every step.
   for (const reply of [{ kind: "ok" }, { kind: "deliver-then-drop" }] as Reply[]) {
     it(`is re-queued after the lease, and everyone is mailed exactly once (provider answer: ${reply.kind})`, {
       timeout: 300_000,
