@@ -135,6 +135,18 @@ export interface Registration {
 }
 
 /**
+ * Deliveries go only to endpoints of confirmed subscriptions (worker/db/webhook-deliveries.ts); an endpoint registered
+ * for an unsubscribed or suppressed subscription could never receive anything.
+ */
+function requireActiveSubscription(sub: Subscriber): void {
+  if (sub.status === "confirmed") return;
+  const detail = "Your subscription is not active, so a webhook would never be called; subscribe again first.";
+  throw new ApiError("conflict", detail, {
+    issues: [{ path: "subscription", rule: "subscription-inactive", message: detail }],
+  });
+}
+
+/**
  * Registers a pending endpoint and, after the answer, sends it the test event once. The secret is in the result and
  * nowhere else: D1 holds it sealed under WEBHOOK_SECRET_KEY, bound to the endpoint id.
  */
@@ -143,14 +155,7 @@ export async function registerEndpoint(
   sub: Subscriber,
   registration: Registration,
 ): Promise<{ endpoint: EndpointView; secret: string }> {
-  // Deliveries go only to endpoints of confirmed subscriptions (plan.ts); registering one for an unsubscribed or
-  // suppressed subscription would make an endpoint that can never receive anything.
-  if (sub.status !== "confirmed") {
-    const detail = "Your subscription is not active, so a webhook would never be called; subscribe again first.";
-    throw new ApiError("conflict", detail, {
-      issues: [{ path: "subscription", rule: "subscription-inactive", message: detail }],
-    });
-  }
+  requireActiveSubscription(sub);
   await checkWebhookLimit(deps, sub);
   const url = guardedUrl(deps.env, registration.url);
   const id = randomId("ep_");
@@ -194,14 +199,6 @@ export async function rotateSecret(
   sub: Subscriber,
   id: string,
 ): Promise<{ endpoint: EndpointView; secret: string }> {
-  // Deliveries go only to endpoints of confirmed subscriptions (plan.ts); registering one for an unsubscribed or
-  // suppressed subscription would make an endpoint that can never receive anything.
-  if (sub.status !== "confirmed") {
-    const detail = "Your subscription is not active, so a webhook would never be called; subscribe again first.";
-    throw new ApiError("conflict", detail, {
-      issues: [{ path: "subscription", rule: "subscription-inactive", message: detail }],
-    });
-  }
   await checkWebhookLimit(deps, sub);
   const endpoint = await findEndpoint(deps.env.DB, sub.id, id);
   if (!endpoint) throw notFound();
