@@ -85,13 +85,14 @@ export function memoryDeliveryStore(subscribers: Iterable<LiveSubscriber>): Memo
       }
       return out;
     },
-    async subscribers(subscriberIds, contactIds) {
-      const out = new Map<string, LiveSubscriber>();
-      for (const id of [...subscriberIds, ...contactIds]) {
-        const s = subscriberTable.get(id);
-        if (s) out.set(id, { ...s });
+    async openWithRecipients(publicationId, subscriberIds) {
+      const open = await this.open(publicationId, subscriberIds);
+      const live = new Map<string, LiveSubscriber>();
+      for (const r of open) {
+        const s = subscriberTable.get(r.subscriberId);
+        if (r.status === "pending" && s) live.set(r.subscriberId, { ...s });
       }
-      return out;
+      return { open, live };
     },
     async suppress(publicationId, chunk, subscriberIds, reason) {
       for (const id of subscriberIds) {
@@ -118,6 +119,9 @@ export function memoryDeliveryStore(subscribers: Iterable<LiveSubscriber>): Memo
           leaseUntilMs: lease.untilMs,
         });
         tokenHashes.add(r.manageTokenHash);
+        // As the D1 store: a subscriber's token is remembered with them, so the next notice writes none.
+        const s = subscriberTable.get(r.subscriberId);
+        if (s && !s.customerId) s.noticeTokenHash = r.manageTokenHash;
         claimed.push(r.subscriberId);
       }
       return claimed;

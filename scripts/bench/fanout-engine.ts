@@ -2,7 +2,9 @@
 // and its shared send budget, bundled like a deploy and run in workerd through Miniflare's API, with local D1 (on disk)
 // and local Queues configured from wrangler.toml, against the fake Resend in its own process (5 % of calls answered 429
 // or 500, or accepted with the answer lost). Recipients are seeded with direct D1 inserts (thousands of rows per
-// statement), then one change is published and the queue drains. The bench worker (scripts/bench/engine/worker.ts)
+// statement), with what confirming a subscription writes besides the subscriber: the manage token every notice to them
+// carries (worker/notices/engine/tokens.ts) and its hash on the subscriber, so the fan-out writes no token, as in
+// production. Then one change is published and the queue drains. The bench worker (scripts/bench/engine/worker.ts)
 // adds up `meta.rows_read` / `meta.rows_written` of every statement the publish and the consumer run.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -11,6 +13,7 @@ import { build } from "esbuild";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
 import { resendAccount } from "../../testing/resend-control.ts";
+import { noticeManageToken } from "../../worker/notices/engine/tokens.ts";
 import { benchFanout } from "./fanout.ts";
 import { benchDocuments, faultScript, faultsMet, startFakeProcess } from "./fanout-setup.ts";
 
@@ -131,24 +134,33 @@ function dirBytes(path: string): number {
 const REGIONS = [[], ["uk"], ["de"], ["ca"], ["eea"], ["ch"], ["uk", "de"]];
 const ROWS_PER_STATEMENT = 5_000;
 
-function seedStatements(options: EngineRunOptions): [string, unknown[]][] {
+async function seedStatements(options: EngineRunOptions, noticeKey: string): Promise<[string, unknown[]][]> {
   const now = "2026-11-01T10:00:00.000Z";
   const statements: [string, unknown[]][] = [];
   if (!options.contacts) {
     for (let from = 0; from < options.recipients; from += ROWS_PER_STATEMENT) {
-      const rows = Array.from({ length: Math.min(ROWS_PER_STATEMENT, options.recipients - from) }, (_, k) => {
-        const i = from + k;
-        return [
-          `s${String(i).padStart(6, "0")}`,
-          `subscriber${i}@bench.example`,
-          i % 2 === 0 ? "da" : "en",
-          JSON.stringify(REGIONS[i % REGIONS.length]),
-        ];
-      });
+      const rows = await Promise.all(
+        Array.from({ length: Math.min(ROWS_PER_STATEMENT, options.recipients - from) }, async (_, k) => {
+          const i = from + k;
+          const id = `s${String(i).padStart(6, "0")}`;
+          return [
+            id,
+            `subscriber${i}@bench.example`,
+            i % 2 === 0 ? "da" : "en",
+            JSON.stringify(REGIONS[i % REGIONS.length]),
+            (await noticeManageToken(noticeKey, id)).hash,
+          ];
+        }),
+      );
       statements.push([
-        "INSERT INTO subscribers (id, email, locale, topics, regions, status, created_at, updated_at, confirmed_at) " +
-          "SELECT value ->> 0, value ->> 1, value ->> 2, '[\"subprocessors\",\"dpa\"]', value ->> 3, 'confirmed', " +
-          "?2, ?2, ?2 FROM json_each(?1)",
+        "INSERT INTO subscribers (id, email, locale, topics, regions, status, created_at, updated_at, confirmed_at, " +
+          "notice_token_hash) SELECT value ->> 0, value ->> 1, value ->> 2, '[\"subprocessors\",\"dpa\"]', " +
+          "value ->> 3, 'confirmed', ?2, ?2, ?2, value ->> 4 FROM json_each(?1)",
+        [JSON.stringify(rows), now],
+      ]);
+      statements.push([
+        "INSERT INTO subscription_tokens (token_hash, subscriber_id, kind, created_at) " +
+          "SELECT value ->> 4, value ->> 0, 'manage', ?2 FROM json_each(?1)",
         [JSON.stringify(rows), now],
       ]);
     }
@@ -198,6 +210,7 @@ export async function runEngineFanout(options: EngineRunOptions): Promise<Engine
   let mf: Miniflare | undefined;
   try {
     const { before, after } = await benchDocuments();
+    const secrets = devSecrets();
     const account = resendAccount(fake.url, `re_bench_engine_${options.rps}_${options.recipients}`);
     await account.setRateLimit(options.rps);
     const expectedCalls = Math.ceil(options.recipients / 100);
@@ -230,7 +243,7 @@ export async function runEngineFanout(options: EngineRunOptions): Promise<Engine
             queueConsumers: fromToml.queueConsumers,
             bindings: {
               ...fromToml.bindings,
-              ...devSecrets(),
+              ...secrets,
               EMAIL_TRANSPORT: "resend",
               RESEND_BASE_URL: fake.url,
               RESEND_API_KEY: account.apiKey,
@@ -260,7 +273,9 @@ export async function runEngineFanout(options: EngineRunOptions): Promise<Engine
       );
     }
     const seedStart = Date.now();
-    for (const statement of seedStatements(options)) await post("/bench/sql", [statement]);
+    for (const statement of await seedStatements(options, secrets.NOTICE_TOKEN_KEY ?? "")) {
+      await post("/bench/sql", [statement]);
+    }
     log(
       `seeded ${options.recipients} ${options.contacts ? "contacts" : "subscribers"} in ${((Date.now() - seedStart) / 1000).toFixed(1)} s (direct D1 inserts)`,
     );

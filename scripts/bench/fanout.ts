@@ -15,7 +15,7 @@ import {
   processMessage,
 } from "../../worker/notices/engine/fanout.ts";
 import { memoryRateLimiter, transportSender } from "../../worker/notices/engine/rate.ts";
-import { noticeManageToken } from "../../worker/notices/engine/tokens.ts";
+import { noticeToken } from "../../worker/notices/engine/tokens.ts";
 import { benchDocuments, faultScript, faultsMet, startFakeProcess } from "./fanout-setup.ts";
 
 export interface FanoutBenchOptions {
@@ -94,7 +94,7 @@ export async function benchFanout(options: FanoutBenchOptions = {}): Promise<Fan
       notice: async () => notice,
       vendor,
       baseUrl: "https://portal.example",
-      manageToken: (pub, sub) => noticeManageToken("bench-secret", pub, sub),
+      manageToken: (pub, id, contact) => noticeToken("bench-secret", pub, id, contact),
       now: () => new Date(),
       maxAttempts: 10,
     };

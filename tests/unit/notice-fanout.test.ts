@@ -15,7 +15,7 @@ import {
   SEND_LEASE_MS,
 } from "../../worker/notices/engine/fanout.ts";
 import { memoryRateLimiter, type SendPort, transportSender } from "../../worker/notices/engine/rate.ts";
-import { noticeManageToken } from "../../worker/notices/engine/tokens.ts";
+import { noticeToken } from "../../worker/notices/engine/tokens.ts";
 import { annexEntry } from "./annex-entry.ts";
 
 // The send loop (worker/notices/engine/fanout.ts) with the in-memory store and a scripted provider: the exactly-once rules
@@ -83,7 +83,7 @@ function setup(script: BatchOutcome[], n = 3) {
     notice: async () => notice,
     vendor,
     baseUrl: "https://portal.example",
-    manageToken: (pub, sub) => noticeManageToken("unit-secret", pub, sub),
+    manageToken: (pub, id, contact) => noticeToken("unit-secret", pub, id, contact),
     now: () => new Date(clock),
     maxAttempts: 4,
     // A retry-after waited out in place moves the consumer's clock, not the test's.

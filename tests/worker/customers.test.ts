@@ -57,7 +57,9 @@ function importFile(body: string, type: string, query = ""): Promise<Response> {
 async function snapshot(): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
   for (const table of CUSTOMER_TABLES) {
-    out[table] = (await env.DB.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all()).results;
+    // The ledger is a WITHOUT ROWID table (migration 0014): ordered by its primary key.
+    const order = table === "deliveries" ? "publication_id, subscriber_id" : "rowid";
+    out[table] = (await env.DB.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all()).results;
   }
   return out;
 }

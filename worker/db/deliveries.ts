@@ -1,8 +1,14 @@
 /**
- * The `deliveries` table (migrations/0002_notices.sql, 0003_notice_recovery.sql, its indexes 0012): the notice
- * ledger, one row per (publication, subscriber). `d1DeliveryStore` is the send loop's storage port
- * (notices/engine/fanout.ts `DeliveryStore`) over D1; lists of ids travel as one JSON parameter read with json_each,
- * so a chunk of 100 never meets D1's limit of 100 bound parameters per query.
+ * The `deliveries` table (migrations/0002_notices.sql, 0003_notice_recovery.sql, its indexes 0012, WITHOUT ROWID since
+ * 0014): the notice ledger, one row per (publication, subscriber). `d1DeliveryStore` is the send loop's storage port
+ * (notices/engine/fanout.ts `DeliveryStore`) over D1. Lists of ids travel as one JSON parameter, so a chunk of 100
+ * never meets D1's limit of 100 bound parameters per query.
+ *
+ * D1 counts every b-tree entry a statement visits as a row read (README "Benchmarks"): a `json_each` of the chunk's
+ * ids reads one row per id before any of the ledger's, and `UPDATE … WHERE id IN (SELECT … json_each)` reads each row
+ * four times. A chunk's ids are in ascending order (`FanoutMessage`), so its rows are found by a key range instead,
+ * and which of the range's rows are the chunk's is checked against the ids passed as a JSON object, which reads no
+ * row; a list out of order (a plan cut otherwise) falls back to `json_each`.
  */
 import type { NoticeTopic } from "../../domain/notice.ts";
 import type { Locale } from "../../domain/schema/common.ts";
@@ -30,6 +36,17 @@ interface RawOpen {
   audience: string | null;
 }
 
+/** A subscriber's row beside the ledger's (openWithRecipients), null when not looked up or erased. */
+interface RawRecipient {
+  s_email: string | null;
+  s_status: LiveSubscriber["status"] | null;
+  s_locale: Locale | null;
+  s_topics: string | null;
+  s_regions: string | null;
+  s_cohort: string | null;
+  s_token: string | null;
+}
+
 function audienceOf(json: string | null): DeliveryAudience | null {
   if (!json) return null;
   const a = JSON.parse(json) as { region?: string | null; cohort?: string | null };
@@ -39,72 +56,89 @@ function audienceOf(json: string | null): DeliveryAudience | null {
   };
 }
 
+function toOpen(r: RawOpen): OpenDelivery {
+  return {
+    subscriberId: r.subscriber_id,
+    status: r.status,
+    email: r.email,
+    locale: r.locale,
+    topics: r.topics ? (JSON.parse(r.topics) as NoticeTopic[]) : null,
+    regions: r.regions ? (JSON.parse(r.regions) as string[]) : null,
+    batchKey: r.batch_key,
+    claimedAt: r.claimed_at,
+    deadline: r.deadline,
+    attempts: r.attempts,
+    customerId: r.customer_id,
+    audience: audienceOf(r.audience),
+  };
+}
+
+const OPEN_COLUMNS =
+  "j.value AS subscriber_id, COALESCE(d.status, 'pending') AS status, d.email, d.locale, d.topics, d.regions, " +
+  "d.batch_key, d.claimed_at, d.deadline, COALESCE(d.attempts, 0) AS attempts, d.customer_id, d.audience";
+
+// The ids lead, each row found by the primary key. An id without a row is pending (a subscriber's row is first written
+// by its claim or suppression, see DeliveryStore.open): a lookup that finds nothing reads no row.
+const OPEN_FROM = "FROM json_each(?2) j LEFT JOIN deliveries d ON d.publication_id = ?1 AND d.subscriber_id = j.value";
+const OPEN_WHERE = "WHERE d.status IS NULL OR d.status IN ('pending', 'sending')";
+
+/** The ids as a JSON object, for `json_type(?n, path(subscriber_id)) IS NOT NULL` (membership without reading rows). */
+function idSet(ids: readonly string[], value: (id: string) => string | number | null = () => 1): string {
+  return JSON.stringify(Object.fromEntries(ids.map((id) => [id, value(id)])));
+}
+const PATH = "'$.' || json_quote(subscriber_id)";
+
+/**
+ * Where a statement finds the rows of `ids`, with its last parameters from `?n` on: by the key range when the ids
+ * ascend, else by `json_each`. `inSet` (the ids as a JSON object, see idSet) keeps out the range's other rows.
+ */
+function rowsOf(ids: readonly string[], n: number, inSet: string): { sql: string; params: string[] } {
+  const first = ids[0];
+  const last = ids[ids.length - 1];
+  const ascending = ids.every((id, i) => i === 0 || (ids[i - 1] as string) < id);
+  return ascending && first !== undefined && last !== undefined
+    ? { sql: `subscriber_id BETWEEN ?${n} AND ?${n + 1} AND ${inSet}`, params: [first, last] }
+    : { sql: `subscriber_id IN (SELECT value FROM json_each(?${n})) AND ${inSet}`, params: [JSON.stringify(ids)] };
+}
+
 export function d1DeliveryStore(db: D1Database): DeliveryStore {
   return {
     async open(publicationId, subscriberIds) {
       const { results } = await db
-        .prepare(
-          // The ids lead, each row found by the primary key. An id without a row is pending (a subscriber's row is
-          // first written by its claim or suppression, see DeliveryStore.open).
-          "SELECT j.value AS subscriber_id, COALESCE(d.status, 'pending') AS status, d.email, d.locale, d.topics, " +
-            "d.regions, d.batch_key, d.claimed_at, d.deadline, COALESCE(d.attempts, 0) AS attempts, d.customer_id, " +
-            "d.audience FROM json_each(?2) j LEFT JOIN deliveries d ON d.publication_id = ?1 " +
-            "AND d.subscriber_id = j.value WHERE d.status IS NULL OR d.status IN ('pending', 'sending')",
-        )
+        .prepare(`SELECT ${OPEN_COLUMNS} ${OPEN_FROM} ${OPEN_WHERE}`)
         .bind(publicationId, JSON.stringify(subscriberIds))
         .all<RawOpen>();
-      return results.map(
-        (r): OpenDelivery => ({
-          subscriberId: r.subscriber_id,
-          status: r.status,
-          email: r.email,
-          locale: r.locale,
-          topics: r.topics ? (JSON.parse(r.topics) as NoticeTopic[]) : null,
-          regions: r.regions ? (JSON.parse(r.regions) as string[]) : null,
-          batchKey: r.batch_key,
-          claimedAt: r.claimed_at,
-          deadline: r.deadline,
-          attempts: r.attempts,
-          customerId: r.customer_id,
-          audience: audienceOf(r.audience),
-        }),
-      );
+      return results.map(toOpen);
     },
-    async subscribers(subscriberIds, contactIds) {
-      const none = { results: [] };
-      const [{ results }, contacts] = await Promise.all([
-        subscriberIds.length === 0
-          ? none
-          : db
-              .prepare(
-                "SELECT id, email, status, locale, topics, regions, cohort FROM subscribers " +
-                  "WHERE id IN (SELECT value FROM json_each(?1))",
-              )
-              .bind(JSON.stringify(subscriberIds))
-              .all<{
-                id: string;
-                email: string;
-                status: LiveSubscriber["status"];
-                locale: Locale;
-                topics: string;
-                regions: string;
-                cohort: string | null;
-              }>(),
-        contactIds.length === 0 ? new Map<string, LiveSubscriber>() : liveContacts(db, contactIds),
-      ]);
-      const out = new Map<string, LiveSubscriber>(contacts);
+    async openWithRecipients(publicationId, subscriberIds) {
+      const { results } = await db
+        .prepare(
+          // A subscriber's row is looked up only for a pending row that is not a contact's (a contact's ledger row is
+          // written with the plan, with its customer): one statement for the ledger and the live preferences.
+          `SELECT ${OPEN_COLUMNS}, s.email AS s_email, s.status AS s_status, s.locale AS s_locale, ` +
+            "s.topics AS s_topics, s.regions AS s_regions, s.cohort AS s_cohort, s.notice_token_hash AS s_token " +
+            `${OPEN_FROM} LEFT JOIN subscribers s ON s.id = j.value AND d.customer_id IS NULL ` +
+            `AND COALESCE(d.status, 'pending') = 'pending' ${OPEN_WHERE}`,
+        )
+        .bind(publicationId, JSON.stringify(subscriberIds))
+        .all<RawOpen & RawRecipient>();
+      const open = results.map(toOpen);
+      const contacts = open.filter((r) => r.status === "pending" && r.customerId).map((r) => r.subscriberId);
+      const live = contacts.length === 0 ? new Map<string, LiveSubscriber>() : await liveContacts(db, contacts);
       for (const r of results) {
-        out.set(r.id, {
-          id: r.id,
-          email: r.email,
-          status: r.status,
-          locale: r.locale,
-          topics: JSON.parse(r.topics) as NoticeTopic[],
-          regions: JSON.parse(r.regions) as string[],
-          ...(r.cohort !== null ? { cohort: r.cohort } : {}),
+        if (r.s_email === null || r.s_status === null || r.s_locale === null) continue;
+        live.set(r.subscriber_id, {
+          id: r.subscriber_id,
+          email: r.s_email,
+          status: r.s_status,
+          locale: r.s_locale,
+          topics: JSON.parse(r.s_topics ?? "[]") as NoticeTopic[],
+          regions: JSON.parse(r.s_regions ?? "[]") as string[],
+          ...(r.s_cohort !== null ? { cohort: r.s_cohort } : {}),
+          noticeTokenHash: r.s_token,
         });
       }
-      return out;
+      return { open, live };
     },
     async suppress(publicationId, chunk, subscriberIds, reason, now) {
       await db
@@ -126,11 +160,16 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
           audience: r.audience ? JSON.stringify(r.audience) : null,
         })),
       );
-      const contacts = rows.filter((r) => r.customerId !== null).length;
-      const [claimed] = await db.batch<{ subscriber_id: string }>([
+      const contacts = rows.filter((r) => r.customerId !== null);
+      // A subscriber's manage token is stored once (notices/engine/tokens.ts): written here only for one who has not
+      // got it yet (confirmed before it was registered at confirmation, or NOTICE_TOKEN_KEY rotated since).
+      const tokens = rows.filter((r) => r.customerId === null && !r.manageTokenStored);
+      const tokenMap = JSON.stringify(Object.fromEntries(tokens.map((r) => [r.subscriberId, r.manageTokenHash])));
+      const [claimed] = await db.batch([
         // An upsert led by the ids: each row is found by its primary key (an UPDATE … FROM json_each walked every row of
         // the publication for each chunk). Only a pending or missing row is claimed; one another consumer claimed
-        // first is left alone and not returned.
+        // first is left alone. No RETURNING: it reads each row twice more; the count of changed rows says whether
+        // all were claimed.
         db
           .prepare(
             "INSERT INTO deliveries (publication_id, subscriber_id, chunk, status, batch_key, claimed_at, updated_at, " +
@@ -144,74 +183,96 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
               "lease_until_ms = excluded.lease_until_ms, email = excluded.email, locale = excluded.locale, " +
               "topics = excluded.topics, regions = excluded.regions, deadline = excluded.deadline, " +
               // A contact's audience was frozen with the plan; a subscriber's stated cohort is recorded here.
-              "audience = COALESCE(deliveries.audience, excluded.audience) WHERE deliveries.status = 'pending' " +
-              "RETURNING subscriber_id",
+              "audience = COALESCE(deliveries.audience, excluded.audience) WHERE deliveries.status = 'pending'",
           )
           .bind(publicationId, payload, batchKey, claimedAt, lease.owner, lease.untilMs, chunk),
-        // The manage token each email carries (derived, see notices/engine/tokens.ts): stored as a hash like every token.
-        // Each statement only when the batch has such recipients: its json_each would read every row for nothing.
-        ...(contacts === rows.length
+        // Each token statement only when the batch has such recipients: its json_each would read every row for nothing.
+        ...(tokens.length === 0
           ? []
           : [
               db
                 .prepare(
                   "INSERT OR IGNORE INTO subscription_tokens (token_hash, subscriber_id, kind, created_at) " +
-                    "SELECT json_extract(value, '$.manageTokenHash'), json_extract(value, '$.subscriberId'), 'manage', ?2 " +
-                    "FROM json_each(?1) WHERE json_extract(value, '$.subscriberId') IN (SELECT id FROM subscribers)",
+                    "SELECT j.value, s.id, 'manage', ?2 FROM json_each(?1) j JOIN subscribers s ON s.id = j.key",
                 )
-                .bind(payload, claimedAt),
+                .bind(tokenMap, claimedAt),
+              db
+                .prepare(
+                  "UPDATE subscribers SET notice_token_hash = json_extract(?1, '$.' || json_quote(id)) " +
+                    "WHERE id IN (SELECT key FROM json_each(?1))",
+                )
+                .bind(tokenMap),
             ]),
         // A contact's notice token, with the publication it came with (the objection names it).
-        ...(contacts > 0
-          ? [
+        ...(contacts.length === 0
+          ? []
+          : [
               db
                 .prepare(
                   "INSERT OR IGNORE INTO contact_tokens (token_hash, contact_id, publication_id, created_at) " +
                     "SELECT json_extract(value, '$.manageTokenHash'), json_extract(value, '$.subscriberId'), ?2, ?3 " +
-                    "FROM json_each(?1) WHERE json_extract(value, '$.customerId') IS NOT NULL " +
-                    "AND json_extract(value, '$.subscriberId') IN (SELECT id FROM customer_contacts)",
+                    "FROM json_each(?1) WHERE json_extract(value, '$.subscriberId') IN (SELECT id FROM customer_contacts)",
                 )
-                .bind(payload, publicationId, claimedAt),
-            ]
-          : []),
+                .bind(
+                  JSON.stringify(
+                    contacts.map((r) => ({ subscriberId: r.subscriberId, manageTokenHash: r.manageTokenHash })),
+                  ),
+                  publicationId,
+                  claimedAt,
+                ),
+            ]),
       ]);
-      return (claimed?.results ?? []).map((r) => r.subscriber_id);
+      const ids = rows.map((r) => r.subscriberId);
+      if ((claimed?.meta.changes ?? 0) === rows.length) return ids;
+      // Fewer: a concurrent consumer claimed some first. Those this run claimed carry its lease.
+      const where = rowsOf(ids, 5, `json_type(?4, ${PATH}) IS NOT NULL`);
+      const { results } = await db
+        .prepare(
+          "SELECT subscriber_id FROM deliveries WHERE publication_id = ?1 AND batch_key = ?2 AND status = 'sending' " +
+            `AND lease_owner = ?3 AND ${where.sql}`,
+        )
+        .bind(publicationId, batchKey, lease.owner, idSet(ids), ...where.params)
+        .all<{ subscriber_id: string }>();
+      return results.map((r) => r.subscriber_id);
     },
     async lease(publicationId, batchKey, subscriberIds, owner, nowMs, untilMs) {
+      // The rows are found by their ids (primary key), then checked for the key: no index on batch_key to keep.
+      const where = rowsOf(subscriberIds, 7, `json_type(?6, ${PATH}) IS NOT NULL`);
       const r = await db
         .prepare(
-          // The rows are found by their ids (primary key), then checked for the key: no index on batch_key to keep.
           "UPDATE deliveries SET lease_owner = ?3, lease_until_ms = ?5 WHERE publication_id = ?1 " +
-            "AND subscriber_id IN (SELECT value FROM json_each(?6)) AND batch_key = ?2 AND status = 'sending' " +
+            `AND ${where.sql} AND batch_key = ?2 AND status = 'sending' ` +
             "AND (lease_owner IS NULL OR lease_owner = ?3 OR lease_until_ms <= ?4)",
         )
-        .bind(publicationId, batchKey, owner, nowMs, untilMs, JSON.stringify(subscriberIds))
+        .bind(publicationId, batchKey, owner, nowMs, untilMs, idSet(subscriberIds), ...where.params)
         .run();
       return r.meta.changes > 0;
     },
     async attempted(publicationId, batchKey, subscriberIds, detail, now) {
+      const where = rowsOf(subscriberIds, 6, `json_type(?5, ${PATH}) IS NOT NULL`);
       await db
         .prepare(
           "UPDATE deliveries SET attempts = attempts + 1, detail = ?3, updated_at = ?4, lease_owner = NULL, " +
-            "lease_until_ms = NULL WHERE publication_id = ?1 AND subscriber_id IN (SELECT value FROM json_each(?5)) " +
-            "AND batch_key = ?2 AND status = 'sending'",
+            `lease_until_ms = NULL WHERE publication_id = ?1 AND ${where.sql} AND batch_key = ?2 AND status = 'sending'`,
         )
-        .bind(publicationId, batchKey, detail, now, JSON.stringify(subscriberIds))
+        .bind(publicationId, batchKey, detail, now, idSet(subscriberIds), ...where.params)
         .run();
     },
     async sent(publicationId, batchKey, subscriberIds, messageIds, now) {
+      // ?3 maps each id to its message id (null when the provider gave none): the ids and the ids' message ids at once.
+      const where = rowsOf(subscriberIds, 5, `json_type(?3, ${PATH}) IS NOT NULL`);
       await db
         .prepare(
           "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?4, updated_at = ?4, detail = NULL, " +
-            "message_id = json_extract(?3, '$.' || json_quote(subscriber_id)) WHERE publication_id = ?1 " +
-            "AND subscriber_id IN (SELECT value FROM json_each(?5)) AND batch_key = ?2 AND status = 'sending'",
+            `message_id = json_extract(?3, ${PATH}) WHERE publication_id = ?1 AND ${where.sql} ` +
+            "AND batch_key = ?2 AND status = 'sending'",
         )
         .bind(
           publicationId,
           batchKey,
-          JSON.stringify(Object.fromEntries(messageIds)),
+          idSet(subscriberIds, (id) => messageIds.get(id) ?? null),
           now,
-          JSON.stringify(subscriberIds),
+          ...where.params,
         )
         .run();
     },

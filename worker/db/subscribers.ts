@@ -139,14 +139,16 @@ export async function recordSignup(db: D1Database, input: SignupInput): Promise<
 // Confirmation
 
 /**
- * Confirms a subscription with the preferences its link carried and stores a new manage token.
- * A suppressed address (bounce or complaint) stays suppressed.
+ * Confirms a subscription with the preferences its link carried and stores a new manage token (the welcome email's)
+ * and the one every notice to this subscriber carries (notices/engine/tokens.ts; already stored when confirming
+ * again), so the fan-out writes no token. A suppressed address (bounce or complaint) stays suppressed.
  */
 export async function confirmSubscriber(
   db: D1Database,
   subscriberId: string,
   preferences: Preferences,
   manageTokenHash: string,
+  noticeTokenHash: string,
   now: string,
 ): Promise<void> {
   await db.batch([
@@ -155,7 +157,8 @@ export async function confirmSubscriber(
         "UPDATE subscribers SET " +
           "confirmed_at = CASE WHEN status = 'confirmed' THEN confirmed_at ELSE ?5 END, " +
           "status = CASE WHEN status = 'suppressed' THEN status ELSE 'confirmed' END, " +
-          "unsubscribed_at = NULL, locale = ?2, topics = ?3, regions = ?4, cohort = ?6, updated_at = ?5 WHERE id = ?1",
+          "unsubscribed_at = NULL, locale = ?2, topics = ?3, regions = ?4, cohort = ?6, notice_token_hash = ?7, " +
+          "updated_at = ?5 WHERE id = ?1",
       )
       .bind(
         subscriberId,
@@ -164,8 +167,15 @@ export async function confirmSubscriber(
         JSON.stringify(preferences.regions),
         now,
         preferences.cohort ?? null,
+        noticeTokenHash,
       ),
     insertManageToken(db, subscriberId, manageTokenHash, now),
+    db
+      .prepare(
+        "INSERT OR IGNORE INTO subscription_tokens (token_hash, subscriber_id, kind, created_at) " +
+          "VALUES (?1, ?2, 'manage', ?3)",
+      )
+      .bind(noticeTokenHash, subscriberId, now),
   ]);
 }
 

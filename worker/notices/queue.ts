@@ -9,7 +9,7 @@ import { emailTransport } from "../email/transport.ts";
 import { publicUrl, vendor } from "../env.ts";
 import { backoffSeconds, type FanoutDeps, type FanoutMessage, processMessage, SEND_LEASE_MS } from "./engine/fanout.ts";
 import { slotLimiter, transportSender } from "./engine/rate.ts";
-import { noticeManageToken } from "./engine/tokens.ts";
+import { noticeToken } from "./engine/tokens.ts";
 import { loadNotice } from "./publish.ts";
 import { RECOVERY_MAX_REQUEUES, sendFanoutAlert } from "./recovery.ts";
 
@@ -61,7 +61,7 @@ export function fanoutDeps(env: Env, options: { now?: () => Date } = {}): Fanout
     },
     vendor,
     baseUrl: env.PUBLIC_BASE_URL,
-    manageToken: (pub, sub) => noticeManageToken(env.NOTICE_TOKEN_KEY, pub, sub),
+    manageToken: (pub, id, contact) => noticeToken(env.NOTICE_TOKEN_KEY, pub, id, contact),
     now: options.now ?? (() => new Date()),
     maxAttempts: MAX_ATTEMPTS,
     sendLeaseMs: sendLeaseMs(env),

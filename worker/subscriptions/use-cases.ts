@@ -31,6 +31,7 @@ import { emailTransport } from "../email/transport.ts";
 import { CONFIRM_TOKEN_TTL_MS, DEFAULT_LOCALE, limits, REGION_IDS, vendor } from "../env.ts";
 import { ApiError } from "../http/errors.ts";
 import { looksLikeToken, newToken } from "../http/security.ts";
+import { noticeManageToken } from "../notices/engine/tokens.ts";
 import { exportEndpoints } from "../webhooks/endpoints.ts";
 
 export interface Deps {
@@ -148,7 +149,15 @@ export async function confirm(deps: Deps, token: string): Promise<ConfirmResult>
     cohort: sub.cohort ?? null,
   };
   const manageToken = newToken();
-  await confirmSubscriber(env.DB, sub.id, preferences, await sha256Hex(manageToken), now.toISOString());
+  const noticeToken = await noticeManageToken(env.NOTICE_TOKEN_KEY, sub.id);
+  await confirmSubscriber(
+    env.DB,
+    sub.id,
+    preferences,
+    await sha256Hex(manageToken),
+    noticeToken.hash,
+    now.toISOString(),
+  );
   if (sub.status !== "suppressed") {
     const email = welcomeEmail({
       locale: preferences.locale,

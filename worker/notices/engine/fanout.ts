@@ -35,6 +35,10 @@ import { type NoticeEmailInput, renderNotice } from "../../../emails/notice.ts";
 export interface FanoutMessage {
   publicationId: number;
   chunk: number;
+  /**
+   * In ascending order: the plan cuts its chunks from one sorted list, so the ranges of a publication's chunks do not
+   * overlap and the D1 store finds a chunk's rows by a key range (worker/db/deliveries.ts).
+   */
   subscriberIds: string[];
 }
 
@@ -82,6 +86,8 @@ export interface LiveSubscriber {
   cohort?: string | undefined;
   /** Set for a customer's contact. */
   customerId?: string | undefined;
+  /** A subscriber's: the SHA-256 of the manage token already stored for their notices (engine/tokens.ts), if any. */
+  noticeTokenHash?: string | null | undefined;
 }
 
 export interface ClaimRow {
@@ -100,6 +106,8 @@ export interface ClaimRow {
    * notice token (contact_tokens, with the publication).
    */
   manageTokenHash: string;
+  /** The token is stored already (a subscriber's, registered when they confirmed): the claim writes no token. */
+  manageTokenStored: boolean;
 }
 
 /** Everything the send loop needs from storage; implemented over D1 (worker/db/deliveries.ts) and in memory (bench). */
@@ -110,8 +118,14 @@ export interface DeliveryStore {
    * an insert and an update, README "Benchmarks"); a contact's row is written with the plan (its audience is frozen).
    */
   open(publicationId: number, subscriberIds: readonly string[]): Promise<OpenDelivery[]>;
-  /** The recipients as they stand now: self-subscribers and customers' contacts, looked up where each lives. */
-  subscribers(subscriberIds: readonly string[], contactIds: readonly string[]): Promise<Map<string, LiveSubscriber>>;
+  /**
+   * `open`, and the recipients of the pending rows as they stand now (self-subscribers and customers' contacts, each
+   * looked up where it lives): a subscriber's row and its ledger row are read in one statement (README "Benchmarks").
+   */
+  openWithRecipients(
+    publicationId: number,
+    subscriberIds: readonly string[],
+  ): Promise<{ open: OpenDelivery[]; live: Map<string, LiveSubscriber> }>;
   /** Marks pending rows suppressed (unsubscribed, bounced, erased, no longer concerned), writing missing ones so. */
   suppress(
     publicationId: number,
@@ -243,7 +257,7 @@ export interface FanoutDeps {
   vendor: NoticeEmailInput["vendor"];
   baseUrl: string;
   /** Derives the manage token an email carries; deterministic, so a retried call renders the same email. */
-  manageToken(publicationId: number, subscriberId: string): Promise<{ token: string; hash: string }>;
+  manageToken(publicationId: number, recipientId: string, contact: boolean): Promise<{ token: string; hash: string }>;
   now(): Date;
   /** Attempts of one message before its open deliveries are given up as dead (queue max_retries + 1). */
   maxAttempts: number;
@@ -311,8 +325,8 @@ async function renderFor(
 ): Promise<{ email: OutgoingEmail; rendered: RenderedEmail } | undefined> {
   const personal = personalNotice(notice, row);
   if (!personal) return undefined;
-  const { token } = await deps.manageToken(publicationId, row.subscriberId);
   const contact = Boolean(row.customerId);
+  const { token } = await deps.manageToken(publicationId, row.subscriberId, contact);
   const region = personal.regions[0];
   const rendered = renderNotice({
     notice,
@@ -463,7 +477,7 @@ export async function processMessage(
   const pub = message.publicationId;
   const nowIso = () => deps.now().toISOString();
   const notice = await deps.notice(pub);
-  const open = await store.open(pub, message.subscriberIds);
+  const { open, live } = await store.openWithRecipients(pub, message.subscriberIds);
   const result = { sent: 0, suppressed: 0, dead: 0, stuck: 0 };
   // Identifies this run's send leases (see DeliveryStore.lease).
   const owner = crypto.randomUUID();
@@ -504,10 +518,6 @@ export async function processMessage(
   }
 
   if (pending.length > 0) {
-    const live = await store.subscribers(
-      pending.filter((r) => !r.customerId).map((r) => r.subscriberId),
-      pending.filter((r) => r.customerId).map((r) => r.subscriberId),
-    );
     const skip = new Map<string, string[]>();
     const claimRows: ClaimRow[] = [];
     const claimedAt = nowIso();
@@ -550,8 +560,13 @@ export async function processMessage(
         skip.set(reason ?? "erased", [...(skip.get(reason ?? "erased") ?? []), row.subscriberId]);
         continue;
       }
-      const { hash } = await deps.manageToken(pub, recipient.subscriberId);
-      claimRows.push({ ...recipient, deadline, manageTokenHash: hash });
+      const { hash } = await deps.manageToken(pub, recipient.subscriberId, Boolean(customerId));
+      claimRows.push({
+        ...recipient,
+        deadline,
+        manageTokenHash: hash,
+        manageTokenStored: !customerId && s.noticeTokenHash === hash,
+      });
     }
     for (const [reason, ids] of skip) {
       await store.suppress(pub, message.chunk, ids, reason, nowIso());
