@@ -12,11 +12,11 @@ interface Migration {
 }
 
 /** Runs one migration's statements again on the current database (the setup already ran it on an empty one). */
-async function rerun(prefix: string): Promise<void> {
+async function rerun(prefix: string, only: (query: string) => boolean = () => true): Promise<void> {
   const migrations = (env as unknown as { TEST_MIGRATIONS: Migration[] }).TEST_MIGRATIONS;
   const migration = migrations.find((m) => m.name.startsWith(prefix));
   if (!migration) throw new Error(`no migration ${prefix}`);
-  for (const query of migration.queries) await env.DB.prepare(query).run();
+  for (const query of migration.queries.filter(only)) await env.DB.prepare(query).run();
 }
 
 async function subscriber(id: string, regions: string[]): Promise<void> {
@@ -72,5 +72,34 @@ describe("0004: the region eea-ch becomes eea and ch", () => {
     await rerun("0004_");
     await rerun("0004_");
     expect(await regionsOf("twice")).toEqual(["eea", "ch"]);
+  });
+});
+
+describe("0014: the ledger without rowid", () => {
+  it("keeps every column of every delivery, and the lookups by message id and by customer", async () => {
+    await env.DB.prepare(
+      "INSERT INTO publications (sequence, fingerprint, previous_fingerprint, kind, published_at, document, diff, announced) " +
+        "VALUES (1, 'f1', NULL, 'baseline', 'now', '{}', '{}', '[]')",
+    ).run();
+    await env.DB.prepare(
+      "INSERT INTO deliveries (publication_id, subscriber_id, chunk, status, email, locale, topics, regions, batch_key, " +
+        "claimed_at, deadline, attempts, sent_at, message_id, updated_at, customer_id, audience, delivered_at, " +
+        "honoured_deadline) VALUES (1, 'c1', 3, 'sent', 'a@example.com', 'da', '[\"dpa\"]', '[\"uk\"]', 'k1', 'c', " +
+        "'2026-12-01', 2, 's', 'msg-1', 'u', 'CUST-1', '{\"region\":\"uk\"}', 'd', '2026-12-02')",
+    ).run();
+    const before = await env.DB.prepare("SELECT * FROM deliveries").all();
+    // The column it adds to subscribers is there already.
+    await rerun("0014_", (q) => !q.includes("ALTER TABLE subscribers"));
+    expect((await env.DB.prepare("SELECT * FROM deliveries").all()).results).toEqual(before.results);
+    const byMessage = await env.DB.prepare(
+      "SELECT subscriber_id FROM deliveries WHERE message_id = 'msg-1'",
+    ).first<string>("subscriber_id");
+    expect(byMessage).toBe("c1");
+    // A status outside the ledger's states is still refused.
+    await expect(
+      env.DB.prepare(
+        "INSERT INTO deliveries (publication_id, subscriber_id, chunk, status, updated_at) VALUES (1, 'x', 0, 'lost', 'u')",
+      ).run(),
+    ).rejects.toThrow(/CHECK/);
   });
 });
