@@ -154,7 +154,7 @@ async function seedStatements(options: EngineRunOptions, noticeKey: string): Pro
       );
       statements.push([
         "INSERT INTO subscribers (id, email, locale, topics, regions, status, created_at, updated_at, confirmed_at, " +
-          "notice_token_hash) SELECT value ->> 0, value ->> 1, value ->> 2, '[\"subprocessors\",\"dpa\"]', " +
+          'notice_token_hash) SELECT value ->> 0, value ->> 1, value ->> 2, \'["subprocessors","dpa"]\', ' +
           "value ->> 3, 'confirmed', ?2, ?2, ?2, value ->> 4 FROM json_each(?1)",
         [JSON.stringify(rows), now],
       ]);
