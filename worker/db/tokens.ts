@@ -1,7 +1,8 @@
 /**
  * The `subscription_tokens` table (migrations/0001_subscriptions.sql): confirm and manage tokens, stored only as
- * SHA-256 hashes. Tokens are written together with the subscriber they belong to (db/subscribers.ts) or, for the
- * manage token a notice carries, with the delivery claim (db/deliveries.ts).
+ * SHA-256 hashes. Tokens are written together with the subscriber they belong to (db/subscribers.ts; the manage token
+ * notices carry at confirmation) or, for a subscriber who has not got that one yet, with the delivery claim
+ * (db/deliveries.ts).
  */
 import {
   type Preferences,

@@ -102,8 +102,8 @@ export interface ClaimRow {
   audience: DeliveryAudience | null;
   deadline: string;
   /**
-   * SHA-256 of the token carried by this email, registered with the claim: a subscriber's manage token, or a contact's
-   * notice token (contact_tokens, with the publication).
+   * SHA-256 of the token carried by this email: a subscriber's manage token (registered with the claim unless stored
+   * already), or a contact's notice token (contact_tokens, with the publication).
    */
   manageTokenHash: string;
   /** The token is stored already (a subscriber's, registered when they confirmed): the claim writes no token. */
