@@ -50,7 +50,8 @@ describe("GET /api/subscriptions/me", () => {
       objections: Record<string, unknown>[];
     };
     expect(data.subscription).toMatchObject({ email: "me@example.org", status: "confirmed" });
-    expect(data.tokens.map((t) => t.kind).sort()).toEqual(["confirm", "manage"]);
+    // The welcome email's manage token, and the one every notice carries (registered at confirmation).
+    expect(data.tokens.map((t) => t.kind).sort()).toEqual(["confirm", "manage", "manage"]);
     expect(data.deliveries).toEqual([
       expect.objectContaining({
         publication: 2,
