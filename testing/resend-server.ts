@@ -41,6 +41,8 @@ export interface RecordedRequest {
   body: unknown;
   reply: Reply["kind"] | "replayed" | "conflict" | "invalid" | "over-limit";
   receivedAt: string;
+  /** When the request arrived (its headers, before the body is read), in epoch milliseconds with fractions. */
+  arrivedAtMs: number;
 }
 
 export interface DeliveredEmail {
@@ -243,6 +245,7 @@ export async function startFakeResend(
       body: keepBodies ? body : recipientsOnly(body),
       reply: "ok",
       receivedAt: new Date().toISOString(),
+      arrivedAtMs: performance.timeOrigin + arrivedAt,
     };
     a.requests.push(record);
 

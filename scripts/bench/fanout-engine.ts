@@ -5,7 +5,8 @@
 // statement), with what confirming a subscription writes besides the subscriber: the manage token every notice to them
 // carries (worker/notices/engine/tokens.ts) and its hash on the subscriber, so the fan-out writes no token, as in
 // production. Then one change is published and the queue drains. The bench worker (scripts/bench/engine/worker.ts)
-// adds up `meta.rows_read` / `meta.rows_written` of every statement the publish and the consumer run.
+// adds up `meta.rows_read` / `meta.rows_written` of every statement the publish and the consumer run (`BENCH_SQL=1`
+// prints them per statement; `BENCH_GAPS=1` prints the start, the end and every pause between calls longer than a slot).
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,8 @@ import { build } from "esbuild";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
 import { resendAccount } from "../../testing/resend-control.ts";
+import type { RecordedRequest } from "../../testing/resend-server.ts";
+import { sendIntervalMs } from "../../worker/notices/engine/rate.ts";
 import { noticeManageToken } from "../../worker/notices/engine/tokens.ts";
 import { benchFanout } from "./fanout.ts";
 import { benchDocuments, faultScript, faultsMet, startFakeProcess } from "./fanout-setup.ts";
@@ -43,6 +46,15 @@ export interface EngineRun {
   d1RowsWrittenPerEmailWithPublish: number;
   d1RowsReadPerEmailWithPublish: number;
   queueMessagesPerEmail: number;
+  /**
+   * The provider's view of the budget, from the fake's arrival clock: the shortest time any rps + 1 consecutive
+   * calls took to arrive (over 1000 ms: no 1-second window held more than rps calls), and how much of the fan-out
+   * passed with no call leaving although a slot was free (gaps between arrivals beyond the send interval).
+   */
+  tightestWindowMs: number;
+  idleSlotSeconds: number;
+  /** Send slots booked but given up because the consumer woke too late for them (engine/rate.ts SLOT_LATENESS_MS). */
+  slotsGivenUp: number;
   peakRssMb: number;
   rssAtEndMb: string;
   /** The local D1 database on disk at the end (SQLite file and its journal). */
@@ -200,6 +212,24 @@ async function seedStatements(options: EngineRunOptions, noticeKey: string): Pro
   return statements;
 }
 
+/** See EngineRun.tightestWindowMs and idleSlotSeconds. */
+export function arrivalFigures(requests: readonly RecordedRequest[], rps: number) {
+  const at = requests.map((r) => r.arrivedAtMs).sort((a, b) => a - b);
+  let tightest = Number.POSITIVE_INFINITY;
+  for (let i = 0; i + rps < at.length; i++) tightest = Math.min(tightest, (at[i + rps] ?? 0) - (at[i] ?? 0));
+  const interval = sendIntervalMs(rps);
+  let idle = 0;
+  for (let i = 1; i < at.length; i++) idle += Math.max(0, (at[i] ?? 0) - (at[i - 1] ?? 0) - interval);
+  if (process.env.BENCH_GAPS) {
+    const gaps = at.slice(1).map((t, i) => ({ at: Math.round(t - (at[0] ?? 0)), gap: Math.round(t - (at[i] ?? 0)) }));
+    console.log(JSON.stringify(gaps.filter((g) => g.gap > interval + 5)));
+  }
+  return {
+    tightestWindowMs: Number.isFinite(tightest) ? Math.round(tightest * 10) / 10 : 0,
+    idleSlotSeconds: Math.round(idle / 100) / 10,
+  };
+}
+
 const perEmail = (n: number, emails: number) => Math.round((n / Math.max(1, emails)) * 100) / 100;
 
 export async function runEngineFanout(options: EngineRunOptions): Promise<EngineRun> {
@@ -318,6 +348,13 @@ export async function runEngineFanout(options: EngineRunOptions): Promise<Engine
           log(`${name} ${n} runs, ${r} read, ${w} written: ${sql}`);
     }
     const fanoutSeconds = ((stats.queue.lastAckMs ?? 0) - (stats.queue.firstMessageMs ?? 0)) / 1000;
+    if (process.env.BENCH_GAPS) {
+      const state = await account.state();
+      const at = state.requests.map((r) => r.arrivedAtMs).sort((a, b) => a - b);
+      log(
+        `first message → first call ${Math.round((at[0] ?? 0) - (stats.queue.firstMessageMs ?? 0))} ms; last call → last ack ${Math.round((stats.queue.lastAckMs ?? 0) - (at.at(-1) ?? 0))} ms; invocations ${stats.queue.invocations}, messages ${stats.queue.messages}, retried ${stats.queue.retried}`,
+      );
+    }
 
     const state = await account.state();
     const perAddress = new Map<string, number>();
@@ -344,6 +381,11 @@ export async function runEngineFanout(options: EngineRunOptions): Promise<Engine
       d1RowsReadPerEmail: perEmail(f.rowsRead, delivered),
       d1RowsWrittenPerEmailWithPublish: perEmail(f.rowsWritten + p.rowsWritten, delivered),
       d1RowsReadPerEmailWithPublish: perEmail(f.rowsRead + p.rowsRead, delivered),
+      ...arrivalFigures(state.requests, options.rps),
+      slotsGivenUp:
+        Object.entries(f.bySql)
+          .filter(([sql]) => sql.startsWith("INSERT INTO send_log"))
+          .reduce((n, [, [runs]]) => n + runs, 0) - state.requests.length,
       queueMessagesPerEmail: Math.round(((stats.queue.messages ?? 0) / Math.max(1, delivered)) * 10_000) / 10_000,
       peakRssMb: fanoutPeak,
       rssAtEndMb: `${rss.anon} anonymous + ${rss.file} file`,

@@ -144,6 +144,22 @@ describe("processMessage", () => {
     expect(new Set(calls.map((c) => JSON.stringify(c.emails))).size).toBe(1);
   });
 
+  it("a 429 when nothing else is left to start goes back to the queue with the retry-after; the queue's retry sends the same key", async () => {
+    const { store, calls, deps, message } = setup([{ kind: "rate-limited", retryAfterSeconds: 1, detail: "429" }]);
+    let slept = 0;
+    deps.sleep = async () => {
+      slept++;
+    };
+    deps.mayWaitInPlace = () => false;
+    expect(await processMessage(deps, message, 1)).toEqual({ action: "retry", delaySeconds: 1, reason: "429" });
+    expect(slept).toBe(0);
+    expect(calls).toHaveLength(1);
+    // The lease was given back with the attempt: the queue's retry sends at once, under the same key.
+    expect(await processMessage(deps, message, 2)).toMatchObject({ action: "ack", sent: 3 });
+    expect(calls.map((c) => c.key)).toEqual([calls[0]?.key, calls[0]?.key]);
+    expect(statuses(store)).toEqual(["sent", "sent", "sent"]);
+  });
+
   it("a 429 with a long retry-after is waited out on the queue, not in place", async () => {
     const { calls, deps, message } = setup([{ kind: "rate-limited", retryAfterSeconds: 7, detail: "429" }]);
     expect(await processMessage(deps, message, 1)).toEqual({ action: "retry", delaySeconds: 7, reason: "429" });

@@ -2,10 +2,11 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   memorySlotBook,
-  RATE_WINDOW_MARGIN_MS,
+  SEND_WINDOW_MS,
   SLOT_LATENESS_MS,
   sendIntervalMs,
   slotLimiter,
+  slotRule,
 } from "../../worker/notices/engine/rate.ts";
 
 // The send budget (worker/notices/engine/rate.ts): calls leave only inside booked slots, so the provider's per-second
@@ -42,7 +43,7 @@ function virtualTime(delays: () => number) {
 }
 
 describe("send slots", () => {
-  it("any rps + 1 consecutive calls leave more than a second apart, however late the callers wake", async () => {
+  it("any rps + 1 consecutive calls leave at least the window apart, however late the callers wake", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 20 }),
@@ -68,7 +69,7 @@ describe("send slots", () => {
           expect(departures).toHaveLength(callers * 6);
           for (let k = 0; k + rps < departures.length; k++) {
             const span = (departures[k + rps] ?? 0) - (departures[k] ?? 0);
-            expect(span).toBeGreaterThanOrEqual(1000 + RATE_WINDOW_MARGIN_MS - SLOT_LATENESS_MS);
+            expect(span).toBeGreaterThanOrEqual(SEND_WINDOW_MS);
           }
         },
       ),
@@ -86,11 +87,41 @@ describe("send slots", () => {
     expect(limiter.late()).toBe(1);
     // The next slot any caller can book is an interval after the one this caller used, not after the one it gave up.
     const used = time.clock();
-    expect(await book.book(0, sendIntervalMs(10))).toBe(used + sendIntervalMs(10));
+    expect(await book.book(0, slotRule(10))).toBe(used + sendIntervalMs(10));
   });
 
-  it("keeps the margin above the lateness allowed, so the guarantee leaves room for the network", () => {
-    expect(RATE_WINDOW_MARGIN_MS).toBeGreaterThan(SLOT_LATENESS_MS);
-    expect(sendIntervalMs(2) * 2).toBeGreaterThanOrEqual(1000 + RATE_WINDOW_MARGIN_MS);
+  it("a call that leaves late delays the call rps slots later by its lateness, not by a slot", async () => {
+    const lateBy = 12;
+    expect(lateBy).toBeLessThanOrEqual(SLOT_LATENESS_MS);
+    const elevenths: number[] = [];
+    for (const firstLate of [0, lateBy]) {
+      let wakes = 0;
+      const time = virtualTime(() => (wakes++ === 0 ? firstLate : 0));
+      const limiter = slotLimiter(memorySlotBook(), 10, time.clock, time.sleep);
+      const departures: number[] = [];
+      await time.run(
+        (async () => {
+          for (let k = 0; k < 11; k++) {
+            await limiter.acquire();
+            departures.push(time.clock());
+          }
+        })(),
+      );
+      expect(limiter.late()).toBe(0);
+      elevenths.push((departures[10] ?? 0) - (departures[0] ?? 0) + (firstLate === 0 ? 0 : lateBy));
+      // The calls in between keep their slots.
+      expect((departures[1] ?? 0) - (departures[0] ?? 0)).toBe(sendIntervalMs(10) - firstLate);
+    }
+    // Measured from the first call's slot, the eleventh leaves `lateBy` later when the first left that late.
+    expect((elevenths[1] ?? 0) - (elevenths[0] ?? 0)).toBe(lateBy - (10 * sendIntervalMs(10) - SEND_WINDOW_MS));
+  });
+
+  it("leaves room for the network, and a late call can never leave after the next one", () => {
+    expect(SEND_WINDOW_MS).toBeGreaterThan(1000);
+    for (let rps = 1; rps <= 200; rps++) {
+      const rule = slotRule(rps);
+      expect(rule.latenessMs).toBeLessThan(rule.intervalMs);
+      expect(rule.intervalMs * rps).toBeGreaterThanOrEqual(SEND_WINDOW_MS);
+    }
   });
 });

@@ -160,12 +160,14 @@ describe("Resend transport", () => {
     const book = memorySlotBook();
     const slots: number[] = [];
     const recording: SlotBook = {
-      async book(notBeforeMs, intervalMs) {
-        const slot = await book.book(notBeforeMs, intervalMs);
+      async book(notBeforeMs, rule) {
+        const slot = await book.book(notBeforeMs, rule);
         slots.push(slot);
         events.push("booked");
         return slot;
       },
+      departed: (slotMs, atMs) => book.departed(slotMs, atMs),
+      release: (slotMs) => book.release(slotMs),
       forget: (beforeMs) => book.forget(beforeMs),
     };
     let sleeps = 0;

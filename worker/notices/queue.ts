@@ -72,9 +72,34 @@ export function fanoutDeps(env: Env, options: { now?: () => Date } = {}): Fanout
  * Messages of one batch handled at once. While one waits for its send slot (worker/notices/engine/rate.ts), the next
  * ones do their D1 work and render, so the provider's rate is used, not the round trips (README "Benchmarks": one at
  * a time reached 0.73 of the ceiling at 10 requests a second). Each holds one rendered batch of at most 100 emails, so
- * memory stays bounded whatever the batch size.
+ * memory stays bounded whatever the batch size. A message waiting out a provider's retry-after gives its place to the
+ * next one meanwhile (it keeps its rendered batch); once no message of the batch is left to start, it goes back to
+ * the queue with that delay instead: the queue hands a consumer one batch at a time, and a one-second wait at the end
+ * of one would leave the provider's rate unused until the next (README "Benchmarks").
  */
 export const MESSAGES_AT_ONCE = 4;
+
+/** At most `size` holders at a time, served in the order they asked. */
+function places(size: number) {
+  let free = size;
+  const waiting: (() => void)[] = [];
+  return {
+    take: () =>
+      new Promise<void>((resolve) => {
+        if (free > 0) {
+          free--;
+          resolve();
+        } else waiting.push(resolve);
+      }),
+    give() {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    },
+    /** Holders still waiting for a place. */
+    waiting: () => waiting.length,
+  };
+}
 
 /**
  * Consumer of NOTICE_QUEUE: each message is one chunk of a publication's fan-out (see fanout.ts for why a repeated or
@@ -88,7 +113,16 @@ export async function handleQueue(
   env: Env,
   options: { now?: () => Date } = {},
 ): Promise<void> {
-  const deps = fanoutDeps(env, options);
+  const place = places(MESSAGES_AT_ONCE);
+  const deps: FanoutDeps = {
+    ...fanoutDeps(env, options),
+    sleep: async (ms) => {
+      place.give();
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      await place.take();
+    },
+    mayWaitInPlace: () => place.waiting() > 0,
+  };
   const handle = async (message: Message<unknown>) => {
     if (isRegistrationMessage(message.body)) {
       try {
@@ -116,11 +150,16 @@ export async function handleQueue(
       message.retry({ delaySeconds: backoffSeconds(message.attempts) });
     }
   };
-  let next = 0;
-  const worker = async () => {
-    for (let message = batch.messages[next++]; message; message = batch.messages[next++]) await handle(message);
-  };
-  await Promise.all(Array.from({ length: Math.min(MESSAGES_AT_ONCE, batch.messages.length) }, worker));
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      await place.take();
+      try {
+        await handle(message);
+      } finally {
+        place.give();
+      }
+    }),
+  );
 }
 
 /** The dead letter queue of NOTICE_QUEUE (wrangler.toml `dead_letter_queue`). */

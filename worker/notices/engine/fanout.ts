@@ -263,8 +263,17 @@ export interface FanoutDeps {
   maxAttempts: number;
   /** How long one consumer holds the right to send a batch key; SEND_LEASE_MS unless configured. */
   sendLeaseMs?: number;
-  /** Waits out a retry-after in place; a timer unless configured (tests move a virtual clock). */
+  /**
+   * Waits out a retry-after in place; a timer unless configured (tests move a virtual clock; the queue consumer lets
+   * another message take the waiting one's place meanwhile, worker/notices/queue.ts).
+   */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Whether a retry-after is worth waiting out in place now (yes unless configured): the queue consumer says no once
+   * nothing else of its batch is left to start, so that one wait does not hold the batch's end open; the message then
+   * goes back to the queue with that delay.
+   */
+  mayWaitInPlace?: () => boolean;
 }
 
 export type MessageResult =
@@ -353,6 +362,10 @@ async function renderFor(
   };
 }
 
+/** Emails rendered between two yields to the event loop (see sendClaimed). */
+const RENDER_SLICE = 10;
+const yieldToTimers = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
 function groupByKey(rows: readonly OpenDelivery[]): Map<string | null, OpenDelivery[]> {
   const out = new Map<string | null, OpenDelivery[]>();
   for (const row of rows) out.set(row.batchKey, [...(out.get(row.batchKey) ?? []), row]);
@@ -373,7 +386,11 @@ async function sendClaimed(
 ): Promise<SendResult> {
   const emails: OutgoingEmail[] = [];
   const order: string[] = [];
-  for (const row of [...rows].sort((a, b) => (a.subscriberId < b.subscriberId ? -1 : 1))) {
+  const sorted = [...rows].sort((a, b) => (a.subscriberId < b.subscriberId ? -1 : 1));
+  for (const [i, row] of sorted.entries()) {
+    // Rendering a batch takes tens of milliseconds: it yields now and then, so that another message waiting for its
+    // send slot wakes on time instead of giving the slot up (rate.ts SLOT_LATENESS_MS).
+    if (i > 0 && i % RENDER_SLICE === 0) await yieldToTimers();
     const { email, locale, topics, regions, deadline } = row;
     if (!email || !locale || !topics || !regions || !deadline) continue;
     const out = await renderFor(
@@ -425,7 +442,7 @@ async function sendClaimed(
   for (let retry = 0; retry < IN_PLACE_RETRIES; retry++) {
     if (outcome.kind !== "rate-limited" && outcome.kind !== "unknown") break;
     const waitSeconds = outcome.retryAfterSeconds ?? 0;
-    if (waitSeconds > IN_PLACE_MAX_WAIT_SECONDS) break;
+    if (waitSeconds > IN_PLACE_MAX_WAIT_SECONDS || (waitSeconds > 0 && deps.mayWaitInPlace?.() === false)) break;
     if (waitSeconds > 0) await sleep(waitSeconds * 1000);
     // Renewed for one more call; lost only if it ran out and another consumer took it: that one sends the key now.
     if (!(await lease())) return held;
