@@ -56,6 +56,12 @@ export interface EngineRun {
   /** Send slots booked but given up because the consumer woke too late for them (engine/rate.ts SLOT_LATENESS_MS). */
   slotsGivenUp: number;
   peakRssMb: number;
+  /**
+   * The JS heap of the busiest isolate (the consumer's) left live after each full garbage collection during the
+   * fan-out, from workerd's `--trace-gc`: what the consumer holds, without the garbage V8 has not collected yet and
+   * without local D1 and the queue broker, which share the process.
+   */
+  liveHeapMb: { afterFirstGc: number; max: number; last: number; fullGcs: number; longestPauseMs: number };
   rssAtEndMb: string;
   /** The local D1 database on disk at the end (SQLite file and its journal). */
   d1FileMb: number;
@@ -230,6 +236,35 @@ export function arrivalFigures(requests: readonly RecordedRequest[], rps: number
   };
 }
 
+/** Full collections seen in workerd's `--trace-gc` lines, per isolate. */
+function gcTrace() {
+  const byIsolate = new Map<string, { after: number; pauseMs: number }[]>();
+  return {
+    line(message: string): boolean {
+      const m =
+        /\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: Mark-Compact [\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \//.exec(
+          message,
+        );
+      if (!m?.[1]) return /ms: (Scavenge|Mark-Compact|Minor)/.test(message);
+      const list = byIsolate.get(m[1]) ?? [];
+      list.push({ after: Number(m[2]), pauseMs: Number(m[3]) });
+      byIsolate.set(m[1], list);
+      return true;
+    },
+    clear: () => byIsolate.clear(),
+    busiest(): EngineRun["liveHeapMb"] {
+      const list = [...byIsolate.values()].sort((a, b) => b.length - a.length)[0] ?? [];
+      return {
+        afterFirstGc: list[0]?.after ?? 0,
+        max: Math.max(0, ...list.map((g) => g.after)),
+        last: list.at(-1)?.after ?? 0,
+        fullGcs: list.length,
+        longestPauseMs: Math.max(0, ...list.map((g) => g.pauseMs)),
+      };
+    },
+  };
+}
+
 const perEmail = (n: number, emails: number) => Math.round((n / Math.max(1, emails)) * 100) / 100;
 
 export async function runEngineFanout(options: EngineRunOptions): Promise<EngineRun> {
@@ -255,8 +290,15 @@ export async function runEngineFanout(options: EngineRunOptions): Promise<Engine
       queueConsumers: Record<string, { maxBatchSize?: number; maxBatchTimeout?: number; maxRetries?: number }>;
       bindings: Record<string, string>;
     };
+    // Miniflare reads the flags from the environment when it starts workerd.
+    process.env.MINIFLARE_WORKERD_V8_FLAGS = "--trace-gc";
+    const gc = gcTrace();
     mf = new Miniflare(
       convertV4MiniflareOptions({
+        // The trace's lines come through as unstructured logs; the rest is printed as Miniflare would.
+        handleStructuredLogs: ({ level, message }: { level: string; message: string }) => {
+          if (!gc.line(message)) (level === "error" ? console.error : console.log)(message);
+        },
         // Local D1 in a SQLite file on disk, as `wrangler dev` keeps it.
         resourcePersistencePath: join(dir, "state"),
         enableDevRegistry: false,
@@ -313,6 +355,7 @@ export async function runEngineFanout(options: EngineRunOptions): Promise<Engine
     const baseline = (await post("/bench/publish", before)) as { status: string };
     if (baseline.status !== "baseline") throw new Error(`baseline publish: ${baseline.status}`);
     resetPeak(pid);
+    gc.clear();
     const publishStart = Date.now();
     const published = (await post("/bench/publish", after)) as { status: string; recipients: number; chunks: number };
     const publishSeconds = (Date.now() - publishStart) / 1000;
@@ -388,6 +431,7 @@ export async function runEngineFanout(options: EngineRunOptions): Promise<Engine
           .reduce((n, [, [runs]]) => n + runs, 0) - state.requests.length,
       queueMessagesPerEmail: Math.round(((stats.queue.messages ?? 0) / Math.max(1, delivered)) * 10_000) / 10_000,
       peakRssMb: fanoutPeak,
+      liveHeapMb: gc.busiest(),
       rssAtEndMb: `${rss.anon} anonymous + ${rss.file} file`,
       d1FileMb,
       publishPeakRssMb: publishPeak,
@@ -453,6 +497,7 @@ export async function benchFanoutEngine(log: (line: string) => void = console.lo
       "D1 written/email": "d1RowsWrittenPerEmail" in rest ? rest.d1RowsWrittenPerEmail : "–",
       "D1 read/email": "d1RowsReadPerEmail" in rest ? rest.d1RowsReadPerEmail : "–",
       "workerd peak MB": "peakRssMb" in rest ? rest.peakRssMb : "–",
+      "live heap MB (max)": "liveHeapMb" in rest ? rest.liveHeapMb.max : "–",
       seconds: rest.fanoutSeconds,
     })),
   );
