@@ -12,9 +12,17 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { toolEnv } from "../lib/tool-env.ts";
+import {
+  BUCKETS,
+  type Bucket,
+  type BuildProfile,
+  bucketProfile,
+  type CpuProfile,
+  type ModuleLines,
+} from "./build-profile.ts";
 import { generateContent } from "./generate-content.ts";
 
 function listFiles(dir: string, suffix: string): string[] {
@@ -37,6 +45,23 @@ function timed(command: string, args: string[], options: { cwd?: string; env?: N
 const gzipKb = (path: string) => gzipSync(readFileSync(path)).length / 1024;
 
 /**
+ * A config file in `dir` that is the portal's own astro.config.mjs plus the plugin that maps the bundled chunks'
+ * lines to their source modules (scripts/bench/build-profile.ts), writing `dir`/modules.json. `overrides` are
+ * config keys as source text (the trivial project's folders).
+ */
+function profiledConfig(dir: string, overrides = ""): string {
+  const path = join(dir, "astro.config.mjs");
+  writeFileSync(
+    path,
+    `import portal from ${JSON.stringify(resolve("astro.config.mjs"))};\n` +
+      `import { moduleLines } from ${JSON.stringify(resolve("scripts/bench/build-profile.ts"))};\n` +
+      `export default { ...portal, ${overrides}vite: { ...portal.vite, plugins: [...(portal.vite?.plugins ?? []), ` +
+      `moduleLines(${JSON.stringify(join(dir, "modules.json"))})] } };\n`,
+  );
+  return path;
+}
+
+/**
  * A throwaway Astro project with `pages` trivial static pages: the baseline the real build is compared with. The same
  * Astro install and the portal's own astro.config.mjs (static output, directory format, trailing slashes, the MDX
  * integration, the `_headers` hook), with only its source folders pointed at the throwaway ones, so only the pages
@@ -45,15 +70,32 @@ const gzipKb = (path: string) => gzipSync(readFileSync(path)).length / 1024;
 function trivialProject(dir: string, pages: number): void {
   mkdirSync(join(dir, "src/pages"), { recursive: true });
   symlinkSync(resolve("node_modules"), join(dir, "node_modules"), "dir");
-  writeFileSync(
-    join(dir, "astro.config.mjs"),
-    `import portal from ${JSON.stringify(resolve("astro.config.mjs"))};\n` +
-      `export default { ...portal, srcDir: "./src", publicDir: "./public", outDir: "./dist" };\n`,
-  );
+  profiledConfig(dir, `srcDir: "./src", publicDir: "./public", outDir: "./dist", `);
   writeFileSync(
     join(dir, "src/pages/[n].astro"),
     `---\nexport function getStaticPaths() { return Array.from({ length: ${pages} }, (_, n) => ({ params: { n: String(n) } })); }\nconst { n } = Astro.params;\n---\n<html lang="en"><head><title>Page {n}</title></head><body><h1>Page {n}</h1></body></html>\n`,
   );
+}
+
+/**
+ * `astro build` in `cwd` under a V8 CPU profile (one file per thread in `dir`/profile), its wall time and where its
+ * CPU time went. The profile's sampling (once a millisecond) costs the build a little; both builds of the suite pay it.
+ */
+function profiledAstroBuild(
+  dir: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): { seconds: number; profile: BuildProfile } {
+  const profiles = join(dir, "profile");
+  const astroBin = resolve("node_modules/astro/bin/astro.mjs");
+  const seconds = timed(
+    process.execPath,
+    ["--cpu-prof", "--cpu-prof-dir", profiles, astroBin, "build", ...args],
+    options,
+  );
+  const read = (path: string) => JSON.parse(readFileSync(path, "utf8")) as unknown;
+  const cpu = listFiles(profiles, ".cpuprofile").map((p) => read(p) as CpuProfile);
+  return { seconds, profile: bucketProfile(cpu, read(join(dir, "modules.json")) as ModuleLines, resolve(".")) };
 }
 
 export interface BuildBench {
@@ -63,14 +105,38 @@ export interface BuildBench {
   /** Validation and `astro build` together (issue 17 names it `seconds`). */
   seconds: number;
   buildSeconds: number;
+  validateSeconds: number;
   trivialSeconds: number;
   ratio: number;
   pagesPerSecond: number;
   trivialPagesPerSecond: number;
+  /** The trivial build's wall time per page. */
+  trivialMsPerPage: number;
+  /** CPU time per page in Astro's own code and the file system in the portal's build, from its profile. */
+  astroMsPerPage: number;
+  /** The same, from the trivial build's profile: Astro's cost of a page that costs nothing to compute. */
+  trivialAstroMsPerPage: number;
+  /** Where the CPU time of `astro build` went, in seconds per bucket (scripts/bench/build-profile.ts). */
+  profile: ProfileFigures;
+  trivialProfile: ProfileFigures;
   /** Machine-readable files (README "Machine-readable data"): per-version JSON/CSV, schemas, events, calendars. */
   machineFiles: number;
   machineMB: number;
+  htmlMB: number;
 }
+
+/** A BuildProfile as figures: seconds of CPU per bucket, the total and the time spent waiting, to 0.01 s. */
+export type ProfileFigures = Record<Bucket | "cpu" | "idle", number>;
+
+function figuresOf(profile: BuildProfile): ProfileFigures {
+  const round = (s: number) => Math.round(s * 100) / 100;
+  const buckets = Object.fromEntries(BUCKETS.map((b) => [b, round(profile.seconds[b])])) as Record<Bucket, number>;
+  return { cpu: round(profile.cpuSeconds), idle: round(profile.idleSeconds), ...buckets };
+}
+
+/** Astro's own CPU time per page: its code, and the file system calls it makes to write the pages. */
+const astroMsPerPage = (profile: BuildProfile, pages: number) =>
+  ((profile.seconds.astro + profile.seconds.fileIO) * 1000) / pages;
 
 /** The machine-readable files of a build and their total size. */
 function machineFiles(out: string): { count: number; bytes: number } {
@@ -97,29 +163,38 @@ export function benchBuild(options = { subprocessors: 1000, dates: 24 }): BuildB
       BUILD_DATE: "2026-11-23",
       ASTRO_CACHE_DIR: join(work, "cache"),
     };
-    const buildSeconds =
-      timed(process.execPath, ["scripts/validate.ts", "--root", work], { env }) +
-      timed("astro", ["build", "--outDir", out], { env });
-    const pages = listFiles(out, ".html").length;
+    const validateSeconds = timed(process.execPath, ["scripts/validate.ts", "--root", work], { env });
+    const config = relative(resolve("."), profiledConfig(work));
+    const built = profiledAstroBuild(work, ["--config", config, "--outDir", out], { cwd: resolve("."), env });
+    const buildSeconds = validateSeconds + built.seconds;
+    const html = listFiles(out, ".html");
+    const pages = html.length;
     const machine = machineFiles(out);
 
     const trivial = join(work, "trivial");
     trivialProject(trivial, pages);
-    const astroBin = resolve("node_modules/.bin/astro");
     const trivialEnv = { ...env, ASTRO_CACHE_DIR: join(work, "trivial-cache") };
-    const trivialSeconds = timed(astroBin, ["build"], { cwd: trivial, env: trivialEnv });
+    const trivialBuilt = profiledAstroBuild(trivial, [], { cwd: trivial, env: trivialEnv });
+    const trivialSeconds = trivialBuilt.seconds;
     return {
       subprocessors: generated.subprocessors,
       changes: generated.changes,
       pages,
       seconds: buildSeconds,
       buildSeconds,
+      validateSeconds,
       trivialSeconds,
       ratio: buildSeconds / trivialSeconds,
       pagesPerSecond: pages / buildSeconds,
       trivialPagesPerSecond: pages / trivialSeconds,
+      trivialMsPerPage: (trivialSeconds * 1000) / pages,
+      astroMsPerPage: astroMsPerPage(built.profile, pages),
+      trivialAstroMsPerPage: astroMsPerPage(trivialBuilt.profile, pages),
+      profile: figuresOf(built.profile),
+      trivialProfile: figuresOf(trivialBuilt.profile),
       machineFiles: machine.count,
       machineMB: machine.bytes / 1024 / 1024,
+      htmlMB: html.reduce((sum, p) => sum + statSync(p).size, 0) / 1024 / 1024,
     };
   } finally {
     rmSync(work, { recursive: true, force: true });
