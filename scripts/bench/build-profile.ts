@@ -2,7 +2,7 @@
 // put in one bucket. Astro renders pages from chunks it bundles into a temporary folder and deletes after the build,
 // so a sample's file alone does not say whose code ran; `moduleLines` records, while the chunks are written, which
 // source module each line of each chunk came from, and `bucketProfile` reads that map to name the module of a sample.
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -68,7 +68,9 @@ export function moduleLines(file: string) {
         }
         lines[`${options.dir}/${fileName}`] = starts.sort((a, b) => a[0] - b[0]);
       }
-      writeFileSync(file, JSON.stringify(lines));
+      // Astro bundles more than once (the prerender chunks, the client assets), maybe with a copy of this plugin each.
+      const before = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as ModuleLines) : {};
+      writeFileSync(file, JSON.stringify({ ...before, ...lines }));
     },
   };
 }

@@ -1,5 +1,6 @@
 // Build benchmark (issue 3): a generated vendor with many sub-processors and changes, in both locales, against the
-// same number of trivial Astro pages built in the same run; plus the page weight of the shipped site.
+// same number of trivial Astro pages built in the same run; plus the page weight of the shipped site. Both builds run
+// under a CPU profile, so every run also says where the time went (issue 17, scripts/bench/build-profile.ts).
 import { spawnSync } from "node:child_process";
 import {
   mkdirSync,
@@ -168,6 +169,7 @@ export function benchBuild(options = { subprocessors: 1000, dates: 24 }): BuildB
     const record = recordPath(work);
     const validateArgs = ["scripts/validate.ts", "--root", work, "--record", record];
     const validateSeconds = timed(process.execPath, validateArgs, { env });
+    // Astro reads --config relative to the project root (this checkout), wherever the file is.
     const config = relative(resolve("."), profiledConfig(work));
     const built = profiledAstroBuild(work, ["--config", config, "--outDir", out], {
       cwd: resolve("."),

@@ -39,6 +39,18 @@ describe("the map from chunk lines to modules", () => {
         [5, "/repo/site/lib/annex.ts"],
       ],
     });
+    // A second bundle (Astro's client build, another copy of the plugin) adds its chunks; the first ones stay.
+    moduleLines(file).generateBundle(
+      { dir: "/repo/dist/_astro" },
+      {
+        "page.js": { type: "chunk", code: annex, modules: { "/repo/site/lib/annex.ts": { code: annex } } },
+      },
+    );
+    const both = JSON.parse(readFileSync(file, "utf8"));
+    expect(Object.keys(both).sort()).toEqual([
+      "/repo/.astro/.prerender/chunks/annex_X1.mjs",
+      "/repo/dist/_astro/page.js",
+    ]);
   });
 });
 
