@@ -3,6 +3,7 @@
 // under a CPU profile, so every run also says where the time went (issue 17, scripts/bench/build-profile.ts).
 import { spawnSync } from "node:child_process";
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -37,30 +38,49 @@ function listFiles(dir: string, suffix: string): string[] {
   return out;
 }
 
-function timed(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv }): number {
+/**
+ * CPU seconds (user and system) of the child processes this one has waited for: Linux's /proc/self/stat `cutime` and
+ * `cstime`, in clock ticks of 1/100 s (USER_HZ). NaN where there is no /proc.
+ */
+function childCpuSeconds(): number {
+  if (!existsSync("/proc/self/stat")) return Number.NaN;
+  const fields = readFileSync("/proc/self/stat", "utf8").split(") ").at(-1)?.split(" ") ?? [];
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+/** Runs `command` to its end: wall seconds, and its CPU seconds, which other work on the same cores stretches less. */
+function measured(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv },
+): { seconds: number; cpuSeconds: number } {
   const start = performance.now();
+  const cpuBefore = childCpuSeconds();
   const run = spawnSync(command, args, { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", ...options });
   if (run.status !== 0) throw new Error(`${command} ${args.join(" ")} failed:\n${run.stderr.slice(-2000)}`);
-  return (performance.now() - start) / 1000;
+  return { seconds: (performance.now() - start) / 1000, cpuSeconds: childCpuSeconds() - cpuBefore };
 }
+
+const timed = (...args: Parameters<typeof measured>) => measured(...args).seconds;
 
 const gzipKb = (path: string) => gzipSync(readFileSync(path)).length / 1024;
 
 /**
- * A config file in `dir` that is the portal's own astro.config.mjs plus the plugin that maps the bundled chunks'
- * lines to their source modules (scripts/bench/build-profile.ts), writing `dir`/modules.json. `overrides` are
- * config keys as source text (the trivial project's folders).
+ * Config files in `dir` that are the portal's own astro.config.mjs with `overrides` (config keys as source text: the
+ * trivial project's folders): astro.config.mjs as it is, and profiled.config.mjs with the plugin that maps the bundled
+ * chunks' lines to their source modules (scripts/bench/build-profile.ts), writing `dir`/modules.json.
  */
-function profiledConfig(dir: string, overrides = ""): string {
-  const path = join(dir, "astro.config.mjs");
+function configs(dir: string, overrides = ""): { profiled: string } {
+  const portal = `import portal from ${JSON.stringify(resolve("astro.config.mjs"))};\n`;
+  writeFileSync(join(dir, "astro.config.mjs"), `${portal}export default { ...portal, ${overrides}};\n`);
+  const profiled = join(dir, "profiled.config.mjs");
   writeFileSync(
-    path,
-    `import portal from ${JSON.stringify(resolve("astro.config.mjs"))};\n` +
-      `import { moduleLines } from ${JSON.stringify(resolve("scripts/bench/build-profile.ts"))};\n` +
+    profiled,
+    `${portal}import { moduleLines } from ${JSON.stringify(resolve("scripts/bench/build-profile.ts"))};\n` +
       `export default { ...portal, ${overrides}vite: { ...portal.vite, plugins: [...(portal.vite?.plugins ?? []), ` +
       `moduleLines(${JSON.stringify(join(dir, "modules.json"))})] } };\n`,
   );
-  return path;
+  return { profiled };
 }
 
 /**
@@ -72,7 +92,7 @@ function profiledConfig(dir: string, overrides = ""): string {
 function trivialProject(dir: string, pages: number): void {
   mkdirSync(join(dir, "src/pages"), { recursive: true });
   symlinkSync(resolve("node_modules"), join(dir, "node_modules"), "dir");
-  profiledConfig(dir, `srcDir: "./src", publicDir: "./public", outDir: "./dist", `);
+  configs(dir, `srcDir: "./src", publicDir: "./public", outDir: "./dist", `);
   writeFileSync(
     join(dir, "src/pages/[n].astro"),
     `---\nexport function getStaticPaths() { return Array.from({ length: ${pages} }, (_, n) => ({ params: { n: String(n) } })); }\nconst { n } = Astro.params;\n---\n<html lang="en"><head><title>Page {n}</title></head><body><h1>Page {n}</h1></body></html>\n`,
@@ -80,8 +100,9 @@ function trivialProject(dir: string, pages: number): void {
 }
 
 /**
- * `astro build` in `cwd` under a V8 CPU profile (one file per thread in `dir`/profile), its wall time and where its
- * CPU time went. The profile's sampling (once a millisecond) costs the build a little; both builds of the suite pay it.
+ * `astro build` in `cwd` once more, under a V8 CPU profile (one file per thread in `dir`/profile): where its CPU time
+ * went, and its wall time, which says what the profile's sampling (once a millisecond) cost. A run of its own, so the
+ * measured builds are what `npm run build` runs, without the sampling.
  */
 function profiledAstroBuild(
   dir: string,
@@ -110,10 +131,17 @@ export interface BuildBench {
   validateSeconds: number;
   trivialSeconds: number;
   ratio: number;
+  /** CPU time (user and system, all threads) of validation and `astro build`, of the trivial build, and their ratio. */
+  cpuSeconds: number;
+  trivialCpuSeconds: number;
+  cpuRatio: number;
   pagesPerSecond: number;
   trivialPagesPerSecond: number;
   /** The trivial build's wall time per page. */
   trivialMsPerPage: number;
+  /** Wall time of `astro build` again under the CPU profile, and of the trivial build: the sampling's cost. */
+  profiledSeconds: number;
+  trivialProfiledSeconds: number;
   /** CPU time per page in Astro's own code and the file system in the portal's build, from its profile. */
   astroMsPerPage: number;
   /** The same, from the trivial build's profile: Astro's cost of a page that costs nothing to compute. */
@@ -168,14 +196,12 @@ export function benchBuild(options = { subprocessors: 1000, dates: 24 }): BuildB
     // As `npm run build` runs them (scripts/build.ts): the validation's record of what it checked goes to the build.
     const record = recordPath(work);
     const validateArgs = ["scripts/validate.ts", "--root", work, "--record", record];
-    const validateSeconds = timed(process.execPath, validateArgs, { env });
-    // Astro reads --config relative to the project root (this checkout), wherever the file is.
-    const config = relative(resolve("."), profiledConfig(work));
-    const built = profiledAstroBuild(work, ["--config", config, "--outDir", out], {
-      cwd: resolve("."),
-      env: { ...env, CONTENT_VALIDATED: record },
-    });
-    const buildSeconds = validateSeconds + built.seconds;
+    const validated = measured(process.execPath, validateArgs, { env });
+    const astroBin = resolve("node_modules/.bin/astro");
+    const astro = measured(astroBin, ["build", "--outDir", out], { env: { ...env, CONTENT_VALIDATED: record } });
+    const validateSeconds = validated.seconds;
+    const buildSeconds = validated.seconds + astro.seconds;
+    const cpuSeconds = validated.cpuSeconds + astro.cpuSeconds;
     const html = listFiles(out, ".html");
     const pages = html.length;
     const machine = machineFiles(out);
@@ -183,8 +209,21 @@ export function benchBuild(options = { subprocessors: 1000, dates: 24 }): BuildB
     const trivial = join(work, "trivial");
     trivialProject(trivial, pages);
     const trivialEnv = { ...env, ASTRO_CACHE_DIR: join(work, "trivial-cache") };
-    const trivialBuilt = profiledAstroBuild(trivial, [], { cwd: trivial, env: trivialEnv });
-    const trivialSeconds = trivialBuilt.seconds;
+    const trivialRun = measured(astroBin, ["build"], { cwd: trivial, env: trivialEnv });
+    const trivialSeconds = trivialRun.seconds;
+
+    // The profiled runs, each from a fresh cache as the measured ones. Astro reads --config relative to the project
+    // root (this checkout for the portal), wherever the file is.
+    const { profiled } = configs(work);
+    const built = profiledAstroBuild(
+      work,
+      ["--config", relative(resolve("."), profiled), "--outDir", join(work, "dist-profiled")],
+      { cwd: resolve("."), env: { ...env, ASTRO_CACHE_DIR: join(work, "cache-profiled"), CONTENT_VALIDATED: record } },
+    );
+    const trivialBuilt = profiledAstroBuild(trivial, ["--config", "profiled.config.mjs", "--outDir", "dist-profiled"], {
+      cwd: trivial,
+      env: { ...env, ASTRO_CACHE_DIR: join(work, "trivial-cache-profiled") },
+    });
     return {
       subprocessors: generated.subprocessors,
       changes: generated.changes,
@@ -194,9 +233,14 @@ export function benchBuild(options = { subprocessors: 1000, dates: 24 }): BuildB
       validateSeconds,
       trivialSeconds,
       ratio: buildSeconds / trivialSeconds,
+      cpuSeconds,
+      trivialCpuSeconds: trivialRun.cpuSeconds,
+      cpuRatio: cpuSeconds / trivialRun.cpuSeconds,
       pagesPerSecond: pages / buildSeconds,
       trivialPagesPerSecond: pages / trivialSeconds,
       trivialMsPerPage: (trivialSeconds * 1000) / pages,
+      profiledSeconds: built.seconds,
+      trivialProfiledSeconds: trivialBuilt.seconds,
       astroMsPerPage: astroMsPerPage(built.profile, pages),
       trivialAstroMsPerPage: astroMsPerPage(trivialBuilt.profile, pages),
       profile: figuresOf(built.profile),

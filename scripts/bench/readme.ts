@@ -140,7 +140,9 @@ function buildProfile(f: BuildBench): string {
     ["V8", p.other],
   ];
   return (
-    `CPU ${n(p.cpu)} s: ${parts.map(([name, s]) => `${name} ${n(s)}`).join(", ")} (waiting ${n(p.idle)} s); ` +
+    `CPU time ${n(f.cpuSeconds)} s against ${n(f.trivialCpuSeconds)} s (ratio ${n(f.cpuRatio, 2)}×); ` +
+    `profiled again (${n(f.profiledSeconds)} s): CPU ${n(p.cpu)} s, ` +
+    `${parts.map(([name, s]) => `${name} ${n(s)}`).join(", ")} (waiting ${n(p.idle)} s); ` +
     `validation ${n(f.validateSeconds)} s; Astro ${n(f.astroMsPerPage, 2)} ms a page against ` +
     `${n(f.trivialAstroMsPerPage, 2)} ms trivial (trivial build ${n(f.trivialMsPerPage, 2)} ms a page)`
   );
