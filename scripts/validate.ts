@@ -1,12 +1,21 @@
-// `npm run validate [-- --root <dir>] [-- --base <git ref>] [-- --production]`: checks content/ and prints one line
-// per error (file: field: [rule] message). With --base (pull requests), it also compares the content with that
-// revision and applies the history rules in domain/history.ts. With --production (or PORTAL_BUILD=production, as the
-// deploy workflow sets), placeholder or unconfirmed contact data is an error; otherwise it is printed as a warning.
+// `npm run validate [-- --root <dir>] [-- --base <git ref>] [-- --production] [-- --record <file>]`: checks content/
+// and prints one line per error (file: field: [rule] message). With --base (pull requests), it also compares the
+// content with that revision and applies the history rules in domain/history.ts. With --production (or
+// PORTAL_BUILD=production, as the deploy workflow sets), placeholder or unconfirmed contact data is an error;
+// otherwise it is printed as a warning. With --record, valid content is also written to <file> for the build that
+// follows (content-io/validated.ts: `npm run build` parses each file once).
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { CONTENT_DIR, frontmatter, isProductionBuild, loadContent } from "../content-io/load-content.ts";
+import {
+  CONTENT_DIR,
+  frontmatter,
+  isProductionBuild,
+  loadContent,
+  type SourceDigests,
+} from "../content-io/load-content.ts";
 import { buildDate } from "../content-io/today.ts";
+import { validationRecord, writeValidationRecord } from "../content-io/validated.ts";
 import { checkHistory, formatHistoryError } from "../domain/history.ts";
 import { formatError } from "../domain/validate.ts";
 import { contentAtRef, GitError } from "./lib/git.ts";
@@ -41,12 +50,18 @@ function changeBodies(root: string): Map<string, string> {
 }
 
 const { values } = parseArgs({
-  options: { root: { type: "string", default: "." }, base: { type: "string" }, production: { type: "boolean" } },
+  options: {
+    root: { type: "string", default: "." },
+    base: { type: "string" },
+    production: { type: "boolean" },
+    record: { type: "string" },
+  },
 });
 const root = values.root ?? ".";
 const today = buildDate();
 const production = values.production === true || isProductionBuild();
-const { content, errors, warnings } = loadContent(root, today, { production });
+const digests: SourceDigests = new Map();
+const { content, errors, warnings } = loadContent(root, today, { production, digests });
 
 for (const warning of warnings) console.log(`warning: ${formatError(warning)}`);
 annotate(warnings, "warning");
@@ -60,6 +75,7 @@ if (errors.length > 0) {
   console.error(`\n✖ ${errors.length} content error${errors.length === 1 ? "" : "s"}; nothing was built.`);
   process.exit(1);
 }
+if (values.record && content) writeValidationRecord(values.record, validationRecord(root, content, digests));
 console.log(
   `✔ content is valid: ${content?.subprocessors.length} sub-processors, ${content?.changes.length} changes, ${content?.dpaVersions.length} DPA versions (checked for ${today})`,
 );

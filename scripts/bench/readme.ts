@@ -59,7 +59,8 @@ const ROWS: Row[] = [
       (f.machineFiles ? ` and ${n(f.machineFiles, 0)} machine-readable files (${n(f.machineMB, 0)} MB)` : "") +
       " in " +
       `${n(f.buildSeconds)} s (${n(f.pagesPerSecond, 0)} pages/s) against ${n(f.trivialSeconds)} s: ` +
-      `**ratio ${n(f.ratio, 2)}×**${f.ratio <= 2 ? "" : " — not met"}`,
+      `**ratio ${n(f.ratio, 2)}×**${f.ratio <= 2 ? "" : " — not met"}` +
+      (f.profile ? `; ${buildProfile(f)}` : ""),
   },
   {
     suite: "signup",
@@ -125,6 +126,27 @@ const ROWS: Row[] = [
       `(${n(f.evidenceJsonMb)} MB), CSV ${n(f.evidenceCsvSeconds, 2)} s (${n(f.evidenceCsvMb)} MB)`,
   },
 ];
+
+/** The build's CPU profile in words: where its seconds went, and Astro's cost of a page against the trivial one's. */
+function buildProfile(f: BuildBench): string {
+  const p = f.profile;
+  const parts: [string, number][] = [
+    ["Astro", p.astro],
+    ["file system", p.fileIO],
+    ["GC", p.gc],
+    ["portal code", p.portal],
+    ["machine-readable files", p.machineFiles],
+    ["content layer", p.contentLayer],
+    ["V8", p.other],
+  ];
+  return (
+    `CPU time ${n(f.cpuSeconds)} s against ${n(f.trivialCpuSeconds)} s (ratio ${n(f.cpuRatio, 2)}×); ` +
+    `profiled again (${n(f.profiledSeconds)} s): CPU ${n(p.cpu)} s, ` +
+    `${parts.map(([name, s]) => `${name} ${n(s)}`).join(", ")} (waiting ${n(p.idle)} s); ` +
+    `validation ${n(f.validateSeconds)} s; Astro ${n(f.astroMsPerPage, 2)} ms a page against ` +
+    `${n(f.trivialAstroMsPerPage, 2)} ms trivial (trivial build ${n(f.trivialMsPerPage, 2)} ms a page)`
+  );
+}
 
 function machine(m: Machine): string {
   return `${m.cpus} cores${m.cpuModel ? ` ${m.cpuModel}` : ""}, ${m.memoryGiB} GiB, Node ${m.node}`;

@@ -83,6 +83,19 @@ describe("version documents built once and shared", () => {
       }
     }
   });
+
+  it("keeps every character of a text it holds as one piece: non-Latin letters, emoji and a lone surrogate", async () => {
+    const [sp, ...rest] = content.subprocessors;
+    const [first, ...later] = sp?.timeline ?? [];
+    if (!sp || !first) throw new Error("shipped content has no sub-processors");
+    const name = "Ærø Øst — 東京 😀 \ud800 end";
+    const odd: Content = { ...content, subprocessors: [{ ...sp, timeline: [{ ...first, name }, ...later] }, ...rest] };
+    const baseUrl = "https://portal.example/";
+    const date = versionDates(odd).find((d) => d >= first.from) ?? first.from;
+    const shared = await jsonResponse(await documentsOf(odd, baseUrl)(date), true).text();
+    expect(shared).toBe(canonicalJson(await annexCVersionDocument(odd, date, { baseUrl })));
+    expect(shared).toContain('"Ærø Øst — 東京 😀 \\ud800 end"');
+  });
 });
 
 describe("canonical JSON with texts already written", () => {
