@@ -78,6 +78,27 @@ describe("Resend transport", () => {
     expect(state.delivered).toHaveLength(3);
   });
 
+  it("a batch carries each email's bodies exactly as given, whatever characters they hold", async () => {
+    const { transport, fake } = setup();
+    // More emails than one serialising slice, with what JSON must escape or keep as it is.
+    const tricky = [
+      '"quoted" \\ back\\slash',
+      "</script>\u2028\u2029",
+      "æøå ÆØÅ 漢字 😀",
+      "\ud800 lone",
+      "tab\tnew\nline",
+    ];
+    const batch = Array.from({ length: 23 }, (_, i) => ({
+      ...message(`p${i}@example.com`),
+      html: `<p>${tricky[i % tricky.length]} ${i}</p>`,
+      text: `${tricky[(i + 2) % tricky.length]} ${i}`,
+    }));
+    expect((await transport.send(batch, { idempotencyKey: "notice/1/batch/exact" })).outcome).toBe("sent");
+    const [request] = (await fake.state()).requests;
+    const sent = request?.body as { to: string[]; html: string; text: string }[];
+    expect(sent.map((e) => [e.to[0], e.html, e.text])).toEqual(batch.map((e) => [e.to, e.html, e.text]));
+  });
+
   it("429 → failed, retryable, with the provider's retry-after in seconds", async () => {
     const { transport, fake } = setup();
     await fake.enqueue({ kind: "rate-limit", retryAfterSeconds: 7 });
