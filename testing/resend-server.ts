@@ -149,6 +149,12 @@ export async function startFakeResend(
     port?: number;
     /** false: keep only who got what subject (for load benchmarks, where 50,000 full emails would not fit in memory). */
     keepBodies?: boolean;
+    /**
+     * A request header carrying the moment the request arrived (epoch milliseconds), set by a proxy in front that
+     * stamps requests on an event loop of its own (scripts/bench/fake-resend-process.ts); a request without it is
+     * stamped here when its headers are read.
+     */
+    arrivalHeader?: string;
   } = {},
 ): Promise<FakeResend> {
   const keepBodies = options.keepBodies ?? true;
@@ -223,7 +229,8 @@ export async function startFakeResend(
 
   async function emails(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     // The rate limit counts a request when it arrives, not when its (possibly large) body has been read.
-    const arrivedAt = performance.now();
+    const stamped = options.arrivalHeader ? Number(req.headers[options.arrivalHeader]) : Number.NaN;
+    const arrivedAtMs = Number.isFinite(stamped) ? stamped : performance.timeOrigin + performance.now();
     const raw = await readBody(req);
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? "");
     if (!auth?.[1])
@@ -245,12 +252,12 @@ export async function startFakeResend(
       body: keepBodies ? body : recipientsOnly(body),
       reply: "ok",
       receivedAt: new Date().toISOString(),
-      arrivedAtMs: performance.timeOrigin + arrivedAt,
+      arrivedAtMs,
     };
     a.requests.push(record);
 
     if (a.rateLimit !== undefined) {
-      const now = arrivedAt;
+      const now = arrivedAtMs;
       a.arrivals = a.arrivals.filter((t) => now - t < 1000);
       if (a.arrivals.length >= a.rateLimit) {
         record.reply = "over-limit";
