@@ -167,11 +167,14 @@ describe("processMessage", () => {
   });
 
   it("a consumer whose lease ran out during an in-place wait and was taken by another does not send again", async () => {
-    const { store, calls, deps, message } = setup([{ kind: "rate-limited", retryAfterSeconds: 1, detail: "429" }]);
+    const { store, calls, deps, message, advance } = setup([
+      { kind: "rate-limited", retryAfterSeconds: 1, detail: "429" },
+    ]);
     deps.sleep = async (ms) => {
       // The wait overran the lease, and a re-delivered copy of the message took it.
       const key = calls[0]?.key ?? "";
       const later = Date.parse("2026-11-23T09:00:00Z") + SEND_LEASE_MS + ms;
+      advance(SEND_LEASE_MS + ms);
       expect(await store.lease(2, key, message.subscriberIds, "other consumer", later, later + SEND_LEASE_MS)).toBe(
         true,
       );
@@ -179,6 +182,27 @@ describe("processMessage", () => {
     expect(await processMessage(deps, message, 1)).toMatchObject({ action: "retry" });
     expect(calls).toHaveLength(1);
     expect(statuses(store)).toEqual(["sending", "sending", "sending"]);
+  });
+
+  it("an in-place retry within the first half of the lease writes no lease again; after it, the lease is renewed", async () => {
+    for (const [waitSeconds, renewals] of [
+      [1, 0],
+      [SEND_LEASE_MS / 1000 / 2 + 1, 1],
+    ] as const) {
+      const { store, calls, deps, message, advance } = setup([
+        { kind: "rate-limited", retryAfterSeconds: 1, detail: "429" },
+      ]);
+      deps.sleep = async () => advance(waitSeconds * 1000);
+      let leases = 0;
+      const lease = store.lease.bind(store);
+      store.lease = (...args) => {
+        leases++;
+        return lease(...args);
+      };
+      expect(await processMessage(deps, message, 1)).toMatchObject({ action: "ack", sent: 3 });
+      expect(calls).toHaveLength(2);
+      expect(leases).toBe(renewals);
+    }
   });
 
   it("someone who unsubscribed before their batch was attempted is suppressed and gets nothing", async () => {

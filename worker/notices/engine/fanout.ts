@@ -224,7 +224,7 @@ export const SEND_LEASE_MS = 180_000;
  * Calls of one batch repeated inside the consumer run that holds its send lease, after a 429 or an unknown outcome,
  * before the batch goes back to the queue (README "Benchmarks": a failed batch waiting out the queue's retry delay
  * leaves send slots unused). Same key, same body, next send slot; the lease is renewed
- * before each, so the exactly-once rules above hold unchanged.
+ * before each once half of it has run out, so the exactly-once rules above hold unchanged.
  */
 export const IN_PLACE_RETRIES = 3;
 
@@ -381,8 +381,8 @@ async function sendClaimed(
   rows: OpenDelivery[],
   owner: string,
   attempts: number,
-  /** The rows were claimed by this run, lease included: no second write for it. */
-  leased = false,
+  /** The rows were claimed by this run, lease included until this time: no second write for it. */
+  leasedUntilMs?: number,
 ): Promise<SendResult> {
   const emails: OutgoingEmail[] = [];
   const order: string[] = [];
@@ -420,11 +420,19 @@ async function sendClaimed(
     detail: "another consumer is sending this batch",
   };
   const claimedIds = rows.map((r) => r.subscriberId);
-  const lease = () => {
+  let leaseUntil = leasedUntilMs ?? Number.NEGATIVE_INFINITY;
+  const lease = async () => {
     const nowMs = deps.now().getTime();
-    return deps.store.lease(message.publicationId, batchKey, claimedIds, owner, nowMs, nowMs + leaseMs);
+    // Until half of it has run out, nobody else can hold it and it covers one more wait for a slot and one call:
+    // renewing it would write every row of the batch again (README "Benchmarks").
+    if (leaseUntil - nowMs > leaseMs / 2) return true;
+    if (!(await deps.store.lease(message.publicationId, batchKey, claimedIds, owner, nowMs, nowMs + leaseMs))) {
+      return false;
+    }
+    leaseUntil = nowMs + leaseMs;
+    return true;
   };
-  if (!leased && !(await lease())) return held;
+  if (!(await lease())) return held;
   // The send slot comes last, inside the transport once the body is serialised: work done between the slot and the
   // call (a slow D1 write, serialising 1.5 MB, another consumer's rendering) would bunch calls together at the
   // provider. The lease is long enough to cover the wait for the slot.
@@ -444,7 +452,8 @@ async function sendClaimed(
     const waitSeconds = outcome.retryAfterSeconds ?? 0;
     if (waitSeconds > IN_PLACE_MAX_WAIT_SECONDS || (waitSeconds > 0 && deps.mayWaitInPlace?.() === false)) break;
     if (waitSeconds > 0) await sleep(waitSeconds * 1000);
-    // Renewed for one more call; lost only if it ran out and another consumer took it: that one sends the key now.
+    // Renewed for one more call when due; lost only if it ran out and another consumer took it: that one sends the
+    // key now.
     if (!(await lease())) return held;
     outcome = await call();
   }
@@ -601,7 +610,7 @@ export async function processMessage(
         .filter((r) => claimed.has(r.subscriberId))
         .map((r) => ({ ...r, status: "sending", batchKey: key, claimedAt, attempts: 0 }));
       if (rows.length > 0) {
-        const outcome = await sendClaimed(deps, notice, message, key, rows, owner, attempts, true);
+        const outcome = await sendClaimed(deps, notice, message, key, rows, owner, attempts, untilMs);
         if (outcome.kind === "accepted") result.sent += rows.length;
         else if (outcome.kind === "rejected") {
           result.dead += rows.length;
