@@ -27,9 +27,10 @@ export async function markEnqueued(db: D1Database, messages: readonly FanoutMess
   await db.batch([
     db
       .prepare(
-        "UPDATE fanout_chunks SET enqueued_at = ?2 WHERE enqueued_at IS NULL AND EXISTS " +
-          "(SELECT 1 FROM json_each(?1) j WHERE json_extract(j.value, '$[0]') = publication_id " +
-          "AND json_extract(j.value, '$[1]') = chunk)",
+        // Led by the keys, each chunk found by its primary key (an EXISTS over the list read every chunk not yet
+        // enqueued once per key: quadratic in a publication's chunks).
+        "UPDATE fanout_chunks SET enqueued_at = ?2 WHERE enqueued_at IS NULL AND (publication_id, chunk) IN " +
+          "(SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))",
       )
       .bind(keys, now),
     db
@@ -92,9 +93,8 @@ export async function markRequeued(db: D1Database, messages: readonly FanoutMess
   if (messages.length === 0) return;
   await db
     .prepare(
-      "UPDATE fanout_chunks SET requeues = requeues + 1, enqueued_at = ?2 WHERE EXISTS " +
-        "(SELECT 1 FROM json_each(?1) j WHERE json_extract(j.value, '$[0]') = publication_id " +
-        "AND json_extract(j.value, '$[1]') = chunk)",
+      "UPDATE fanout_chunks SET requeues = requeues + 1, enqueued_at = ?2 WHERE (publication_id, chunk) IN " +
+        "(SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))",
     )
     .bind(JSON.stringify(messages.map((m) => [m.publicationId, m.chunk])), now)
     .run();
