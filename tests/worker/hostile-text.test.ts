@@ -195,15 +195,16 @@ describe("notice manage tokens have a key of their own", () => {
     const [message] = sent;
     if (!message) throw new Error("nothing was queued");
 
-    // First attempt: the provider accepts the batch, but the answer is lost, and the consumer dies as it renews its
-    // send lease for the in-place retry; the delivery stays claimed.
+    // First attempt: the provider accepts the batch, but the answer is lost, and D1 fails as the consumer books a send
+    // slot for each in-place retry: none of them leaves, and the batch goes back to the queue still claimed.
     await account.enqueue({ kind: "deliver-then-drop" });
     const via = { EMAIL_TRANSPORT: "resend", RESEND_API_KEY: account.apiKey, RESEND_MAX_RPS: "50" } as Partial<Env>;
+    let bookings = 0;
     const dying = new Proxy(env.DB, {
       get(target, prop) {
         if (prop === "prepare") {
           return (sql: string) => {
-            if (sql.startsWith("UPDATE deliveries SET lease_owner")) throw new Error("D1_ERROR: the consumer died");
+            if (sql.startsWith("INSERT INTO send_log") && ++bookings > 1) throw new Error("D1_ERROR: unavailable");
             return target.prepare(sql);
           };
         }
