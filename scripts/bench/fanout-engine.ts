@@ -392,6 +392,10 @@ export async function runEngineFanout(options: EngineRunOptions): Promise<Engine
     }
     const fanoutSeconds = ((stats.queue.lastAckMs ?? 0) - (stats.queue.firstMessageMs ?? 0)) / 1000;
     if (process.env.BENCH_GAPS) {
+      const spans = (stats as unknown as { spans: [number, number, number][] }).spans;
+      log(
+        `invocations (start, length ms, messages, pause before): ${JSON.stringify(spans.map(([a, b, n], i) => [a - (spans[0]?.[0] ?? 0), b - a, n, i > 0 ? a - (spans[i - 1]?.[1] ?? 0) : 0]))}`,
+      );
       const state = await account.state();
       const at = state.requests.map((r) => r.arrivedAtMs).sort((a, b) => a - b);
       log(

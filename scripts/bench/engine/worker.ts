@@ -18,6 +18,8 @@ export interface Tally {
 
 const newTally = (): Tally => ({ statements: 0, rowsRead: 0, rowsWritten: 0, bySql: {} });
 const tallies = { publish: newTally(), fanout: newTally() };
+/** Each consumer invocation: start, end (epoch ms), messages. */
+const spans: [number, number, number][] = [];
 const queue = { invocations: 0, messages: 0, acked: 0, retried: 0, lastAckMs: 0, firstMessageMs: 0 };
 
 function count(tally: Tally, sql: string, meta: { rows_read?: number; rows_written?: number } | undefined): void {
@@ -137,7 +139,7 @@ export default {
       return json(result);
     }
     if (request.method === "GET" && pathname === "/bench/stats") {
-      return json({ tallies, queue });
+      return json({ tallies, queue, spans });
     }
     if (request.method === "GET" && pathname === "/bench/deliveries") {
       const { results } = await env.DB.prepare("SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status").all<{
@@ -148,7 +150,9 @@ export default {
     }
     return new Response("not found", { status: 404 });
   },
-  queue(batch, env) {
-    return worker.queue(countedBatch(batch), { ...env, DB: countingD1(env.DB, tallies.fanout) });
+  async queue(batch, env) {
+    const start = Date.now();
+    await worker.queue(countedBatch(batch), { ...env, DB: countingD1(env.DB, tallies.fanout) });
+    spans.push([start, Date.now(), batch.messages.length]);
   },
 } satisfies ExportedHandler<Env>;

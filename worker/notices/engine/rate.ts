@@ -56,14 +56,14 @@ export function transportSender(transport: SendPort): BatchSender {
  * that one: SLOT_LATENESS_MS is shorter than the interval), and ARRIVAL_JITTER_MS absorbs what the network adds
  * between a call leaving and arriving (the benchmark measures the tightest rps + 1 arrivals at the provider: README
  * "Benchmarks"). A call that leaves late therefore costs the calls after it only its lateness, not a whole slot. The
- * ceiling is 1000 / 1030 = 97 % of the plan's rate; every call a fault repeats costs a slot on top. The jitter
+ * ceiling is 1000 / 1040 = 96 % of the plan's rate; every call a fault repeats costs a slot on top. The jitter
  * allowed is what was measured, with room: on the benchmark (workerd, the fake provider in its own process) a call
  * arrived 4 to 12 ms after the departure recorded for it, and the tightest rps + 1 arrivals came up to 21 ms closer
- * together than their departures; with 20 ms allowed, two runs in four had a call over the limit, and so did the test
- * of three consumers at once with 10 ms (tests/worker/notices-faults.test.ts) while other test files loaded both
- * cores.
+ * together than their departures in most runs; with 20 ms allowed, two runs in four had a call over the limit, with
+ * 30 ms one in seven, and the test of three consumers at once failed with 10 ms
+ * (tests/worker/notices-faults.test.ts) while other test files loaded both cores.
  */
-export const ARRIVAL_JITTER_MS = 30;
+export const ARRIVAL_JITTER_MS = 40;
 export const SEND_WINDOW_MS = 1000 + ARRIVAL_JITTER_MS;
 export const SLOT_LATENESS_MS = 15;
 /** A slot is booked this far ahead of the clock: the booking's own round trip to D1 must not make it late. */
