@@ -170,19 +170,16 @@ export async function confirmSubscriber(
         noticeTokenHash,
       ),
     insertManageToken(db, subscriberId, manageTokenHash, now),
-    db
-      .prepare(
-        "INSERT OR IGNORE INTO subscription_tokens (token_hash, subscriber_id, kind, created_at) " +
-          "VALUES (?1, ?2, 'manage', ?3)",
-      )
-      .bind(noticeTokenHash, subscriberId, now),
+    insertManageToken(db, subscriberId, noticeTokenHash, now),
   ]);
 }
 
+/** OR IGNORE: the notices' manage token is derived (notices/engine/tokens.ts), and confirming again stores it again. */
 export function insertManageToken(db: D1Database, subscriberId: string, tokenHash: string, now: string) {
   return db
     .prepare(
-      "INSERT INTO subscription_tokens (token_hash, subscriber_id, kind, created_at) VALUES (?1, ?2, 'manage', ?3)",
+      "INSERT OR IGNORE INTO subscription_tokens (token_hash, subscriber_id, kind, created_at) " +
+        "VALUES (?1, ?2, 'manage', ?3)",
     )
     .bind(tokenHash, subscriberId, now);
 }
