@@ -74,7 +74,7 @@ function setup(script: BatchOutcome[], n = 3) {
     store,
     sender: {
       async sendBatch(emails, key, gate) {
-        await gate?.();
+        (await gate?.())?.();
         calls.push({ key, emails: structuredClone([...emails]), at: clock });
         return script.shift() ?? { kind: "accepted", messageIds: emails.map((_, i) => `id-${calls.length}-${i}`) };
       },
@@ -158,6 +158,46 @@ describe("processMessage", () => {
     expect(await processMessage(deps, message, 2)).toMatchObject({ action: "ack", sent: 3 });
     expect(calls.map((c) => c.key)).toEqual([calls[0]?.key, calls[0]?.key]);
     expect(statuses(store)).toEqual(["sent", "sent", "sent"]);
+  });
+
+  it("given one turn to prepare at a time, a message renders only once the one before it is at its send gate", async () => {
+    for (const turns of [true, false]) {
+      const { deps, message } = setup([], 30);
+      const events: string[] = [];
+      const tokens = deps.manageToken;
+      deps.manageToken = (pub, id, contact) => {
+        events.push(id);
+        return tokens(pub, id, contact);
+      };
+      const send = deps.sender.sendBatch.bind(deps.sender);
+      deps.sender.sendBatch = (emails, key, gate) =>
+        send(emails, key, async () => {
+          events.push(`gate ${emails[0]?.to}`);
+          return (await gate?.()) ?? (() => {});
+        });
+      // One turn at a time, in the order asked (as the queue consumer gives them).
+      let free: Promise<void> = Promise.resolve();
+      if (turns) {
+        deps.preparing = async () => {
+          const before = free;
+          let release = () => {};
+          free = new Promise((resolve) => {
+            release = resolve;
+          });
+          await before;
+          return release;
+        };
+      }
+      const halves = [message.subscriberIds.slice(0, 15), message.subscriberIds.slice(15)];
+      await Promise.all(halves.map((ids, chunk) => processMessage(deps, { ...message, chunk, subscriberIds: ids }, 1)));
+      // Each id is asked for its token twice: for the claim, then for the email rendered.
+      const seen = new Set<string>();
+      const rendered = events.filter((e) => e.startsWith("gate") || seen.has(e) || !seen.add(e));
+      const firstGate = rendered.indexOf("gate s0@example.com");
+      const second = new Set(halves[1]);
+      const secondBeforeGate = rendered.slice(0, firstGate).filter((e) => second.has(e));
+      expect(secondBeforeGate.length === 0).toBe(turns);
+    }
   });
 
   it("a 429 with a long retry-after is waited out on the queue, not in place", async () => {

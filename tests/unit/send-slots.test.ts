@@ -4,7 +4,10 @@ import {
   memorySlotBook,
   SEND_WINDOW_MS,
   SLOT_LATENESS_MS,
+  SLOT_LEAD_MS,
+  type SlotBook,
   sendIntervalMs,
+  slotLead,
   slotLimiter,
   slotRule,
 } from "../../worker/notices/engine/rate.ts";
@@ -53,13 +56,13 @@ describe("send slots", () => {
           // Every other wake-up is on time: a caller late on every wake would never send (and never break the limit).
           let i = 0;
           const time = virtualTime(() => (i++ % 2 === 0 ? (lateness[(i >> 1) % lateness.length] ?? 0) : 0));
-          const limiter = slotLimiter(memorySlotBook(), rps, time.clock, time.sleep);
+          const limiter = slotLimiter(memorySlotBook(), rps, { clock: time.clock, sleep: time.sleep });
           const departures: number[] = [];
           await time.run(
             Promise.all(
               Array.from({ length: callers }, async () => {
                 for (let k = 0; k < 6; k++) {
-                  await limiter.acquire();
+                  (await limiter.acquire())();
                   departures.push(time.clock());
                 }
               }),
@@ -82,7 +85,7 @@ describe("send slots", () => {
     // The first wake-up comes 200 ms late; later ones on time.
     const time = virtualTime(() => (wakes++ === 0 ? 200 : 0));
     const book = memorySlotBook();
-    const limiter = slotLimiter(book, 10, time.clock, time.sleep);
+    const limiter = slotLimiter(book, 10, { clock: time.clock, sleep: time.sleep });
     await time.run(limiter.acquire());
     expect(limiter.late()).toBe(1);
     // The next slot any caller can book is an interval after the one this caller used, not after the one it gave up.
@@ -97,12 +100,12 @@ describe("send slots", () => {
     for (const firstLate of [0, lateBy]) {
       let wakes = 0;
       const time = virtualTime(() => (wakes++ === 0 ? firstLate : 0));
-      const limiter = slotLimiter(memorySlotBook(), 10, time.clock, time.sleep);
+      const limiter = slotLimiter(memorySlotBook(), 10, { clock: time.clock, sleep: time.sleep });
       const departures: number[] = [];
       await time.run(
         (async () => {
           for (let k = 0; k < 11; k++) {
-            await limiter.acquire();
+            (await limiter.acquire())();
             departures.push(time.clock());
           }
         })(),
@@ -114,6 +117,61 @@ describe("send slots", () => {
     }
     // Measured from the first call's slot, the eleventh leaves `lateBy` later when the first left that late.
     expect((elevenths[1] ?? 0) - (elevenths[0] ?? 0)).toBe(lateBy - (10 * sendIntervalMs(10) - SEND_WINDOW_MS));
+  });
+
+  it("counts the next calls from the departure recorded once the call was handed over, not from the slot", async () => {
+    // A thread blocked for 25 ms between handing a call over and getting back to its event loop, where the request
+    // is written: the call rps slots later leaves that much later, and the calls in between keep their slots.
+    const blocked = 25;
+    const elevenths: number[] = [];
+    for (const block of [0, blocked]) {
+      const time = virtualTime(() => 0);
+      let now = 0;
+      const clock = () => time.clock() + now;
+      const limiter = slotLimiter(memorySlotBook(), 10, { clock, sleep: time.sleep });
+      const departures: number[] = [];
+      await time.run(
+        (async () => {
+          for (let k = 0; k < 11; k++) {
+            const departed = await limiter.acquire();
+            departures.push(clock());
+            if (k === 0) now += block;
+            departed();
+          }
+        })(),
+      );
+      expect(limiter.late()).toBe(0);
+      elevenths.push((departures[10] ?? 0) - (departures[0] ?? 0));
+      expect((departures[1] ?? 0) - (departures[0] ?? 0)).toBe(sendIntervalMs(10));
+    }
+    expect((elevenths[1] ?? 0) - (elevenths[0] ?? 0)).toBe(blocked - (10 * sendIntervalMs(10) - SEND_WINDOW_MS));
+  });
+
+  it("books a slot for an idle budget twice the slowest recent booking ahead, measured across limiters", async () => {
+    const time = virtualTime(() => 0);
+    const memory = memorySlotBook();
+    // Each booking takes 4 ms of round trip.
+    const book: SlotBook = {
+      ...memory,
+      book: async (notBeforeMs, rule) => {
+        await time.sleep(4);
+        return memory.book(notBeforeMs, rule);
+      },
+    };
+    const bookings: number[] = [];
+    const waits: number[] = [];
+    for (let batch = 0; batch < 2; batch++) {
+      // A queue batch: its own limiter, the isolate's bookings; the budget idle for a minute before it.
+      await time.run(time.sleep(60_000));
+      const limiter = slotLimiter(book, 10, { clock: time.clock, sleep: time.sleep, bookings });
+      const asked = time.clock();
+      await time.run(limiter.acquire());
+      waits.push(time.clock() - asked);
+    }
+    // Nothing measured yet: the full lead. Then twice the 4 ms measured.
+    expect(waits).toEqual([SLOT_LEAD_MS, 8]);
+    expect(slotLead([])).toBe(SLOT_LEAD_MS);
+    expect(slotLead([3, 900, 2])).toBe(SLOT_LEAD_MS);
   });
 
   it("leaves room for the network, and a late call can never leave after the next one", () => {

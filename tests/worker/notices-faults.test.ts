@@ -19,9 +19,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { resendAccount } from "../../testing/resend-control.ts";
 import type { Reply } from "../../testing/resend-server.ts";
 import { d1SlotBook } from "../../worker/db/send-log.ts";
-import { slotRule } from "../../worker/notices/engine/rate.ts";
+import { sendIntervalMs, slotRule } from "../../worker/notices/engine/rate.ts";
 import { publish } from "../../worker/notices/publish.ts";
-import { MESSAGES_AT_ONCE } from "../../worker/notices/queue.ts";
 import { call } from "./helpers.ts";
 import {
   capturingQueue,
@@ -442,7 +441,7 @@ describe("the provider's request rate", () => {
     expect(state.delivered).toHaveLength(120);
   });
 
-  it("a 429 is waited out in place while other messages of the batch wait to start, and on the queue once none does", {
+  it("a 429 is waited out in place while the rest of the batch has calls enough to fill the wait, and on the queue once it has not", {
     timeout: 60_000,
   }, async () => {
     const subscribers = await seedSubscribers();
@@ -459,11 +458,16 @@ describe("the provider's request rate", () => {
         },
         attempts: 1,
       }));
+    // The calls that fill a one-second wait at 20 a second: the others under way and those left to start.
+    const filling = Math.ceil(1000 / sendIntervalMs(20));
     for (const [messages, inPlace] of [
-      // More messages than MESSAGES_AT_ONCE: the first call's 429 is waited out while the rest start.
-      [chunks(MESSAGES_AT_ONCE + 2, 0), true],
-      // Two messages, both started: nothing would use the wait, so the batch does not wait for the one refused.
-      [chunks(2, 10), false],
+      // The first call's 429 is waited out while the rest of the batch sends (two calls to spare, in case others
+      // are done before the 429 comes back).
+      [chunks(filling + 3, 0), true],
+      // One call short of filling the wait: the batch does not wait for the one refused.
+      [chunks(filling, 0), false],
+      // Two messages, both started: nothing would use the wait.
+      [chunks(2, 0), false],
     ] as const) {
       await resetNoticeTables();
       const { queue } = capturingQueue();

@@ -172,12 +172,13 @@ describe("Resend transport", () => {
     expect((await fake.state()).delivered).toHaveLength(2);
   });
 
-  it("serialises the body before the send slot is booked, and calls only once the gate lets it out, inside its slot", async () => {
+  it("serialises the body before the send slot is booked, calls only once the gate lets it out, inside its slot, and records the departure once handed over", async () => {
     const { transport, fake } = setup();
     // Virtual time (no timed assertion): serialising moves the clock 2 s per email, and the first wait for a slot
     // oversleeps by 300 ms (a blocked event loop), so that slot is missed.
     let now = 1_000_000;
     const events: string[] = [];
+    let departedAt = 0;
     const book = memorySlotBook();
     const slots: number[] = [];
     const recording: SlotBook = {
@@ -187,19 +188,21 @@ describe("Resend transport", () => {
         events.push("booked");
         return slot;
       },
-      departed: (slotMs, atMs) => book.departed(slotMs, atMs),
+      departed: (slotMs, atMs) => {
+        events.push("departed");
+        departedAt = atMs;
+        return book.departed(slotMs, atMs);
+      },
       release: (slotMs) => book.release(slotMs),
       forget: (beforeMs) => book.forget(beforeMs),
     };
     let sleeps = 0;
-    const limiter = slotLimiter(
-      recording,
-      2,
-      () => now,
-      async (ms) => {
+    const limiter = slotLimiter(recording, 2, {
+      clock: () => now,
+      sleep: async (ms) => {
         now += ms + (sleeps++ === 0 ? 300 : 0);
       },
-    );
+    });
     const slow = (to: string): OutgoingEmail => {
       const plain = message(to).headers;
       const headers = {
@@ -214,18 +217,39 @@ describe("Resend transport", () => {
     };
     let leftAt = 0;
     let requestsAtGate = -1;
-    const result = await transport.send(["a@example.com", "b@example.com", "c@example.com"].map(slow), {
-      idempotencyKey: "notice/1/batch/gated",
-      async gate() {
-        await limiter.acquire();
-        leftAt = now;
-        events.push("gate");
-        requestsAtGate = (await fake.state()).requests.length;
-      },
-    });
+    // The call is handed over where the SDK calls `fetch`; the thread is then blocked for 25 ms before it is back in
+    // its event loop, which is when the request is written.
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = ((...args: Parameters<typeof fetch>) => {
+      const answer = realFetch(...args);
+      // The SDK's call; the test's own look at the fake's state is not counted.
+      if (String(args[0] instanceof Request ? args[0].url : args[0]).includes("/emails")) {
+        events.push("fetch");
+        now += 25;
+      }
+      return answer;
+    }) as typeof fetch;
+    const result = await transport
+      .send(["a@example.com", "b@example.com", "c@example.com"].map(slow), {
+        idempotencyKey: "notice/1/batch/gated",
+        async gate() {
+          const departed = await limiter.acquire();
+          leftAt = now;
+          events.push("gate");
+          requestsAtGate = (await fake.state()).requests.length;
+          return departed;
+        },
+      })
+      .finally(() => {
+        globalThis.fetch = realFetch;
+      });
     expect(result.outcome).toBe("sent");
-    // Serialised first; the missed slot given up and another booked; then the call.
-    expect(events).toEqual(["serialised", "serialised", "serialised", "booked", "booked", "gate"]);
+    // The departure was scheduled for the turn after `fetch`, before the answer came: a timer set now runs after it.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    // Serialised first; the missed slot given up and another booked; then the call, and its departure once handed
+    // over, on the clock after the blocked thread.
+    expect(events).toEqual(["serialised", "serialised", "serialised", "booked", "booked", "gate", "fetch", "departed"]);
+    expect(departedAt).toBe(leftAt + 25);
     expect(limiter.late()).toBe(1);
     const slot = slots.at(-1) ?? 0;
     expect(leftAt).toBeGreaterThanOrEqual(slot);

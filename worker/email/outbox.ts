@@ -17,7 +17,8 @@ export function outboxTransport(env: Env): EmailTransport {
         if (existing.length > 0) return { outcome: "sent", ids: existing.map(String) };
       }
       // The outbox's "call" is the insert: the send budget is held there, as for Resend.
-      await options.gate?.();
+      const departed = await options.gate?.();
+      departed?.();
       const ids = await insertOutbox(
         env.DB,
         messages.map((m) => ({ ...m, idempotencyKey: key })),

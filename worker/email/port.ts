@@ -16,10 +16,17 @@ export interface SendOptions {
   /**
    * Awaited once the request is ready to leave (body serialised, headers set), right before the provider call: the
    * send budget's slot (notices/engine/rate.ts). Nothing heavy runs between it and the call, so a call that leaves
-   * counts where its slot says, however long the serialisation took or however busy the event loop was before.
+   * counts where its slot says, however long the serialisation took or however busy the event loop was before. It may
+   * resolve with `Departed`, which the transport calls once the request is handed over (see Departed).
    */
-  gate?: () => Promise<void>;
+  gate?: () => Promise<Departed | undefined>;
 }
+
+/**
+ * Records when a call left. Called once the request has been handed to the network and the thread has been back in
+ * its event loop, where the request is written: the send budget counts the next calls from that moment.
+ */
+export type Departed = () => void;
 
 export type SendOutcome =
   /** Accepted for delivery; one provider id per message, in order. */

@@ -8,7 +8,7 @@ import { d1SlotBook } from "../db/send-log.ts";
 import { emailTransport } from "../email/transport.ts";
 import { publicUrl, vendor } from "../env.ts";
 import { backoffSeconds, type FanoutDeps, type FanoutMessage, processMessage, SEND_LEASE_MS } from "./engine/fanout.ts";
-import { slotLimiter, transportSender } from "./engine/rate.ts";
+import { sendIntervalMs, slotLimiter, transportSender } from "./engine/rate.ts";
 import { noticeToken } from "./engine/tokens.ts";
 import { loadNotice } from "./publish.ts";
 import { RECOVERY_MAX_REQUEUES, sendFanoutAlert } from "./recovery.ts";
@@ -44,12 +44,15 @@ function isFanoutMessage(body: unknown): body is FanoutMessage {
   );
 }
 
+/** The round trips of this isolate's last slot bookings (rate.ts SLOT_LEAD_MS), kept from one queue batch to the next. */
+const bookings: number[] = [];
+
 export function fanoutDeps(env: Env, options: { now?: () => Date } = {}): FanoutDeps {
   const notices = new Map<number, Promise<Notice>>();
   return {
     store: d1DeliveryStore(env.DB),
     sender: transportSender(emailTransport(env)),
-    limiter: slotLimiter(d1SlotBook(env.DB), maxRps(env)),
+    limiter: slotLimiter(d1SlotBook(env.DB), maxRps(env), { bookings }),
     notice: (id) => {
       let n = notices.get(id);
       if (!n) {
@@ -73,9 +76,10 @@ export function fanoutDeps(env: Env, options: { now?: () => Date } = {}): Fanout
  * ones do their D1 work and render, so the provider's rate is used, not the round trips (README "Benchmarks": one at
  * a time reached 0.73 of the ceiling at 10 requests a second). Each holds one rendered batch of at most 100 emails, so
  * memory stays bounded whatever the batch size. A message waiting out a provider's retry-after gives its place to the
- * next one meanwhile (it keeps its rendered batch); once no message of the batch is left to start, it goes back to
- * the queue with that delay instead: the queue hands a consumer one batch at a time, and a one-second wait at the end
- * of one would leave the provider's rate unused until the next (README "Benchmarks").
+ * next one meanwhile (it keeps its rendered batch); once the rest of the batch has too few calls to fill the wait, it
+ * goes back to the queue with that delay instead: the queue hands a consumer one batch at a time, and a one-second
+ * wait at the end of one would leave the provider's rate unused until the next (README "Benchmarks"). The messages
+ * render and serialise one at a time (FanoutDeps.preparing), so the first of a batch is ready first.
  */
 export const MESSAGES_AT_ONCE = 4;
 
@@ -98,6 +102,8 @@ function places(size: number) {
     },
     /** Holders still waiting for a place. */
     waiting: () => waiting.length,
+    /** Places taken. */
+    held: () => size - free,
   };
 }
 
@@ -114,6 +120,8 @@ export async function handleQueue(
   options: { now?: () => Date } = {},
 ): Promise<void> {
   const place = places(MESSAGES_AT_ONCE);
+  const preparing = places(1);
+  const intervalMs = sendIntervalMs(maxRps(env));
   const deps: FanoutDeps = {
     ...fanoutDeps(env, options),
     sleep: async (ms) => {
@@ -121,7 +129,12 @@ export async function handleQueue(
       await new Promise((resolve) => setTimeout(resolve, ms));
       await place.take();
     },
-    mayWaitInPlace: () => place.waiting() > 0,
+    // Worth it while the messages left to start, and the others under way, have calls enough to fill the wait.
+    mayWaitInPlace: (waitMs) => (place.waiting() + place.held() - 1) * intervalMs >= waitMs,
+    preparing: async () => {
+      await preparing.take();
+      return () => preparing.give();
+    },
   };
   const handle = async (message: Message<unknown>) => {
     if (isRegistrationMessage(message.body)) {

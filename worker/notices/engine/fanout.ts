@@ -12,6 +12,7 @@ import type { Locale } from "../../../domain/schema/common.ts";
 import { contactNoticeLinks, noticeLinks } from "../../../emails/links.ts";
 import type { OutgoingEmail, RenderedEmail } from "../../../emails/message.ts";
 import { type NoticeEmailInput, renderNotice } from "../../../emails/notice.ts";
+import type { Departed } from "../../email/port.ts";
 
 // The send loop of the notice fan-out (docs/architecture.md "Notices"). One queue message = one chunk of one publication's frozen
 // plan = at most one provider batch call. Runs unchanged in workerd (D1 store) and in Node (in-memory store, bench).
@@ -239,13 +240,14 @@ export interface BatchSender {
   sendBatch(
     emails: readonly OutgoingEmail[],
     idempotencyKey: string,
-    gate?: () => Promise<void>,
+    gate?: () => Promise<Departed>,
   ): Promise<BatchOutcome>;
 }
 
 /** Hands out send slots so that all senders together stay under the provider's request rate. */
 export interface RateLimiter {
-  acquire(): Promise<void>;
+  /** Resolves inside a send slot, with what records the call's departure (worker/email/port.ts Departed). */
+  acquire(): Promise<Departed>;
 }
 
 export interface FanoutDeps {
@@ -269,11 +271,18 @@ export interface FanoutDeps {
    */
   sleep?: (ms: number) => Promise<void>;
   /**
-   * Whether a retry-after is worth waiting out in place now (yes unless configured): the queue consumer says no once
-   * nothing else of its batch is left to start, so that one wait does not hold the batch's end open; the message then
-   * goes back to the queue with that delay.
+   * Whether a retry-after of `waitMs` is worth waiting out in place now (yes unless configured): the queue consumer
+   * says no once what is left of its batch has too few calls to fill the wait, so that the wait does not hold the
+   * batch's end open; the message then goes back to the queue with that delay.
    */
-  mayWaitInPlace?: () => boolean;
+  mayWaitInPlace?: (waitMs: number) => boolean;
+  /**
+   * Waits for this run's turn to prepare a call (render its emails, serialise its body) and returns the release,
+   * called once the call is ready to leave; unless configured every call prepares at once. The queue consumer gives
+   * one turn at a time, in the order asked (worker/notices/queue.ts): calls prepared side by side are all ready late,
+   * together, and at the start of a batch the send slots wait for the first of them.
+   */
+  preparing?: () => Promise<() => void>;
 }
 
 export type MessageResult =
@@ -384,6 +393,37 @@ async function sendClaimed(
   /** The rows were claimed by this run, lease included until this time: no second write for it. */
   leasedUntilMs?: number,
 ): Promise<SendResult> {
+  // The turn to prepare (FanoutDeps.preparing): taken for the rendering and the first call, handed on by the send
+  // gate, taken again by a repeated call to serialise its body; `finally` hands it on whatever happens.
+  const turn = { release: await preparingTurn(deps) };
+  try {
+    return await prepareAndSend(deps, notice, message, batchKey, rows, owner, attempts, turn, leasedUntilMs);
+  } finally {
+    turn.release();
+  }
+}
+
+async function preparingTurn(deps: FanoutDeps): Promise<() => void> {
+  const release = (await deps.preparing?.()) ?? (() => {});
+  let done = false;
+  return () => {
+    if (!done) release();
+    done = true;
+  };
+}
+
+/** What sendClaimed does, with the turn to prepare taken. */
+async function prepareAndSend(
+  deps: FanoutDeps,
+  notice: Notice,
+  message: FanoutMessage,
+  batchKey: string,
+  rows: OpenDelivery[],
+  owner: string,
+  attempts: number,
+  turn: { release: () => void },
+  leasedUntilMs: number | undefined,
+): Promise<SendResult> {
   const emails: OutgoingEmail[] = [];
   const order: string[] = [];
   const sorted = [...rows].sort((a, b) => (a.subscriberId < b.subscriberId ? -1 : 1));
@@ -438,9 +478,15 @@ async function sendClaimed(
   // provider. The lease is long enough to cover the wait for the slot.
   const call = async (): Promise<BatchOutcome> => {
     try {
-      return await deps.sender.sendBatch(emails, batchKey, () => deps.limiter.acquire());
+      return await deps.sender.sendBatch(emails, batchKey, () => {
+        turn.release();
+        return deps.limiter.acquire();
+      });
     } catch (err) {
       return { kind: "unknown", detail: `send failed: ${err instanceof Error ? err.message : String(err)}` };
+    } finally {
+      // Also when it failed before its gate.
+      turn.release();
     }
   };
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -450,11 +496,16 @@ async function sendClaimed(
   for (let retry = 0; retry < IN_PLACE_RETRIES; retry++) {
     if (outcome.kind !== "rate-limited" && outcome.kind !== "unknown") break;
     const waitSeconds = outcome.retryAfterSeconds ?? 0;
-    if (waitSeconds > IN_PLACE_MAX_WAIT_SECONDS || (waitSeconds > 0 && deps.mayWaitInPlace?.() === false)) break;
+    if (
+      waitSeconds > IN_PLACE_MAX_WAIT_SECONDS ||
+      (waitSeconds > 0 && deps.mayWaitInPlace?.(waitSeconds * 1000) === false)
+    )
+      break;
     if (waitSeconds > 0) await sleep(waitSeconds * 1000);
     // Renewed for one more call when due; lost only if it ran out and another consumer took it: that one sends the
     // key now.
     if (!(await lease())) return held;
+    turn.release = await preparingTurn(deps);
     outcome = await call();
   }
   if (outcome.kind === "accepted") {
