@@ -12,9 +12,12 @@
  * worker tests (`testing/resend-control.ts` speaks the `/__fake/...` control routes below):
  * one-shot replies are consumed in order, then the account's default (normally success) applies.
  */
+import { spawn } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
+import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { fileURLToPath } from "node:url";
 import { RESEND_BATCH_LIMIT } from "../domain/notice.ts";
 
 export type Reply =
@@ -151,7 +154,7 @@ export async function startFakeResend(
     keepBodies?: boolean;
     /**
      * A request header carrying the moment the request arrived (epoch milliseconds), set by a proxy in front that
-     * stamps requests on an event loop of its own (scripts/bench/fake-resend-process.ts); a request without it is
+     * stamps requests on an event loop of its own (testing/resend-process.ts); a request without it is
      * stamped here when its headers are read.
      */
     arrivalHeader?: string;
@@ -395,5 +398,28 @@ export async function startFakeResend(
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * The same fake in a process of its own, behind a thread that stamps arrivals (testing/resend-process.ts): for the
+ * worker tests and the benchmarks, whose own event loops are busy. Driven over HTTP (testing/resend-control.ts).
+ */
+export async function startFakeResendProcess(
+  options: { keepBodies?: boolean } = {},
+): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+  const script = fileURLToPath(new URL("./resend-process.ts", import.meta.url).href);
+  const args = options.keepBodies === false ? [script, "--no-bodies"] : [script];
+  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"] });
+  const [chunk] = (await once(child.stdout, "data")) as [Buffer];
+  const url = chunk.toString("utf8").trim().split("\n")[0] ?? "";
+  if (!url.startsWith("http")) throw new Error(`fake Resend did not start: ${url}`);
+  return {
+    url,
+    pid: child.pid ?? 0,
+    stop: async () => {
+      child.stdin.end();
+      await once(child, "exit");
+    },
   };
 }

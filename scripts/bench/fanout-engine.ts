@@ -15,10 +15,11 @@ import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
 import { resendAccount } from "../../testing/resend-control.ts";
 import type { RecordedRequest } from "../../testing/resend-server.ts";
+import { startFakeResendProcess } from "../../testing/resend-server.ts";
 import { sendIntervalMs } from "../../worker/notices/engine/rate.ts";
 import { noticeManageToken } from "../../worker/notices/engine/tokens.ts";
 import { benchFanout } from "./fanout.ts";
-import { benchDocuments, faultScript, faultsMet, startFakeProcess } from "./fanout-setup.ts";
+import { benchDocuments, faultScript, faultsMet } from "./fanout-setup.ts";
 
 export interface EngineRunOptions {
   /** Confirmed self-subscribers, or customers' notice contacts (`contacts: true`). */
@@ -271,7 +272,7 @@ export async function runEngineFanout(options: EngineRunOptions): Promise<Engine
   const log = options.log ?? ((line: string) => console.log(line));
   const dir = mkdtempSync(join(tmpdir(), "fanout-engine-"));
   const wallStart = Date.now();
-  const fake = await startFakeProcess();
+  const fake = await startFakeResendProcess({ keepBodies: false });
   let mf: Miniflare | undefined;
   try {
     const { before, after } = await benchDocuments();

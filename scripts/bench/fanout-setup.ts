@@ -1,8 +1,5 @@
 // What both fan-out benchmarks share (scripts/bench/fanout.ts in Node, scripts/bench/fanout-engine.ts in workerd): the
 // Annex C before and after one change, the fake Resend in its own process, and the seeded fault script.
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { fileURLToPath } from "node:url";
 import { loadContent } from "../../content-io/load-content.ts";
 import { type AnnexCDocument, annexCDocument } from "../../domain/annex.ts";
 import type { SubProcessor } from "../../domain/schema/subprocessor.ts";
@@ -60,23 +57,6 @@ export async function benchDocuments(): Promise<{ before: AnnexCDocument; after:
     ],
   });
   return { before, after, vendor: content.vendor };
-}
-
-/** The fake Resend API in its own process (fake-resend-process.ts), so its arrival clock is not the sender's. */
-export async function startFakeProcess(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const script = fileURLToPath(new URL("./fake-resend-process.ts", import.meta.url));
-  const child = spawn(process.execPath, [script], { stdio: ["pipe", "pipe", "inherit"] });
-  const [chunk] = (await once(child.stdout, "data")) as [Buffer];
-  const url = chunk.toString("utf8").trim().split("\n")[0] ?? "";
-  if (!url.startsWith("http")) throw new Error(`fake Resend did not start: ${url}`);
-  return {
-    url,
-    pid: child.pid ?? 0,
-    stop: async () => {
-      child.stdin.end();
-      await once(child, "exit");
-    },
-  };
 }
 
 /**

@@ -7,6 +7,7 @@ import { buildNotice, planFanout } from "../../domain/notice.ts";
 import type { Locale } from "../../domain/schema/common.ts";
 import { memoryDeliveryStore } from "../../testing/memory-store.ts";
 import { resendAccount } from "../../testing/resend-control.ts";
+import { startFakeResendProcess } from "../../testing/resend-server.ts";
 import { resendTransport } from "../../worker/email/resend.ts";
 import {
   type FanoutDeps,
@@ -16,7 +17,7 @@ import {
 } from "../../worker/notices/engine/fanout.ts";
 import { memoryRateLimiter, transportSender } from "../../worker/notices/engine/rate.ts";
 import { noticeToken } from "../../worker/notices/engine/tokens.ts";
-import { benchDocuments, faultScript, faultsMet, startFakeProcess } from "./fanout-setup.ts";
+import { benchDocuments, faultScript, faultsMet } from "./fanout-setup.ts";
 
 export interface FanoutBenchOptions {
   subscribers?: number;
@@ -73,7 +74,7 @@ export async function benchFanout(options: FanoutBenchOptions = {}): Promise<Fan
   const planSeconds = (performance.now() - planStart) / 1000;
   log(`planned ${plan.recipients.length} recipients in ${plan.chunks.length} batches (${planSeconds.toFixed(1)} s)`);
 
-  const fake = await startFakeProcess();
+  const fake = await startFakeResendProcess({ keepBodies: false });
   try {
     const account = resendAccount(fake.url, "re_bench_fanout");
     await account.setRateLimit(rps);

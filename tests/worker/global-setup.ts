@@ -4,7 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
 import pkg from "../../package.json" with { type: "json" };
-import { startFakeResend } from "../../testing/resend-server.ts";
+import { startFakeResendProcess } from "../../testing/resend-server.ts";
 import { startWebhookReceiver } from "../../testing/webhook-receiver.ts";
 
 declare module "vitest" {
@@ -42,15 +42,16 @@ function assertWorkerTypesFresh(): void {
 }
 
 /**
- * Starts the fake Resend API (workerd reaches it via RESEND_BASE_URL) and the webhook receiver (tests register its
- * URLs as endpoints) once for the worker project, both in this Node process, outside workerd.
+ * Starts the fake Resend API (workerd reaches it via RESEND_BASE_URL) in a process of its own, so that its clock sees
+ * calls when they arrive, not when this busy runner gets to them (the rate-limit tests judge that clock), and the
+ * webhook receiver (tests register its URLs as endpoints) in this Node process, both once for the worker project.
  */
 export default async function setup(project: TestProject) {
   assertWorkerTypesFresh();
-  const [fake, receiver] = await Promise.all([startFakeResend(), startWebhookReceiver()]);
+  const [fake, receiver] = await Promise.all([startFakeResendProcess(), startWebhookReceiver()]);
   project.provide("resendUrl", fake.url);
   project.provide("webhookReceiverUrl", receiver.url);
   return async () => {
-    await Promise.all([fake.close(), receiver.close()]);
+    await Promise.all([fake.stop(), receiver.close()]);
   };
 }
