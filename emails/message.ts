@@ -3,6 +3,7 @@
  * obeys whoever built it: HTML escaping, the List-Unsubscribe headers, one line per header.
  * Pure: no I/O and no worker bindings, so the send loop, the scripts and the unit tests import it in Node as well.
  */
+import type { EmailTag } from "../domain/notice.ts";
 
 /** What a renderer produces: data in, this out. */
 export interface RenderedEmail {
@@ -15,6 +16,8 @@ export interface RenderedEmail {
 /** A rendered email with its recipient: what the email port sends. */
 export interface OutgoingEmail extends RenderedEmail {
   to: string;
+  /** Provider tags, sent back with every event about the email (domain/notice.ts deliveryTags). */
+  tags?: readonly EmailTag[] | undefined;
 }
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };

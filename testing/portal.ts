@@ -225,6 +225,7 @@ export function removeCopy(dir: string): void {
   if (dir.startsWith(tmpdir())) rmSync(dir, { recursive: true, force: true });
 }
 
+/** An email of the development outbox, as GET /api/dev/outbox lists it (worker/db/outbox.ts). */
 export interface OutboxEmail {
   id: number;
   to: string;
@@ -232,6 +233,8 @@ export interface OutboxEmail {
   html: string;
   text: string;
   headers: Record<string, string>;
+  /** The provider tags it was sent with (a notice's name its delivery). */
+  tags: Record<string, string>;
   createdAt: string;
 }
 

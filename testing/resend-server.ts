@@ -56,6 +56,8 @@ export interface DeliveredEmail {
   html?: string;
   text?: string;
   headers?: Record<string, string>;
+  /** The tags sent with it, as Resend sends them back with its events: names to values. */
+  tags?: Record<string, string>;
   idempotencyKey: string | null;
 }
 
@@ -134,11 +136,26 @@ interface EmailPayload {
   html?: unknown;
   text?: unknown;
   headers?: unknown;
+  tags?: unknown;
 }
+
+/** Resend's rule for tags: a list of names and values of ASCII letters, digits, `_` and `-`, at most 256 each. */
+const TAG_TEXT = /^[A-Za-z0-9_-]{1,256}$/;
+const validTags = (tags: unknown) =>
+  tags === undefined ||
+  (Array.isArray(tags) &&
+    tags.every(
+      (t) =>
+        t &&
+        typeof t === "object" &&
+        TAG_TEXT.test(String((t as { name?: unknown }).name)) &&
+        TAG_TEXT.test(String((t as { value?: unknown }).value)),
+    ));
 
 function validEmail(e: EmailPayload): boolean {
   const to = Array.isArray(e.to) ? e.to : [e.to];
   return (
+    validTags(e.tags) &&
     typeof e.from === "string" &&
     typeof e.subject === "string" &&
     to.length > 0 &&
@@ -325,6 +342,9 @@ export async function startFakeResend(
                 text: e.text as string | undefined,
                 headers: e.headers as Record<string, string> | undefined,
               }
+            : {}),
+          ...(Array.isArray(e.tags)
+            ? { tags: Object.fromEntries((e.tags as { name: string; value: string }[]).map((t) => [t.name, t.value])) }
             : {}),
           idempotencyKey,
         });

@@ -208,7 +208,8 @@ describe.skipIf(!hasChromium)("customers notified with their own Annex C, an obj
       const payload = JSON.stringify({
         type: "email.delivered",
         created_at: email.createdAt,
-        data: { email_id: String(email.id), to: [email.to] },
+        // With the tags the notice was sent with, as Resend sends them back (the dev outbox keeps them).
+        data: { email_id: String(email.id), to: [email.to], tags: email.tags },
       });
       const res = await fetch(
         `${portal.url}/api/webhooks/resend`,

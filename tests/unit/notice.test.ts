@@ -4,6 +4,8 @@ import {
   batchIdempotencyKey,
   buildNotice,
   chunk,
+  deliveryOfTags,
+  deliveryTags,
   IDEMPOTENCY_WINDOW_MS,
   isPastIdempotencyWindow,
   type NoticeSubscriber,
@@ -185,5 +187,39 @@ describe("idempotency window", () => {
     const first = "2026-10-01T08:00:00.000Z";
     expect(isPastIdempotencyWindow(first, new Date(Date.parse(first) + IDEMPOTENCY_WINDOW_MS - 1))).toBe(false);
     expect(isPastIdempotencyWindow(first, new Date(Date.parse(first) + IDEMPOTENCY_WINDOW_MS))).toBe(true);
+  });
+});
+
+describe("delivery tags: the provider sends back which delivery an event is about", () => {
+  it("name the notice and the recipient, and read back as Resend sends them, an object or a list", () => {
+    const id = "3f1c2b9e-8d4a-4c1f-9e2b-7a6d5c4b3a21";
+    const tags = deliveryTags(12, id);
+    expect(tags).toEqual([
+      { name: "notice", value: "12" },
+      { name: "recipient", value: id },
+    ]);
+    const asObject = Object.fromEntries((tags ?? []).map((t) => [t.name, t.value]));
+    expect(deliveryOfTags(asObject)).toEqual({ publicationId: 12, recipientId: id });
+    expect(deliveryOfTags(tags)).toEqual({ publicationId: 12, recipientId: id });
+  });
+
+  it("are left off for an id Resend would refuse in a tag, and name nothing unless both are well formed", () => {
+    expect(deliveryTags(1, "a b")).toBeUndefined();
+    expect(deliveryTags(1, "x".repeat(257))).toBeUndefined();
+    for (const tags of [
+      undefined,
+      null,
+      "notice=1",
+      {},
+      { notice: "1" },
+      { recipient: "r-1" },
+      { notice: "0", recipient: "r-1" },
+      { notice: "1e3", recipient: "r-1" },
+      { notice: 1, recipient: "r-1" },
+      { notice: "1", recipient: "r 1" },
+      [{ name: "notice", value: "1" }],
+    ]) {
+      expect(deliveryOfTags(tags), JSON.stringify(tags)).toBeUndefined();
+    }
   });
 });

@@ -338,10 +338,15 @@ describe("receipt and the honoured deadline (DPA 5.3)", () => {
     return row.message_id;
   }
 
+  /** The tags the email was sent with, which the provider sends back with its events. */
+  const tagsOf = async (messageId: string | undefined) =>
+    (await fake.state()).delivered.find((d) => d.id === messageId)?.tags;
+
   async function deliveredAt(messageId: string, when: string) {
+    const tags = await tagsOf(messageId);
     const res = await call(
       "/api/webhooks/resend",
-      signed({ type: "email.delivered", created_at: when, data: { email_id: messageId, to: ["x@example.com"] } }),
+      signed({ type: "email.delivered", created_at: when, data: { email_id: messageId, to: ["x@example.com"], tags } }),
     );
     expect(res.status).toBe(200);
     return (await res.json()) as { status: string; matched: boolean; honouredDeadline?: string };
@@ -355,6 +360,35 @@ describe("receipt and the honoured deadline (DPA 5.3)", () => {
       honoured_deadline: "2026-01-21",
       deadline: "2026-01-21",
     });
+  });
+
+  it("a receipt finds its notice by the delivery its tags name, and the message id must be that email's", async () => {
+    const id = await sentOnWednesday("c-uk-legacy");
+    const tags = await tagsOf(id);
+    // Resend sends back the tags the email was sent with: which notice, to which recipient.
+    expect(tags).toEqual({ notice: "3", recipient: "c-uk-legacy" });
+    const event = async (data: object) =>
+      (await call(
+        "/api/webhooks/resend",
+        signed({
+          type: "email.delivered",
+          created_at: "2026-01-07T12:00:00.000Z",
+          data: { to: ["x@example.com"], ...data },
+        }),
+      ).then((r) => r.json())) as { matched: boolean };
+    // Another email's id under these tags is not this notice; nor is this id without them (its row is found by its
+    // key, so the ledger keeps no index of the message ids of tagged notices).
+    expect(await event({ email_id: "another-email", tags })).toMatchObject({ matched: false });
+    expect(await event({ email_id: id })).toMatchObject({ matched: false });
+    expect((await delivery("c-uk-legacy"))?.delivered_at).toBeNull();
+    expect(await event({ email_id: id, tags })).toMatchObject({ matched: true });
+    expect((await delivery("c-uk-legacy"))?.delivered_at).toBe("2026-01-07T12:00:00.000Z");
+    // A notice sent before its emails carried tags (migration 0016) is found by its message id.
+    await env.DB.prepare(
+      "UPDATE deliveries SET tagged = 0, delivered_at = NULL WHERE publication_id = 3 AND subscriber_id = 'c-uk-legacy'",
+    ).run();
+    expect(await event({ email_id: id })).toMatchObject({ matched: true });
+    expect((await delivery("c-uk-legacy"))?.delivered_at).toBe("2026-01-07T12:00:00.000Z");
   });
 
   it("delivered at 16:30 Copenhagen: received the next working day, one more day honoured", async () => {
@@ -416,7 +450,7 @@ describe("receipt and the honoured deadline (DPA 5.3)", () => {
       signed({
         type: "email.bounced",
         created_at: "2026-01-07T10:05:00.000Z",
-        data: { email_id: row?.message_id, to: [CONTACT.ukCurrent] },
+        data: { email_id: row?.message_id, to: [CONTACT.ukCurrent], tags: await tagsOf(row?.message_id) },
       }),
     );
     expect(await res.json()).toMatchObject({ status: "processed", bounced: true, suppressed: 1 });

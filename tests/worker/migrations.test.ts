@@ -88,9 +88,13 @@ describe("0014: the ledger without rowid", () => {
         "'2026-12-01', 2, 's', 'msg-1', 'u', 'CUST-1', '{\"region\":\"uk\"}', 'd', '2026-12-02')",
     ).run();
     const before = await env.DB.prepare("SELECT * FROM deliveries").all();
-    // The column it adds to subscribers is there already.
+    // The column it adds to subscribers is there already; 0016 then adds the ledger's `tagged` again (the outbox
+    // still has its `tags`).
     await rerun("0014_", (q) => !q.includes("ALTER TABLE subscribers"));
+    await rerun("0016_", (q) => !q.includes("ALTER TABLE outbox"));
     expect((await env.DB.prepare("SELECT * FROM deliveries").all()).results).toEqual(before.results);
+    // A delivery from before 0016 carried no tags: it is in the index of message ids.
+    expect(before.results[0]).toMatchObject({ tagged: 0 });
     const byMessage = await env.DB.prepare(
       "SELECT subscriber_id FROM deliveries WHERE message_id = 'msg-1'",
     ).first<string>("subscriber_id");

@@ -10,7 +10,7 @@
  * and which of the range's rows are the chunk's is checked against the ids passed as a JSON object, which reads no
  * row; a list out of order (a plan cut otherwise) falls back to `json_each`.
  */
-import type { NoticeTopic } from "../../domain/notice.ts";
+import { carriesDeliveryTags, type NoticeTopic } from "../../domain/notice.ts";
 import type { Locale } from "../../domain/schema/common.ts";
 import type {
   DeliveryAudience,
@@ -260,18 +260,21 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
     },
     async sent(publicationId, batchKey, subscriberIds, messageIds, now) {
       // ?3 maps each id to its message id (null when the provider gave none): the ids and the ids' message ids at once.
-      const where = rowsOf(subscriberIds, 5, `json_type(?3, ${PATH}) IS NOT NULL`);
+      // ?5 holds the ids whose emails carried the delivery's tags: their receipts name the row, so their message id
+      // goes into no index (migration 0016).
+      const where = rowsOf(subscriberIds, 6, `json_type(?3, ${PATH}) IS NOT NULL`);
       await db
         .prepare(
           "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?4, updated_at = ?4, detail = NULL, " +
-            `message_id = json_extract(?3, ${PATH}) WHERE publication_id = ?1 AND ${where.sql} ` +
-            "AND batch_key = ?2 AND status = 'sending'",
+            `message_id = json_extract(?3, ${PATH}), tagged = json_type(?5, ${PATH}) IS NOT NULL ` +
+            `WHERE publication_id = ?1 AND ${where.sql} AND batch_key = ?2 AND status = 'sending'`,
         )
         .bind(
           publicationId,
           batchKey,
           idSet(subscriberIds, (id) => messageIds.get(id) ?? null),
           now,
+          idSet(subscriberIds.filter(carriesDeliveryTags)),
           ...where.params,
         )
         .run();
@@ -413,10 +416,33 @@ export async function deliveryOf(
 // ---------------------------------------------------------------------------------------------
 // Receipt (DPA 5.3 counts from receipt): what the provider's webhooks prove about one email
 
-/** The delivery an email belongs to, by the provider's message id (deliveries_by_message). */
+/**
+ * Which email a provider event is about: its message id, and the delivery its tags name (domain/notice.ts
+ * deliveryOfTags), when it carried them.
+ */
+export interface ReceiptRef {
+  messageId: string;
+  delivery?: { publicationId: number; recipientId: string } | undefined;
+}
+
+/**
+ * Where a statement finds the row of `ref`, parameters from ?2 on (?1 is the message id): by its key when the event
+ * named it (the message id must match too), else by the index of message ids, which holds only the rows whose
+ * emails carried no tags (migration 0016).
+ */
+function receiptRow(ref: ReceiptRef): { sql: string; params: (string | number)[] } {
+  return ref.delivery
+    ? {
+        sql: "publication_id = ?2 AND subscriber_id = ?3 AND message_id = ?1",
+        params: [ref.delivery.publicationId, ref.delivery.recipientId],
+      }
+    : { sql: "message_id = ?1 AND tagged = 0", params: [] };
+}
+
+/** The delivery an email belongs to (see receiptRow). */
 export async function deliveryByMessage(
   db: D1Database,
-  messageId: string,
+  ref: ReceiptRef,
 ): Promise<{
   publicationId: number;
   subscriberId: string;
@@ -425,12 +451,13 @@ export async function deliveryByMessage(
   deadline: string | null;
   deliveredAt: string | null;
 } | null> {
+  const where = receiptRow(ref);
   const row = await db
     .prepare(
       "SELECT publication_id, subscriber_id, claimed_at, sent_at, deadline, delivered_at FROM deliveries " +
-        "WHERE message_id = ?1 LIMIT 1",
+        `WHERE ${where.sql} LIMIT 1`,
     )
-    .bind(messageId)
+    .bind(ref.messageId, ...where.params)
     .first<{
       publication_id: number;
       subscriber_id: string;
@@ -454,24 +481,28 @@ export async function deliveryByMessage(
 /** Records the first proven delivery and the deadline it gives; a later report of the same email changes nothing. */
 export async function recordDelivered(
   db: D1Database,
-  messageId: string,
+  ref: ReceiptRef,
   deliveredAt: string,
   honouredDeadline: string,
 ): Promise<boolean> {
+  const where = receiptRow(ref);
+  const n = where.params.length + 2;
   const r = await db
     .prepare(
-      "UPDATE deliveries SET delivered_at = ?2, honoured_deadline = ?3 WHERE message_id = ?1 AND delivered_at IS NULL",
+      `UPDATE deliveries SET delivered_at = ?${n}, honoured_deadline = ?${n + 1} WHERE ${where.sql} ` +
+        "AND delivered_at IS NULL",
     )
-    .bind(messageId, deliveredAt, honouredDeadline)
+    .bind(ref.messageId, ...where.params, deliveredAt, honouredDeadline)
     .run();
   return r.meta.changes > 0;
 }
 
 /** Records that an email bounced (the first report counts). */
-export async function recordBounced(db: D1Database, messageId: string, bouncedAt: string): Promise<number> {
+export async function recordBounced(db: D1Database, ref: ReceiptRef, bouncedAt: string): Promise<number> {
+  const where = receiptRow(ref);
   const r = await db
-    .prepare("UPDATE deliveries SET bounced_at = ?2 WHERE message_id = ?1 AND bounced_at IS NULL")
-    .bind(messageId, bouncedAt)
+    .prepare(`UPDATE deliveries SET bounced_at = ?${where.params.length + 2} WHERE ${where.sql} AND bounced_at IS NULL`)
+    .bind(ref.messageId, ...where.params, bouncedAt)
     .run();
   return r.meta.changes;
 }

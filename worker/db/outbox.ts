@@ -1,7 +1,8 @@
 /**
- * The `outbox` table (migrations/0001_subscriptions.sql): emails "sent" by the outbox transport
+ * The `outbox` table (migrations/0001_subscriptions.sql, tags 0016): emails "sent" by the outbox transport
  * (worker/email/outbox.ts), read back at GET /api/dev/outbox and by the tests.
  */
+import type { EmailTag } from "../../domain/notice.ts";
 
 export interface OutboxEmail {
   id: number;
@@ -10,6 +11,8 @@ export interface OutboxEmail {
   html: string;
   text: string;
   headers: Record<string, string>;
+  /** The provider tags sent with it (a notice's name its delivery), as Resend sends them back with its events. */
+  tags: Record<string, string>;
   createdAt: string;
 }
 
@@ -19,6 +22,7 @@ export interface OutboxInsert {
   html: string;
   text: string;
   headers: Record<string, string>;
+  tags?: readonly EmailTag[] | undefined;
   idempotencyKey: string | null;
 }
 
@@ -29,10 +33,19 @@ export async function insertOutbox(db: D1Database, emails: readonly OutboxInsert
     emails.map((e) =>
       db
         .prepare(
-          "INSERT INTO outbox (to_address, subject, html, text, headers, idempotency_key, created_at) " +
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+          "INSERT INTO outbox (to_address, subject, html, text, headers, idempotency_key, created_at, tags) " +
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
         )
-        .bind(e.to, e.subject, e.html, e.text, JSON.stringify(e.headers), e.idempotencyKey, now),
+        .bind(
+          e.to,
+          e.subject,
+          e.html,
+          e.text,
+          JSON.stringify(e.headers),
+          e.idempotencyKey,
+          now,
+          e.tags ? JSON.stringify(Object.fromEntries(e.tags.map((t) => [t.name, t.value]))) : null,
+        ),
     ),
   );
   return results.map((r) => r.results[0]?.id ?? 0);
@@ -52,13 +65,13 @@ export async function listOutbox(db: D1Database, options: { to?: string; limit: 
   const statement = options.to
     ? db
         .prepare(
-          "SELECT id, to_address, subject, html, text, headers, created_at FROM outbox WHERE to_address = ?1 " +
+          "SELECT id, to_address, subject, html, text, headers, tags, created_at FROM outbox WHERE to_address = ?1 " +
             "ORDER BY id DESC LIMIT ?2",
         )
         .bind(options.to, options.limit)
     : db
         .prepare(
-          "SELECT id, to_address, subject, html, text, headers, created_at FROM outbox ORDER BY id DESC LIMIT ?1",
+          "SELECT id, to_address, subject, html, text, headers, tags, created_at FROM outbox ORDER BY id DESC LIMIT ?1",
         )
         .bind(options.limit);
   const { results } = await statement.all<{
@@ -68,6 +81,7 @@ export async function listOutbox(db: D1Database, options: { to?: string; limit: 
     html: string;
     text: string;
     headers: string;
+    tags: string | null;
     created_at: string;
   }>();
   return results.map((r) => ({
@@ -77,6 +91,7 @@ export async function listOutbox(db: D1Database, options: { to?: string; limit: 
     html: r.html,
     text: r.text,
     headers: JSON.parse(r.headers) as Record<string, string>,
+    tags: r.tags ? (JSON.parse(r.tags) as Record<string, string>) : {},
     createdAt: r.created_at,
   }));
 }

@@ -107,6 +107,7 @@ export function resendTransport(env: ResendSettings, overrides: TransportOverrid
           html: rawJson(m.html),
           text: rawJson(m.text),
           headers: m.headers,
+          ...(m.tags ? { tags: [...m.tags] } : {}),
         });
       }
       const requestOptions = options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {};

@@ -1,6 +1,6 @@
 import { noticeDeadlines } from "../../domain/calendar.ts";
 import { suppressContactAddress } from "../db/customer-notices.ts";
-import { deliveryByMessage, recordBounced, recordDelivered } from "../db/deliveries.ts";
+import { deliveryByMessage, type ReceiptRef, recordBounced, recordDelivered } from "../db/deliveries.ts";
 import { suppressAddress } from "../db/subscribers.ts";
 import { vendor } from "../env.ts";
 
@@ -17,9 +17,9 @@ export interface ReceiptResult {
   honouredDeadline?: string | undefined;
 }
 
-/** `email.delivered`: records the first proven delivery of the email `messageId` and the deadline it honours. */
-export async function recordDelivery(db: D1Database, messageId: string, deliveredAt: Date): Promise<ReceiptResult> {
-  const delivery = await deliveryByMessage(db, messageId);
+/** `email.delivered`: records the first proven delivery of the email `ref` names and the deadline it honours. */
+export async function recordDelivery(db: D1Database, ref: ReceiptRef, deliveredAt: Date): Promise<ReceiptResult> {
+  const delivery = await deliveryByMessage(db, ref);
   const sentAt = delivery?.sentAt ?? delivery?.claimedAt;
   if (!delivery || !sentAt) return { matched: false };
   if (delivery.deliveredAt) return { matched: true };
@@ -27,13 +27,13 @@ export async function recordDelivery(db: D1Database, messageId: string, delivere
     { sentAt: new Date(sentAt), deliveredAt, stated: delivery.deadline ?? undefined },
     vendor,
   );
-  await recordDelivered(db, messageId, deliveredAt.toISOString(), deadlines.honoured);
+  await recordDelivered(db, ref, deliveredAt.toISOString(), deadlines.honoured);
   return { matched: true, honouredDeadline: deadlines.honoured };
 }
 
 /** `email.bounced`: the email is marked bounced in the ledger (the address is suppressed by `suppressRecipient`). */
-export async function recordBounce(db: D1Database, messageId: string, bouncedAt: Date): Promise<boolean> {
-  return (await recordBounced(db, messageId, bouncedAt.toISOString())) > 0;
+export async function recordBounce(db: D1Database, ref: ReceiptRef, bouncedAt: Date): Promise<boolean> {
+  return (await recordBounced(db, ref, bouncedAt.toISOString())) > 0;
 }
 
 /** A bounce or complaint: the address gets no further email, as a subscriber and as any customer's contact. */

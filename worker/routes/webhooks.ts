@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { Webhook } from "svix";
+import { deliveryOfTags } from "../../domain/notice.ts";
 import { recordWebhookEvent } from "../db/webhook-events.ts";
 import { ApiError } from "../http/errors.ts";
 import type { AppEnv } from "../http/types.ts";
@@ -33,7 +34,7 @@ webhooks.post("/resend", async (c) => {
   const payload = await c.req.text();
   if (payload.length > MAX_WEBHOOK_BYTES) throw new ApiError("payload_too_large", "The webhook body is too large.");
   if (!c.env.RESEND_WEBHOOK_SECRET) throw unauthorized("no webhook secret is configured");
-  let event: { type?: unknown; created_at?: unknown; data?: { to?: unknown; email_id?: unknown } };
+  let event: { type?: unknown; created_at?: unknown; data?: { to?: unknown; email_id?: unknown; tags?: unknown } };
   try {
     event = new Webhook(c.env.RESEND_WEBHOOK_SECRET).verify(payload, {
       "svix-id": id,
@@ -52,13 +53,15 @@ webhooks.post("/resend", async (c) => {
   const at = typeof event.created_at === "string" ? new Date(event.created_at) : new Date(Number.NaN);
   const happenedAt = Number.isNaN(at.getTime()) ? new Date(now) : at;
   const messageId = typeof event.data?.email_id === "string" ? event.data.email_id : undefined;
+  // A notice carries the tags of its delivery, which Resend sends back with every event (domain/notice.ts).
+  const ref = messageId ? { messageId, delivery: deliveryOfTags(event.data?.tags) } : undefined;
   if (type === "email.delivered") {
-    const receipt = messageId ? await recordDelivery(c.env.DB, messageId, happenedAt) : { matched: false };
+    const receipt = ref ? await recordDelivery(c.env.DB, ref, happenedAt) : { matched: false };
     return c.json({ status: "processed", id, type, ...receipt });
   }
   const reason = SUPPRESSING_EVENTS[type];
   if (!reason) return c.json({ status: "ignored", id, type });
-  const bounced = type === "email.bounced" && messageId ? await recordBounce(c.env.DB, messageId, happenedAt) : false;
+  const bounced = type === "email.bounced" && ref ? await recordBounce(c.env.DB, ref, happenedAt) : false;
   const to = Array.isArray(event.data?.to) ? event.data.to : [event.data?.to];
   let suppressed = 0;
   for (const address of to) {

@@ -2,6 +2,7 @@ import { objectionDeadline } from "../../../domain/calendar.ts";
 import { customerPersonalNotice } from "../../../domain/customer-notice.ts";
 import {
   batchIdempotencyKey,
+  deliveryTags,
   isPastIdempotencyWindow,
   type Notice,
   type NoticeTopic,
@@ -367,6 +368,7 @@ async function renderFor(
       html: rendered.html,
       text: rendered.text,
       headers: rendered.headers,
+      tags: deliveryTags(publicationId, row.subscriberId),
     },
   };
 }
