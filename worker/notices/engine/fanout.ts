@@ -383,6 +383,16 @@ function groupByKey(rows: readonly OpenDelivery[]): Map<string | null, OpenDeliv
   return out;
 }
 
+/** Waits for a turn to prepare (FanoutDeps.preparing); its release hands it on once, however often called. */
+async function preparingTurn(deps: FanoutDeps): Promise<() => void> {
+  const release = (await deps.preparing?.()) ?? (() => {});
+  let done = false;
+  return () => {
+    if (!done) release();
+    done = true;
+  };
+}
+
 /** One provider call for the rows claimed under `batchKey`, and what it means for them. */
 async function sendClaimed(
   deps: FanoutDeps,
@@ -399,148 +409,124 @@ async function sendClaimed(
   // gate, taken again by a repeated call to serialise its body; `finally` hands it on whatever happens.
   const turn = { release: await preparingTurn(deps) };
   try {
-    return await prepareAndSend(deps, notice, message, batchKey, rows, owner, attempts, turn, leasedUntilMs);
+    const emails: OutgoingEmail[] = [];
+    const order: string[] = [];
+    const sorted = [...rows].sort((a, b) => (a.subscriberId < b.subscriberId ? -1 : 1));
+    for (const [i, row] of sorted.entries()) {
+      // Rendering a batch takes tens of milliseconds: it yields now and then, so that another message waiting for its
+      // send slot wakes on time instead of giving the slot up (rate.ts SLOT_LATENESS_MS).
+      if (i > 0 && i % RENDER_SLICE === 0) await yieldToTimers();
+      const { email, locale, topics, regions, deadline } = row;
+      if (!email || !locale || !topics || !regions || !deadline) continue;
+      const out = await renderFor(
+        deps,
+        notice,
+        message.publicationId,
+        { ...row, email, locale, topics, regions },
+        deadline,
+      );
+      if (!out) continue;
+      emails.push(out.email);
+      order.push(row.subscriberId);
+    }
+    const now = () => deps.now().toISOString();
+    if (emails.length === 0) {
+      const ids = rows.map((r) => r.subscriberId);
+      await deps.store.finish(message.publicationId, batchKey, ids, "dead", "nothing left to render", now(), {
+        message,
+        attempts,
+      });
+      return { kind: "rejected", status: 0, detail: "nothing left to render" };
+    }
+    const leaseMs = deps.sendLeaseMs ?? SEND_LEASE_MS;
+    const held: SendResult = {
+      kind: "held",
+      retryAfterSeconds: Math.ceil(leaseMs / 1000),
+      detail: "another consumer is sending this batch",
+    };
+    const claimedIds = rows.map((r) => r.subscriberId);
+    let leaseUntil = leasedUntilMs ?? Number.NEGATIVE_INFINITY;
+    const lease = async () => {
+      const nowMs = deps.now().getTime();
+      // Until half of it has run out, nobody else can hold it and it covers one more wait for a slot and one call:
+      // renewing it would write every row of the batch again (README "Benchmarks").
+      if (leaseUntil - nowMs > leaseMs / 2) return true;
+      if (!(await deps.store.lease(message.publicationId, batchKey, claimedIds, owner, nowMs, nowMs + leaseMs))) {
+        return false;
+      }
+      leaseUntil = nowMs + leaseMs;
+      return true;
+    };
+    if (!(await lease())) return held;
+    // The send slot comes last, inside the transport once the body is serialised: work done between the slot and the
+    // call (a slow D1 write, serialising 1.5 MB, another consumer's rendering) would bunch calls together at the
+    // provider. The lease is long enough to cover the wait for the slot.
+    const call = async (): Promise<BatchOutcome> => {
+      try {
+        return await deps.sender.sendBatch(emails, batchKey, () => {
+          turn.release();
+          return deps.limiter.acquire();
+        });
+      } catch (err) {
+        return { kind: "unknown", detail: `send failed: ${err instanceof Error ? err.message : String(err)}` };
+      } finally {
+        // Also when it failed before its gate.
+        turn.release();
+      }
+    };
+    const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    let outcome = await call();
+    // A 429 sent nothing and an unknown outcome is settled by the same key: both are retried here, in the next send
+    // slot, while this run holds the lease (IN_PLACE_RETRIES).
+    for (let retry = 0; retry < IN_PLACE_RETRIES; retry++) {
+      if (outcome.kind !== "rate-limited" && outcome.kind !== "unknown") break;
+      const waitSeconds = outcome.retryAfterSeconds ?? 0;
+      if (
+        waitSeconds > IN_PLACE_MAX_WAIT_SECONDS ||
+        (waitSeconds > 0 && deps.mayWaitInPlace?.(waitSeconds * 1000) === false)
+      )
+        break;
+      if (waitSeconds > 0) await sleep(waitSeconds * 1000);
+      // Renewed for one more call when due; lost only if it ran out and another consumer took it: that one sends the
+      // key now.
+      if (!(await lease())) return held;
+      turn.release = await preparingTurn(deps);
+      outcome = await call();
+    }
+    if (outcome.kind === "accepted") {
+      const ids = new Map<string, string>();
+      order.forEach((id, i) => {
+        const messageId = outcome.kind === "accepted" ? outcome.messageIds[i] : undefined;
+        if (messageId) ids.set(id, messageId);
+      });
+      await deps.store.sent(message.publicationId, batchKey, claimedIds, ids, now());
+    } else if (outcome.kind === "key-conflict") {
+      await deps.store.finish(
+        message.publicationId,
+        batchKey,
+        rows.map((r) => r.subscriberId),
+        "stuck",
+        `already sent under this key with another body (${outcome.detail}): check the provider's log`,
+        now(),
+        { message, attempts },
+      );
+    } else if (outcome.kind === "rejected") {
+      await deps.store.finish(
+        message.publicationId,
+        batchKey,
+        rows.map((r) => r.subscriberId),
+        "dead",
+        `rejected (${outcome.status}): ${outcome.detail}`,
+        now(),
+        { message, attempts },
+      );
+    } else {
+      await deps.store.attempted(message.publicationId, batchKey, claimedIds, outcome.detail, now());
+    }
+    return outcome;
   } finally {
     turn.release();
   }
-}
-
-async function preparingTurn(deps: FanoutDeps): Promise<() => void> {
-  const release = (await deps.preparing?.()) ?? (() => {});
-  let done = false;
-  return () => {
-    if (!done) release();
-    done = true;
-  };
-}
-
-/** What sendClaimed does, with the turn to prepare taken. */
-async function prepareAndSend(
-  deps: FanoutDeps,
-  notice: Notice,
-  message: FanoutMessage,
-  batchKey: string,
-  rows: OpenDelivery[],
-  owner: string,
-  attempts: number,
-  turn: { release: () => void },
-  leasedUntilMs: number | undefined,
-): Promise<SendResult> {
-  const emails: OutgoingEmail[] = [];
-  const order: string[] = [];
-  const sorted = [...rows].sort((a, b) => (a.subscriberId < b.subscriberId ? -1 : 1));
-  for (const [i, row] of sorted.entries()) {
-    // Rendering a batch takes tens of milliseconds: it yields now and then, so that another message waiting for its
-    // send slot wakes on time instead of giving the slot up (rate.ts SLOT_LATENESS_MS).
-    if (i > 0 && i % RENDER_SLICE === 0) await yieldToTimers();
-    const { email, locale, topics, regions, deadline } = row;
-    if (!email || !locale || !topics || !regions || !deadline) continue;
-    const out = await renderFor(
-      deps,
-      notice,
-      message.publicationId,
-      { ...row, email, locale, topics, regions },
-      deadline,
-    );
-    if (!out) continue;
-    emails.push(out.email);
-    order.push(row.subscriberId);
-  }
-  const now = () => deps.now().toISOString();
-  if (emails.length === 0) {
-    const ids = rows.map((r) => r.subscriberId);
-    await deps.store.finish(message.publicationId, batchKey, ids, "dead", "nothing left to render", now(), {
-      message,
-      attempts,
-    });
-    return { kind: "rejected", status: 0, detail: "nothing left to render" };
-  }
-  const leaseMs = deps.sendLeaseMs ?? SEND_LEASE_MS;
-  const held: SendResult = {
-    kind: "held",
-    retryAfterSeconds: Math.ceil(leaseMs / 1000),
-    detail: "another consumer is sending this batch",
-  };
-  const claimedIds = rows.map((r) => r.subscriberId);
-  let leaseUntil = leasedUntilMs ?? Number.NEGATIVE_INFINITY;
-  const lease = async () => {
-    const nowMs = deps.now().getTime();
-    // Until half of it has run out, nobody else can hold it and it covers one more wait for a slot and one call:
-    // renewing it would write every row of the batch again (README "Benchmarks").
-    if (leaseUntil - nowMs > leaseMs / 2) return true;
-    if (!(await deps.store.lease(message.publicationId, batchKey, claimedIds, owner, nowMs, nowMs + leaseMs))) {
-      return false;
-    }
-    leaseUntil = nowMs + leaseMs;
-    return true;
-  };
-  if (!(await lease())) return held;
-  // The send slot comes last, inside the transport once the body is serialised: work done between the slot and the
-  // call (a slow D1 write, serialising 1.5 MB, another consumer's rendering) would bunch calls together at the
-  // provider. The lease is long enough to cover the wait for the slot.
-  const call = async (): Promise<BatchOutcome> => {
-    try {
-      return await deps.sender.sendBatch(emails, batchKey, () => {
-        turn.release();
-        return deps.limiter.acquire();
-      });
-    } catch (err) {
-      return { kind: "unknown", detail: `send failed: ${err instanceof Error ? err.message : String(err)}` };
-    } finally {
-      // Also when it failed before its gate.
-      turn.release();
-    }
-  };
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  let outcome = await call();
-  // A 429 sent nothing and an unknown outcome is settled by the same key: both are retried here, in the next send
-  // slot, while this run holds the lease (IN_PLACE_RETRIES).
-  for (let retry = 0; retry < IN_PLACE_RETRIES; retry++) {
-    if (outcome.kind !== "rate-limited" && outcome.kind !== "unknown") break;
-    const waitSeconds = outcome.retryAfterSeconds ?? 0;
-    if (
-      waitSeconds > IN_PLACE_MAX_WAIT_SECONDS ||
-      (waitSeconds > 0 && deps.mayWaitInPlace?.(waitSeconds * 1000) === false)
-    )
-      break;
-    if (waitSeconds > 0) await sleep(waitSeconds * 1000);
-    // Renewed for one more call when due; lost only if it ran out and another consumer took it: that one sends the
-    // key now.
-    if (!(await lease())) return held;
-    turn.release = await preparingTurn(deps);
-    outcome = await call();
-  }
-  if (outcome.kind === "accepted") {
-    const ids = new Map<string, string>();
-    order.forEach((id, i) => {
-      const messageId = outcome.kind === "accepted" ? outcome.messageIds[i] : undefined;
-      if (messageId) ids.set(id, messageId);
-    });
-    await deps.store.sent(message.publicationId, batchKey, claimedIds, ids, now());
-  } else if (outcome.kind === "key-conflict") {
-    await deps.store.finish(
-      message.publicationId,
-      batchKey,
-      rows.map((r) => r.subscriberId),
-      "stuck",
-      `already sent under this key with another body (${outcome.detail}): check the provider's log`,
-      now(),
-      { message, attempts },
-    );
-  } else if (outcome.kind === "rejected") {
-    await deps.store.finish(
-      message.publicationId,
-      batchKey,
-      rows.map((r) => r.subscriberId),
-      "dead",
-      `rejected (${outcome.status}): ${outcome.detail}`,
-      now(),
-      { message, attempts },
-    );
-  } else {
-    await deps.store.attempted(message.publicationId, batchKey, claimedIds, outcome.detail, now());
-  }
-  return outcome;
 }
 
 /**
