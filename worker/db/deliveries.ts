@@ -426,14 +426,14 @@ export interface ReceiptRef {
 }
 
 /**
- * Where a statement finds the row of `ref`, parameters from ?2 on (?1 is the message id): by its key when the event
- * named it (the message id must match too), else by the index of message ids, which holds only the rows whose
- * emails carried no tags (migration 0016).
+ * Where a statement finds the row of `ref` (?1 is the message id, the key's parameters are ?n and ?n+1): by its key
+ * when the event named it (the message id must match too), else by the index of message ids, which holds only the
+ * rows whose emails carried no tags (migration 0016).
  */
-function receiptRow(ref: ReceiptRef): { sql: string; params: (string | number)[] } {
+function receiptRow(ref: ReceiptRef, n: number): { sql: string; params: (string | number)[] } {
   return ref.delivery
     ? {
-        sql: "publication_id = ?2 AND subscriber_id = ?3 AND message_id = ?1",
+        sql: `publication_id = ?${n} AND subscriber_id = ?${n + 1} AND message_id = ?1`,
         params: [ref.delivery.publicationId, ref.delivery.recipientId],
       }
     : { sql: "message_id = ?1 AND tagged = 0", params: [] };
@@ -451,7 +451,7 @@ export async function deliveryByMessage(
   deadline: string | null;
   deliveredAt: string | null;
 } | null> {
-  const where = receiptRow(ref);
+  const where = receiptRow(ref, 2);
   const row = await db
     .prepare(
       "SELECT publication_id, subscriber_id, claimed_at, sent_at, deadline, delivered_at FROM deliveries " +
@@ -485,24 +485,22 @@ export async function recordDelivered(
   deliveredAt: string,
   honouredDeadline: string,
 ): Promise<boolean> {
-  const where = receiptRow(ref);
-  const n = where.params.length + 2;
+  const where = receiptRow(ref, 4);
   const r = await db
     .prepare(
-      `UPDATE deliveries SET delivered_at = ?${n}, honoured_deadline = ?${n + 1} WHERE ${where.sql} ` +
-        "AND delivered_at IS NULL",
+      `UPDATE deliveries SET delivered_at = ?2, honoured_deadline = ?3 WHERE ${where.sql} AND delivered_at IS NULL`,
     )
-    .bind(ref.messageId, ...where.params, deliveredAt, honouredDeadline)
+    .bind(ref.messageId, deliveredAt, honouredDeadline, ...where.params)
     .run();
   return r.meta.changes > 0;
 }
 
 /** Records that an email bounced (the first report counts). */
 export async function recordBounced(db: D1Database, ref: ReceiptRef, bouncedAt: string): Promise<number> {
-  const where = receiptRow(ref);
+  const where = receiptRow(ref, 3);
   const r = await db
-    .prepare(`UPDATE deliveries SET bounced_at = ?${where.params.length + 2} WHERE ${where.sql} AND bounced_at IS NULL`)
-    .bind(ref.messageId, ...where.params, bouncedAt)
+    .prepare(`UPDATE deliveries SET bounced_at = ?2 WHERE ${where.sql} AND bounced_at IS NULL`)
+    .bind(ref.messageId, bouncedAt, ...where.params)
     .run();
   return r.meta.changes;
 }

@@ -504,7 +504,7 @@ async function sendClaimed(
       await deps.store.finish(
         message.publicationId,
         batchKey,
-        rows.map((r) => r.subscriberId),
+        claimedIds,
         "stuck",
         `already sent under this key with another body (${outcome.detail}): check the provider's log`,
         now(),
@@ -514,7 +514,7 @@ async function sendClaimed(
       await deps.store.finish(
         message.publicationId,
         batchKey,
-        rows.map((r) => r.subscriberId),
+        claimedIds,
         "dead",
         `rejected (${outcome.status}): ${outcome.detail}`,
         now(),
